@@ -1,0 +1,271 @@
+//! The rules: a failed task, its parsed failure and the network view → ordered findings.
+//!
+//! Pure and synchronous. The most likely root cause comes first; every finding carries the
+//! resource IDs it is based on and a concrete fix. Whatever could not be inspected is listed
+//! in `not_inspected`, and the diagnosis never reads as all-clear without a network view.
+//!
+//! [`classify`] turns a message into a [`FailureReport`] (parse + who owns the IP); [`diagnose`]
+//! runs the rules. The path primitives live in [`path`], endpoint policies in [`policy`], and
+//! the rules for each kind of destination in [`rules`].
+
+pub mod path;
+pub mod policy;
+mod rules;
+
+use std::net::IpAddr;
+
+use serde::{Serialize, Serializer};
+
+use crate::event::FailedTask;
+use crate::ipranges::{IpOwner, IpRanges};
+use crate::localized::Localized;
+use crate::network::NetworkView;
+use crate::reason::{self, Hop, Symptom};
+use crate::t;
+
+/// A finding's stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    S3RouteMissing,
+    S3GatewayEndpointMissing,
+    S3EndpointPolicyDeniesLayerBucket,
+    CrossRegionLayerBucket,
+    RouteBlackhole,
+    NatGatewayNotAvailable,
+    PublicIpMissing,
+    NoRouteToTarget,
+    InterfaceEndpointMissing,
+    EndpointPrivateDnsDisabled,
+    VpcDnsDisabled,
+    EndpointSgBlocksHttps,
+    TaskSgBlocksHttps,
+    NaclBlocksHttps,
+    ImageNotFound,
+    RegistryAccessDenied,
+    RegistryRateLimited,
+    ImagePlatformMismatch,
+    ImageFormatUnsupported,
+    DiskFull,
+    SecretAccessDenied,
+    ExecutionRoleAccessDenied,
+    NetworkPathLooksOpen,
+    InspectionIncomplete,
+}
+
+impl Code {
+    pub const ALL: [Code; 24] = [
+        Code::S3RouteMissing,
+        Code::S3GatewayEndpointMissing,
+        Code::S3EndpointPolicyDeniesLayerBucket,
+        Code::CrossRegionLayerBucket,
+        Code::RouteBlackhole,
+        Code::NatGatewayNotAvailable,
+        Code::PublicIpMissing,
+        Code::NoRouteToTarget,
+        Code::InterfaceEndpointMissing,
+        Code::EndpointPrivateDnsDisabled,
+        Code::VpcDnsDisabled,
+        Code::EndpointSgBlocksHttps,
+        Code::TaskSgBlocksHttps,
+        Code::NaclBlocksHttps,
+        Code::ImageNotFound,
+        Code::RegistryAccessDenied,
+        Code::RegistryRateLimited,
+        Code::ImagePlatformMismatch,
+        Code::ImageFormatUnsupported,
+        Code::DiskFull,
+        Code::SecretAccessDenied,
+        Code::ExecutionRoleAccessDenied,
+        Code::NetworkPathLooksOpen,
+        Code::InspectionIncomplete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::S3RouteMissing => "S3_ROUTE_MISSING",
+            Code::S3GatewayEndpointMissing => "S3_GATEWAY_ENDPOINT_MISSING",
+            Code::S3EndpointPolicyDeniesLayerBucket => "S3_ENDPOINT_POLICY_DENIES_LAYER_BUCKET",
+            Code::CrossRegionLayerBucket => "CROSS_REGION_LAYER_BUCKET",
+            Code::RouteBlackhole => "ROUTE_BLACKHOLE",
+            Code::NatGatewayNotAvailable => "NAT_GATEWAY_NOT_AVAILABLE",
+            Code::PublicIpMissing => "PUBLIC_IP_MISSING",
+            Code::NoRouteToTarget => "NO_ROUTE_TO_TARGET",
+            Code::InterfaceEndpointMissing => "INTERFACE_ENDPOINT_MISSING",
+            Code::EndpointPrivateDnsDisabled => "ENDPOINT_PRIVATE_DNS_DISABLED",
+            Code::VpcDnsDisabled => "VPC_DNS_DISABLED",
+            Code::EndpointSgBlocksHttps => "ENDPOINT_SG_BLOCKS_HTTPS",
+            Code::TaskSgBlocksHttps => "TASK_SG_BLOCKS_HTTPS",
+            Code::NaclBlocksHttps => "NACL_BLOCKS_HTTPS",
+            Code::ImageNotFound => "IMAGE_NOT_FOUND",
+            Code::RegistryAccessDenied => "REGISTRY_ACCESS_DENIED",
+            Code::RegistryRateLimited => "REGISTRY_RATE_LIMITED",
+            Code::ImagePlatformMismatch => "IMAGE_PLATFORM_MISMATCH",
+            Code::ImageFormatUnsupported => "IMAGE_FORMAT_UNSUPPORTED",
+            Code::DiskFull => "DISK_FULL",
+            Code::SecretAccessDenied => "SECRET_ACCESS_DENIED",
+            Code::ExecutionRoleAccessDenied => "EXECUTION_ROLE_ACCESS_DENIED",
+            Code::NetworkPathLooksOpen => "NETWORK_PATH_LOOKS_OPEN",
+            Code::InspectionIncomplete => "INSPECTION_INCOMPLETE",
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Blocks the pull: fix this.
+    Critical,
+    /// Contributes, or limits what the diagnosis could see.
+    Warning,
+    /// Nothing found to fix.
+    Info,
+}
+
+/// One conclusion, with what it rests on and what to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub summary: Localized,
+    pub evidence: Vec<Localized>,
+    /// What to do, in words.
+    pub fix: Localized,
+    /// The exact commands, when there are any.
+    pub commands: Vec<String>,
+}
+
+/// The failure as parsed and classified.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailureReport {
+    pub container: Option<String>,
+    pub image: Option<String>,
+    pub reason: String,
+    pub symptom: Symptom,
+    pub hop: Hop,
+    pub host: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub ip_owner: Option<IpOwner>,
+}
+
+/// Everything the rules concluded about one failed task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnosis {
+    pub task: FailedTask,
+    pub failure: FailureReport,
+    pub findings: Vec<Finding>,
+    pub not_inspected: Vec<Localized>,
+    /// The `createDate` of the ip-ranges snapshot used, if one was.
+    pub ip_ranges_create_date: Option<String>,
+}
+
+impl Diagnosis {
+    /// The first finding's code: the verdict.
+    pub fn verdict(&self) -> Code {
+        self.findings
+            .first()
+            .map_or(Code::InspectionIncomplete, |f| f.code)
+    }
+}
+
+/// Where the rules may look up an address in the VPC's own data.
+#[derive(Debug, Clone, Copy)]
+pub struct VpcContext<'a> {
+    pub view: &'a NetworkView,
+    pub vpc_id: &'a str,
+    pub region: &'a str,
+}
+
+/// Parses a message and classifies the dialled IP: first from the VPC's own CIDRs and S3
+/// prefix list (when a network view is given), then from ip-ranges. An S3 address overrides a
+/// registry hop: in the newer wording the URL is the image reference, the IP is the truth.
+pub fn classify(
+    message: &str,
+    ip_ranges: Option<&IpRanges>,
+    vpc: Option<VpcContext<'_>>,
+) -> FailureReport {
+    let parsed = reason::parse_reason(message);
+    let ip_owner = parsed.ip.and_then(|ip| {
+        vpc.and_then(|v| v.view.classify(ip, v.vpc_id, v.region))
+            .or_else(|| ip_ranges?.lookup(ip))
+    });
+    let hop = match (&ip_owner, parsed.hop) {
+        (Some(owner), Hop::Registry | Hop::Unknown) if owner.is_s3() => Hop::LayerStorage,
+        (_, hop) => hop,
+    };
+    FailureReport {
+        container: None,
+        image: None,
+        reason: message.to_string(),
+        symptom: parsed.symptom,
+        hop,
+        host: parsed.host,
+        ip: parsed.ip,
+        port: parsed.port,
+        ip_owner,
+    }
+}
+
+/// The task's region: the event's, else its availability zone's.
+pub fn task_region(task: &FailedTask) -> Option<String> {
+    task.region.clone().or_else(|| {
+        let az = task.availability_zone.as_deref()?;
+        let trimmed = az.trim_end_matches(|c: char| c.is_ascii_lowercase());
+        reason::looks_like_region(trimmed).then(|| trimmed.to_string())
+    })
+}
+
+/// Runs the rules for one failed task.
+pub fn diagnose(
+    task: &FailedTask,
+    network: Option<&NetworkView>,
+    ip_ranges: Option<&IpRanges>,
+) -> Diagnosis {
+    let region = task_region(task);
+    let vpc_id = network.and_then(|view| {
+        let subnet = view.subnet(task.subnet_id.as_deref()?)?;
+        subnet.vpc_id.clone()
+    });
+    let vpc = match (network, vpc_id.as_deref(), region.as_deref()) {
+        (Some(view), Some(vpc_id), Some(region)) => Some(VpcContext {
+            view,
+            vpc_id,
+            region,
+        }),
+        _ => None,
+    };
+    let mut failure = classify(&task.primary.reason, ip_ranges, vpc);
+    failure.container = task.primary.container.clone();
+    failure.image = task.primary.image.clone();
+
+    let mut not_inspected = Vec::new();
+    if failure.ip.is_some() && failure.ip_owner.is_none() && ip_ranges.is_none() {
+        not_inspected.push(t!(
+            "the owner of {ip}: no ip-ranges.json was given (pass --ip-ranges or IP_RANGES_FILE, or run `make ip-ranges`)",
+            "{ip}의 소유자: ip-ranges.json이 없습니다(--ip-ranges 또는 IP_RANGES_FILE을 지정하거나 `make ip-ranges`를 실행하세요)",
+            ip = failure.ip.map(|i| i.to_string()).unwrap_or_default()
+        ));
+    }
+
+    let findings = rules::run(task, &failure, network, region.as_deref(), &mut not_inspected);
+    Diagnosis {
+        task: task.clone(),
+        failure,
+        findings,
+        not_inspected,
+        ip_ranges_create_date: ip_ranges.map(|r| r.create_date.clone()),
+    }
+}

@@ -1,0 +1,263 @@
+//! The view of the task's VPC that the rules need, and the questions asked of it.
+//!
+//! The model's field names are exactly the AWS CLI's JSON output members (`RouteTables`,
+//! `VpcEndpoints`, …; ECS services keep ECS's camelCase), so a snapshot can be assembled with
+//! the AWS CLI and the live inspection can write the same format. Every part is optional: a
+//! part that is absent was not inspected, and the rules must say so rather than assume it fine.
+//!
+//! [`model`] holds the types, [`snapshot`] reads a snapshot file, and this module answers the
+//! questions the rules ask (which route table applies to a subnet, which NACL, which S3 prefix
+//! list…) without any I/O.
+
+pub mod model;
+pub mod snapshot;
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+pub use model::*;
+
+use crate::ipranges::IpOwner;
+
+/// How a subnet came to use its route table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Association {
+    /// The subnet is explicitly associated with the table.
+    Explicit,
+    /// The subnet has no explicit association, so the VPC's main table applies.
+    Main,
+}
+
+impl NetworkView {
+    pub fn subnet(&self, subnet_id: &str) -> Option<&Subnet> {
+        self.subnets
+            .as_deref()?
+            .iter()
+            .find(|s| s.subnet_id == subnet_id)
+    }
+
+    pub fn vpc(&self, vpc_id: &str) -> Option<&Vpc> {
+        self.vpcs.as_deref()?.iter().find(|v| v.vpc_id == vpc_id)
+    }
+
+    pub fn vpc_attributes(&self, vpc_id: &str) -> Option<&VpcAttributes> {
+        self.vpc_attributes
+            .as_deref()?
+            .iter()
+            .find(|a| a.vpc_id.as_deref().is_none_or(|id| id == vpc_id))
+    }
+
+    /// Every IPv4 and IPv6 CIDR associated with the VPC.
+    pub fn vpc_cidrs(&self, vpc_id: &str) -> Vec<IpNet> {
+        let Some(vpc) = self.vpc(vpc_id) else {
+            return Vec::new();
+        };
+        let mut cidrs: Vec<IpNet> = Vec::new();
+        let v4 = vpc
+            .cidr_block
+            .iter()
+            .chain(vpc.cidr_block_association_set.iter().filter_map(|a| {
+                let disassociated = a
+                    .cidr_block_state
+                    .as_ref()
+                    .and_then(|s| s.state.as_deref())
+                    .is_some_and(|s| s.starts_with("disassociat"));
+                (!disassociated).then_some(a.cidr_block.as_ref()?)
+            }));
+        let v6 = vpc
+            .ipv6_cidr_block_association_set
+            .iter()
+            .filter_map(|a| a.ipv6_cidr_block.as_ref());
+        for text in v4.chain(v6) {
+            if let Ok(net) = text.parse::<IpNet>() {
+                if !cidrs.contains(&net) {
+                    cidrs.push(net);
+                }
+            }
+        }
+        cidrs
+    }
+
+    /// The route table that decides where the subnet's traffic goes: its explicit
+    /// association, else the VPC's main table. `None` when route tables were not inspected or
+    /// the snapshot holds neither.
+    pub fn route_table_for_subnet(
+        &self,
+        subnet_id: &str,
+        vpc_id: &str,
+    ) -> Option<(&RouteTable, Association)> {
+        let tables = self.route_tables.as_deref()?;
+        let explicit = tables.iter().find(|t| {
+            t.associations
+                .iter()
+                .any(|a| a.subnet_id.as_deref() == Some(subnet_id) && a.is_associated())
+        });
+        if let Some(t) = explicit {
+            return Some((t, Association::Explicit));
+        }
+        tables
+            .iter()
+            .find(|t| {
+                t.vpc_id.as_deref().is_none_or(|v| v == vpc_id)
+                    && t.associations.iter().any(|a| a.main && a.is_associated())
+            })
+            .map(|t| (t, Association::Main))
+    }
+
+    /// The network ACL that filters the subnet: the one associated with it, else the VPC's
+    /// default ACL (every subnet is associated with exactly one ACL).
+    pub fn network_acl_for_subnet(&self, subnet_id: &str, vpc_id: &str) -> Option<&NetworkAcl> {
+        let acls = self.network_acls.as_deref()?;
+        acls.iter()
+            .find(|acl| {
+                acl.associations
+                    .iter()
+                    .any(|a| a.subnet_id.as_deref() == Some(subnet_id))
+            })
+            .or_else(|| {
+                acls.iter().find(|acl| {
+                    acl.is_default && acl.vpc_id.as_deref().is_none_or(|v| v == vpc_id)
+                })
+            })
+    }
+
+    pub fn prefix_list(&self, id: &str) -> Option<&PrefixList> {
+        self.prefix_lists
+            .as_deref()?
+            .iter()
+            .find(|p| p.prefix_list_id == id)
+    }
+
+    /// The AWS-managed prefix list of S3 in `region` (`com.amazonaws.<region>.s3`).
+    pub fn s3_prefix_list(&self, region: &str) -> Option<&PrefixList> {
+        let name = format!("com.amazonaws.{region}.s3");
+        self.prefix_lists
+            .as_deref()?
+            .iter()
+            .find(|p| p.prefix_list_name.as_deref() == Some(name.as_str()))
+    }
+
+    /// The VPC's endpoints for one service name, in any state.
+    pub fn endpoints_for(&self, vpc_id: &str, service_name: &str) -> Vec<&VpcEndpoint> {
+        self.vpc_endpoints
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| {
+                e.vpc_id.as_deref().is_none_or(|v| v == vpc_id)
+                    && e.service_name.as_deref() == Some(service_name)
+            })
+            .collect()
+    }
+
+    pub fn endpoint(&self, id: &str) -> Option<&VpcEndpoint> {
+        self.vpc_endpoints
+            .as_deref()?
+            .iter()
+            .find(|e| e.vpc_endpoint_id == id)
+    }
+
+    pub fn security_group(&self, id: &str) -> Option<&SecurityGroup> {
+        self.security_groups
+            .as_deref()?
+            .iter()
+            .find(|g| g.group_id == id)
+    }
+
+    pub fn nat_gateway(&self, id: &str) -> Option<&NatGateway> {
+        self.nat_gateways
+            .as_deref()?
+            .iter()
+            .find(|n| n.nat_gateway_id == id)
+    }
+
+    pub fn internet_gateway(&self, id: &str) -> Option<&InternetGateway> {
+        self.internet_gateways
+            .as_deref()?
+            .iter()
+            .find(|g| g.internet_gateway_id == id)
+    }
+
+    /// The ECS service a task belongs to, by name (and cluster, when both sides know it).
+    pub fn ecs_service(&self, name: &str, cluster_arn: Option<&str>) -> Option<&EcsService> {
+        self.services.as_deref()?.iter().find(|s| {
+            s.service_name.as_deref() == Some(name)
+                && match (cluster_arn, s.cluster_arn.as_deref()) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        })
+    }
+
+    /// The network interface holding `ip` as one of its private addresses.
+    pub fn interface_with_ip(&self, ip: IpAddr) -> Option<&NetworkInterface> {
+        let text = ip.to_string();
+        self.network_interfaces.as_deref()?.iter().find(|n| {
+            n.private_ip_address.as_deref() == Some(text.as_str())
+                || n.private_ip_addresses
+                    .iter()
+                    .any(|a| a.private_ip_address.as_deref() == Some(text.as_str()))
+        })
+    }
+
+    /// Classifies `ip` from the VPC's own data, which beats ip-ranges when it answers: an
+    /// address inside one of the VPC's CIDRs is private to it (VPCs may use non-RFC1918
+    /// ranges, so this tests membership, not "is private"), and an address in the region's S3
+    /// prefix list is in-region S3.
+    pub fn classify(&self, ip: IpAddr, vpc_id: &str, region: &str) -> Option<IpOwner> {
+        if let Some(cidr) = self.vpc_cidrs(vpc_id).into_iter().find(|c| c.contains(&ip)) {
+            if let Some(eni) = self.interface_with_ip(ip) {
+                let endpoint = eni.vpc_endpoint_id();
+                let service = if endpoint.is_some() {
+                    "VPC_ENDPOINT"
+                } else {
+                    "VPC"
+                };
+                return Some(IpOwner {
+                    service: service.to_string(),
+                    region: region.to_string(),
+                    prefix: cidr.to_string(),
+                    source: format!("network-interface:{}", eni.network_interface_id),
+                });
+            }
+            return Some(IpOwner {
+                service: "VPC".to_string(),
+                region: region.to_string(),
+                prefix: cidr.to_string(),
+                source: "vpc-cidr".to_string(),
+            });
+        }
+        let s3 = self.s3_prefix_list(region)?;
+        let cidr = s3.cidrs().find(|c| c.contains(&ip))?;
+        Some(IpOwner {
+            service: "S3".to_string(),
+            region: region.to_string(),
+            prefix: cidr.to_string(),
+            source: format!("prefix-list:{}", s3.prefix_list_id),
+        })
+    }
+
+    /// The parts of the view that are absent, by their snapshot key.
+    pub fn missing_parts(&self) -> Vec<&'static str> {
+        let parts: [(&'static str, bool); 12] = [
+            ("Vpcs", self.vpcs.is_some()),
+            ("VpcAttributes", self.vpc_attributes.is_some()),
+            ("Subnets", self.subnets.is_some()),
+            ("RouteTables", self.route_tables.is_some()),
+            ("VpcEndpoints", self.vpc_endpoints.is_some()),
+            ("SecurityGroups", self.security_groups.is_some()),
+            ("NetworkAcls", self.network_acls.is_some()),
+            ("NatGateways", self.nat_gateways.is_some()),
+            ("InternetGateways", self.internet_gateways.is_some()),
+            ("PrefixLists", self.prefix_lists.is_some()),
+            ("NetworkInterfaces", self.network_interfaces.is_some()),
+            ("Services", self.services.is_some()),
+        ];
+        parts
+            .into_iter()
+            .filter(|(_, present)| !present)
+            .map(|(name, _)| name)
+            .collect()
+    }
+}

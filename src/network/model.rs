@@ -1,0 +1,548 @@
+//! The network view's types, named after the AWS CLI's JSON output members.
+//!
+//! Only the fields the rules read are modelled; unknown fields are ignored and every field
+//! has a default, so the output of `aws ec2 describe-*` can be pasted in as it is.
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// Everything known about the task's network. `None` for a part means "not inspected".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpcs: Option<Vec<Vpc>>,
+    /// `describe-vpc-attribute` outputs, one per attribute call or merged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_attributes: Option<Vec<VpcAttributes>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<Vec<Subnet>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route_tables: Option<Vec<RouteTable>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoints: Option<Vec<VpcEndpoint>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<SecurityGroup>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_acls: Option<Vec<NetworkAcl>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_gateways: Option<Vec<NatGateway>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internet_gateways: Option<Vec<InternetGateway>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_lists: Option<Vec<PrefixList>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<NetworkInterface>>,
+    /// ECS `describe-services` output (`services`), for the task's security groups and
+    /// `assignPublicIp`.
+    #[serde(alias = "services", skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<EcsService>>,
+    /// Parts that could not be read, and why (written by the live inspection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspection_errors: Option<Vec<InspectionError>>,
+}
+
+/// A part of the view that could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct InspectionError {
+    /// The snapshot key that is missing because of this error (`VpcEndpoints`…).
+    pub part: String,
+    /// The API call that failed (`ec2:DescribeVpcEndpoints`).
+    pub action: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Vpc {
+    pub vpc_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cidr_block_association_set: Vec<CidrBlockAssociation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ipv6_cidr_block_association_set: Vec<Ipv6CidrBlockAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CidrBlockAssociation {
+    pub cidr_block: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidr_block_state: Option<StateHolder>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Ipv6CidrBlockAssociation {
+    pub ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct StateHolder {
+    pub state: Option<String>,
+}
+
+/// `aws ec2 describe-vpc-attribute` output: one or both DNS attributes of a VPC.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VpcAttributes {
+    pub vpc_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_dns_support: Option<BoolValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_dns_hostnames: Option<BoolValue>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct BoolValue {
+    pub value: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Subnet {
+    pub subnet_id: String,
+    pub vpc_id: Option<String>,
+    pub cidr_block: Option<String>,
+    pub availability_zone: Option<String>,
+    pub map_public_ip_on_launch: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RouteTable {
+    pub route_table_id: String,
+    pub vpc_id: Option<String>,
+    pub routes: Vec<Route>,
+    pub associations: Vec<RouteTableAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Route {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_gateway_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+}
+
+impl Route {
+    pub fn is_blackhole(&self) -> bool {
+        self.state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("blackhole"))
+    }
+
+    /// The route's destination as the console shows it.
+    pub fn destination(&self) -> String {
+        self.destination_cidr_block
+            .clone()
+            .or_else(|| self.destination_ipv6_cidr_block.clone())
+            .or_else(|| self.destination_prefix_list_id.clone())
+            .unwrap_or_else(|| "?".to_string())
+    }
+
+    /// The route's target ID (`local`, `igw-…`, `nat-…`, `vpce-…`, `tgw-…`…).
+    pub fn target(&self) -> Option<&str> {
+        [
+            &self.nat_gateway_id,
+            &self.transit_gateway_id,
+            &self.vpc_peering_connection_id,
+            &self.egress_only_internet_gateway_id,
+            &self.network_interface_id,
+            &self.instance_id,
+            &self.local_gateway_id,
+            &self.carrier_gateway_id,
+            &self.core_network_arn,
+            &self.gateway_id,
+        ]
+        .into_iter()
+        .find_map(|t| t.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RouteTableAssociation {
+    pub main: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route_table_association_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub association_state: Option<StateHolder>,
+}
+
+impl RouteTableAssociation {
+    /// Associations being removed (or failed) no longer route the subnet.
+    pub fn is_associated(&self) -> bool {
+        self.association_state
+            .as_ref()
+            .and_then(|s| s.state.as_deref())
+            .is_none_or(|s| s == "associated" || s == "associating")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VpcEndpoint {
+    pub vpc_endpoint_id: String,
+    /// `Gateway`, `Interface`, `GatewayLoadBalancer`…
+    pub vpc_endpoint_type: Option<String>,
+    pub vpc_id: Option<String>,
+    pub service_name: Option<String>,
+    /// `available`, `pending`, `rejected`… (the API's spelling varies in case).
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    pub route_table_ids: Vec<String>,
+    pub subnet_ids: Vec<String>,
+    pub groups: Vec<GroupRef>,
+    pub private_dns_enabled: Option<bool>,
+    pub network_interface_ids: Vec<String>,
+}
+
+impl VpcEndpoint {
+    pub fn is_gateway(&self) -> bool {
+        self.vpc_endpoint_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("gateway"))
+    }
+
+    pub fn is_interface(&self) -> bool {
+        self.vpc_endpoint_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("interface"))
+    }
+
+    pub fn is_available(&self) -> bool {
+        self.state
+            .as_deref()
+            .is_none_or(|s| s.eq_ignore_ascii_case("available"))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GroupRef {
+    pub group_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SecurityGroup {
+    pub group_id: String,
+    pub group_name: Option<String>,
+    pub vpc_id: Option<String>,
+    pub ip_permissions: Vec<IpPermission>,
+    pub ip_permissions_egress: Vec<IpPermission>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct IpPermission {
+    /// `-1` (all), `tcp`, `udp`, `icmp` or a protocol number.
+    pub ip_protocol: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ip_ranges: Vec<CidrIpRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ipv6_ranges: Vec<CidrIpv6Ref>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prefix_list_ids: Vec<PrefixListRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user_id_group_pairs: Vec<GroupPair>,
+}
+
+impl IpPermission {
+    /// True when the permission covers TCP port `port`.
+    pub fn admits_tcp_port(&self, port: u16) -> bool {
+        match self.ip_protocol.to_ascii_lowercase().as_str() {
+            "-1" | "all" => true,
+            "tcp" | "6" => {
+                let from = self.from_port.unwrap_or(0);
+                let to = self.to_port.unwrap_or(65535);
+                // A range of -1 means every port for TCP in some API outputs.
+                (from == -1 && to == -1) || (from <= port as i32 && port as i32 <= to)
+            }
+            _ => false,
+        }
+    }
+
+    pub fn cidrs(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.ip_ranges
+            .iter()
+            .filter_map(|r| r.cidr_ip.parse().ok())
+            .chain(
+                self.ipv6_ranges
+                    .iter()
+                    .filter_map(|r| r.cidr_ipv6.parse().ok()),
+            )
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CidrIpRef {
+    pub cidr_ip: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CidrIpv6Ref {
+    pub cidr_ipv6: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PrefixListRef {
+    pub prefix_list_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GroupPair {
+    pub group_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkAcl {
+    pub network_acl_id: String,
+    pub vpc_id: Option<String>,
+    pub is_default: bool,
+    pub entries: Vec<NaclEntry>,
+    pub associations: Vec<NaclAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NaclEntry {
+    pub rule_number: i32,
+    /// `-1` (all) or a protocol number (`6` is TCP).
+    pub protocol: String,
+    /// `allow` or `deny`.
+    pub rule_action: String,
+    pub egress: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRange>,
+}
+
+impl NaclEntry {
+    pub fn is_allow(&self) -> bool {
+        self.rule_action.eq_ignore_ascii_case("allow")
+    }
+
+    pub fn cidr(&self) -> Option<IpNet> {
+        self.cidr_block
+            .as_deref()
+            .or(self.ipv6_cidr_block.as_deref())?
+            .parse()
+            .ok()
+    }
+
+    /// True when the entry applies to TCP traffic.
+    pub fn covers_tcp(&self) -> bool {
+        matches!(self.protocol.to_ascii_lowercase().as_str(), "-1" | "6" | "tcp" | "all")
+    }
+
+    /// The TCP ports the entry covers (all of them for protocol `-1`).
+    pub fn port_span(&self) -> (u16, u16) {
+        let all = matches!(self.protocol.as_str(), "-1" | "all");
+        match (&self.port_range, all) {
+            (Some(r), false) => (
+                r.from.clamp(0, 65535) as u16,
+                r.to.clamp(0, 65535) as u16,
+            ),
+            _ => (0, 65535),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PortRange {
+    pub from: i32,
+    pub to: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NaclAssociation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_acl_association_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_acl_id: Option<String>,
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NatGateway {
+    pub nat_gateway_id: String,
+    /// `pending`, `failed`, `available`, `deleting`, `deleted`.
+    pub state: Option<String>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    /// `public` or `private`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connectivity_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+}
+
+impl NatGateway {
+    pub fn is_available(&self) -> bool {
+        self.state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("available"))
+    }
+
+    pub fn is_private(&self) -> bool {
+        self.connectivity_type
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("private"))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct InternetGateway {
+    pub internet_gateway_id: String,
+    pub attachments: Vec<IgwAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct IgwAttachment {
+    pub vpc_id: Option<String>,
+    /// `available` (the CLI's word for attached), `attaching`, `detaching`, `detached`.
+    pub state: Option<String>,
+}
+
+/// `aws ec2 describe-prefix-lists` output: AWS-managed prefix lists with their CIDRs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PrefixList {
+    pub prefix_list_id: String,
+    pub prefix_list_name: Option<String>,
+    pub cidrs: Vec<String>,
+}
+
+impl PrefixList {
+    pub fn cidrs(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.cidrs.iter().filter_map(|c| c.parse().ok())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkInterface {
+    pub network_interface_id: String,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub private_ip_addresses: Vec<PrivateIpAddressRef>,
+    pub groups: Vec<GroupRef>,
+    pub interface_type: Option<String>,
+    pub description: Option<String>,
+}
+
+impl NetworkInterface {
+    /// Interface endpoints' network interfaces are described as `VPC Endpoint Interface vpce-…`.
+    pub fn vpc_endpoint_id(&self) -> Option<&str> {
+        let description = self.description.as_deref()?;
+        description
+            .split_whitespace()
+            .find(|w| w.starts_with("vpce-"))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PrivateIpAddressRef {
+    pub private_ip_address: Option<String>,
+}
+
+/// One ECS service, as `aws ecs describe-services` prints it (camelCase).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EcsService {
+    pub service_name: Option<String>,
+    pub cluster_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<EcsNetworkConfiguration>,
+}
+
+impl EcsService {
+    pub fn awsvpc(&self) -> Option<&AwsVpcConfiguration> {
+        self.network_configuration.as_ref()?.awsvpc_configuration.as_ref()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EcsNetworkConfiguration {
+    pub awsvpc_configuration: Option<AwsVpcConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AwsVpcConfiguration {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    /// `ENABLED` or `DISABLED`.
+    pub assign_public_ip: Option<String>,
+}
+
+impl AwsVpcConfiguration {
+    pub fn public_ip_enabled(&self) -> bool {
+        self.assign_public_ip
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"))
+    }
+}
