@@ -36,7 +36,10 @@ pub enum TaskEvent {
     /// The task stopped because an image, secret or other start-up dependency could not be fetched.
     PullFailure(Box<FailedTask>),
     /// A task event that is not a pull or initialisation failure; `why` says what it was.
-    Skipped { task_arn: Option<String>, why: String },
+    Skipped {
+        task_arn: Option<String>,
+        why: String,
+    },
 }
 
 /// Everything the diagnosis needs from a failed task's event.
@@ -276,10 +279,11 @@ fn describe_ordinary_stop(detail: &TaskDetail) -> String {
 }
 
 fn eni_details(attachments: &[Attachment]) -> (Option<String>, Option<IpAddr>) {
-    let Some(eni) = attachments
-        .iter()
-        .find(|a| a.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("eni")))
-    else {
+    let Some(eni) = attachments.iter().find(|a| {
+        a.kind
+            .as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case("eni"))
+    }) else {
         return (None, None);
     };
     let detail = |wanted: &str| {
@@ -325,7 +329,10 @@ mod tests {
             ]
         }));
         let task = failure(parse_task_event(&doc).unwrap());
-        assert_eq!(task.primary.container.as_deref(), Some("aws-guardduty-agent-x1"));
+        assert_eq!(
+            task.primary.container.as_deref(),
+            Some("aws-guardduty-agent-x1")
+        );
         assert_eq!(task.primary.image, None);
         assert_eq!(task.failing_containers.len(), 1);
     }
@@ -375,7 +382,10 @@ mod tests {
     fn other_event_types_are_named_in_the_error() {
         let doc = json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}).to_string();
         let err = parse_task_event(&doc).unwrap_err().to_string();
-        assert!(err.contains("aws.ec2") && err.contains("EC2 Instance State-change"), "{err}");
+        assert!(
+            err.contains("aws.ec2") && err.contains("EC2 Instance State-change"),
+            "{err}"
+        );
     }
 
     #[test]

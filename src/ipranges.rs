@@ -240,13 +240,10 @@ impl Family {
         // Widest first among equal starts; among identical prefixes the strongest claim first,
         // so that de-duplication keeps it.
         entries.sort_by(|a, b| {
-            a.start
-                .cmp(&b.start)
-                .then(a.len.cmp(&b.len))
-                .then(
-                    service_rank(&strings[b.service as usize])
-                        .cmp(&service_rank(&strings[a.service as usize])),
-                )
+            a.start.cmp(&b.start).then(a.len.cmp(&b.len)).then(
+                service_rank(&strings[b.service as usize])
+                    .cmp(&service_rank(&strings[a.service as usize])),
+            )
         });
         let mut owners: Vec<u32> = Vec::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
@@ -341,7 +338,10 @@ pub fn default_location(explicit: Option<&Path>) -> Option<std::path::PathBuf> {
     if let Some(p) = explicit {
         return Some(p.to_path_buf());
     }
-    let beside = std::env::current_exe().ok()?.parent()?.join("ip-ranges.json");
+    let beside = std::env::current_exe()
+        .ok()?
+        .parent()?
+        .join("ip-ranges.json");
     beside.is_file().then_some(beside)
 }
 
@@ -381,7 +381,11 @@ mod tests {
     fn s3_wins_over_amazon_and_ec2_on_the_same_prefix() {
         assert_eq!(
             owner("52.219.204.42"),
-            Some(("S3".into(), "ap-northeast-2".into(), "52.219.204.0/22".into()))
+            Some((
+                "S3".into(),
+                "ap-northeast-2".into(),
+                "52.219.204.0/22".into()
+            ))
         );
         assert_eq!(owner("16.15.180.104").unwrap().0, "S3");
     }
@@ -390,7 +394,11 @@ mod tests {
     fn longest_prefix_wins_even_when_it_is_amazon() {
         assert_eq!(
             owner("35.180.244.40"),
-            Some(("AMAZON".into(), "eu-west-3".into(), "35.180.244.0/23".into()))
+            Some((
+                "AMAZON".into(),
+                "eu-west-3".into(),
+                "35.180.244.0/23".into()
+            ))
         );
         assert_eq!(owner("35.180.246.1").unwrap().0, "EC2");
     }
@@ -431,7 +439,10 @@ mod tests {
     #[test]
     fn bad_files_name_the_problem() {
         let err = IpRanges::from_json("{}", "x.json").unwrap_err().to_string();
-        assert!(err.starts_with("x.json: not an ip-ranges.json document"), "{err}");
+        assert!(
+            err.starts_with("x.json: not an ip-ranges.json document"),
+            "{err}"
+        );
         let bad = r#"{"createDate": "d", "prefixes": [{"ip_prefix": "1.2.3.4/40", "region": "r", "service": "S3"}]}"#;
         let err = IpRanges::from_json(bad, "x.json").unwrap_err().to_string();
         assert!(err.contains("1.2.3.4/40"), "{err}");

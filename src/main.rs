@@ -45,7 +45,12 @@ enum Command {
         network: Option<PathBuf>,
         #[arg(long, default_value = "text", value_name = "text|json")]
         format: Format,
-        #[arg(long, default_value = "en", env = "DIAGNOSIS_LANG", value_name = "en|ko")]
+        #[arg(
+            long,
+            default_value = "en",
+            env = "DIAGNOSIS_LANG",
+            value_name = "en|ko"
+        )]
         lang: Lang,
         #[command(flatten)]
         ip_ranges: IpRangesArg,
@@ -89,8 +94,12 @@ fn run(cli: Cli) -> Result<()> {
             let task = match parsed {
                 TaskEvent::Skipped { task_arn, why } => {
                     match format {
-                        Format::Json => println!("{}", render::skipped_json(task_arn.as_deref(), &why)),
-                        Format::Text => print!("{}", render::skipped_text(task_arn.as_deref(), &why, lang)),
+                        Format::Json => {
+                            println!("{}", render::skipped_json(task_arn.as_deref(), &why))
+                        }
+                        Format::Text => {
+                            print!("{}", render::skipped_text(task_arn.as_deref(), &why, lang))
+                        }
                     }
                     return Ok(());
                 }
@@ -115,7 +124,10 @@ fn run(cli: Cli) -> Result<()> {
             };
             let ranges = load_ip_ranges(&ip_ranges)?;
             let failure = classify(&message, ranges.as_ref(), None);
-            println!("{}", serde_json::to_string_pretty(&render::failure_json(&failure))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&render::failure_json(&failure))?
+            );
         }
         Command::Classify { ip, ip_ranges } => {
             let Ok(address) = ip.trim().parse::<IpAddr>() else {

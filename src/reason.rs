@@ -115,17 +115,15 @@ static DIAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"dial (?:tcp|tcp4|tcp6) (?:\[([0-9a-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})")
         .expect("static regex")
 });
-static LOOKUP_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"lookup ([a-z0-9-]+(?:\.[a-z0-9-]+)+)").expect("static regex")
-});
+static LOOKUP_HOST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"lookup ([a-z0-9-]+(?:\.[a-z0-9-]+)+)").expect("static regex"));
 /// `Get "https://host/…"` (a URL that failed) or `Get host/repo:tag` (an image reference).
 static REQUEST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"\b(?:get|head|post|put)\s+["']?(https?://)?([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::\d+)?(/\S*)?"#)
         .expect("static regex")
 });
-static FROM_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"from host ([a-z0-9-]+(?:\.[a-z0-9-]+)+)").expect("static regex")
-});
+static FROM_HOST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"from host ([a-z0-9-]+(?:\.[a-z0-9-]+)+)").expect("static regex"));
 static URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"https?://([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::\d+)?(/\S*)?").expect("static regex")
 });
@@ -137,6 +135,9 @@ static IMAGE_REF_HOST: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
+/// Hosts that error messages link for help, never hosts the task talked to.
+const DOCUMENTATION_HOSTS: &[&str] = &["www.docker.com", "docs.docker.com", "docs.aws.amazon.com"];
+
 static STATUS_403: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b403\b").expect("static regex"));
 static STATUS_429: LazyLock<Regex> =
@@ -227,12 +228,14 @@ fn failing_host(text: &str) -> Option<FailingHost> {
     if let Some(c) = FROM_HOST.captures_iter(text).last() {
         return Some(request(&c[1], None));
     }
-    if let Some(c) = URL.captures_iter(text).last() {
-        // A markdown link repeats the image reference as `(http://ref)`; it is not a request.
+    let requested_url = URL.captures_iter(text).filter(|c| {
+        // A markdown link repeats the image reference as `(http://ref)`, and Docker Hub's rate
+        // limit message links its documentation: neither is a request that failed.
         let is_markdown_echo = text[..c.get(0).map_or(0, |m| m.start())].ends_with("](");
-        if !is_markdown_echo {
-            return Some(request(&c[1], c.get(2).map(|m| m.as_str())));
-        }
+        !is_markdown_echo && !DOCUMENTATION_HOSTS.contains(&&c[1])
+    });
+    if let Some(c) = requested_url.last() {
+        return Some(request(&c[1], c.get(2).map(|m| m.as_str())));
     }
     let image_ref = REQUEST
         .captures_iter(text)
@@ -336,6 +339,7 @@ fn symptom_of(text: &str) -> Symptom {
                 "client.timeout exceeded",
                 "tls handshake timeout",
                 "timed out",
+                "send request failed",
                 "connection issue between the task and",
             ],
         )
@@ -369,13 +373,23 @@ fn hop_of(text: &str, host: Option<&FailingHost>) -> Hop {
     }
     if contains_any(
         text,
-        &["logger args", "log group", "amazon cloudwatch", "cloudwatch logs"],
+        &[
+            "logger args",
+            "log group",
+            "amazon cloudwatch",
+            "cloudwatch logs",
+        ],
     ) {
         return Hop::CloudwatchLogs;
     }
     if contains_any(
         text,
-        &["from asm", "secrets manager", "secretsmanager", "asm fetching"],
+        &[
+            "from asm",
+            "secrets manager",
+            "secretsmanager",
+            "asm fetching",
+        ],
     ) {
         return Hop::SecretsManager;
     }
@@ -398,7 +412,10 @@ fn hop_of(text: &str, host: Option<&FailingHost>) -> Hop {
     }
     if let Some(host) = host.filter(|h| h.source == HostSource::Request) {
         let by_host = hop_for_host(&host.name);
-        let is_manifest = host.path.as_deref().is_some_and(|p| p.contains("/manifests/"));
+        let is_manifest = host
+            .path
+            .as_deref()
+            .is_some_and(|p| p.contains("/manifests/"));
         if by_host != Hop::Registry || is_manifest || !copies_layers(text) {
             return by_host;
         }
@@ -462,7 +479,7 @@ pub fn hop_for_host(host: &str) -> Hop {
 }
 
 fn is_s3_host(labels: &[&str]) -> bool {
-    let on_aws = labels.iter().any(|l| *l == "amazonaws");
+    let on_aws = labels.contains(&"amazonaws");
     on_aws
         && labels
             .iter()
@@ -531,7 +548,9 @@ mod tests {
 
     #[test]
     fn dns_server_is_not_the_dialled_address() {
-        let f = parse_reason("dial tcp: lookup api.ecr.us-east-1.amazonaws.com on 10.0.0.2:53: no such host");
+        let f = parse_reason(
+            "dial tcp: lookup api.ecr.us-east-1.amazonaws.com on 10.0.0.2:53: no such host",
+        );
         assert_eq!(f.ip, None);
         assert_eq!(f.port, None);
         assert_eq!(f.symptom, Symptom::Dns);
@@ -569,7 +588,10 @@ mod tests {
         let f = parse_reason("(service web) was unable to place a task. Reason: ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.ap-northeast-2.amazonaws.com/\": dial tcp 3.36.53.2:443: i/o timeout");
         assert_eq!(f.hop, Hop::EcrAuth);
         assert_eq!(f.symptom, Symptom::Timeout);
-        assert_eq!(f.host.as_deref(), Some("api.ecr.ap-northeast-2.amazonaws.com"));
+        assert_eq!(
+            f.host.as_deref(),
+            Some("api.ecr.ap-northeast-2.amazonaws.com")
+        );
     }
 
     #[test]

@@ -176,6 +176,21 @@ fn severity_word(s: Severity) -> &'static str {
     }
 }
 
+/// `label` padded to `width` terminal columns (Hangul takes two columns each).
+fn pad(label: &str, width: usize) -> String {
+    let columns: usize = label
+        .chars()
+        .map(|c| {
+            if ('\u{1100}'..='\u{d7a3}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum();
+    format!("{label}{}", " ".repeat(width.saturating_sub(columns)))
+}
+
 /// The diagnosis for a person: verdict, then context, evidence and fix.
 pub fn diagnosis_text(d: &Diagnosis, lang: Lang) -> String {
     let l = if lang == Lang::Ko { &KO } else { &EN };
@@ -195,7 +210,11 @@ pub fn diagnosis_text(d: &Diagnosis, lang: Lang) -> String {
         line(String::new());
     }
     let task = &d.task;
-    line(format!("{:<10} {}", l.task, task.task_arn.as_deref().unwrap_or("-")));
+    line(format!(
+        "{} {}",
+        pad(l.task, 10),
+        task.task_arn.as_deref().unwrap_or("-")
+    ));
     let service = match (task.cluster_name(), task.group.as_deref()) {
         (Some(c), Some(g)) => format!("{c} / {g}"),
         (Some(c), None) => c.to_string(),
@@ -208,18 +227,18 @@ pub fn diagnosis_text(d: &Diagnosis, lang: Lang) -> String {
         .map(|a| a.rsplit('/').next().unwrap_or(a))
         .unwrap_or("-");
     line(format!(
-        "{:<10} {service}  ({taskdef}, {})",
-        l.service,
+        "{} {service}  ({taskdef}, {})",
+        pad(l.service, 10),
         task.launch_type.as_deref().unwrap_or("-")
     ));
     let f = &d.failure;
     line(format!(
-        "{:<10} {}  {}",
-        l.container,
+        "{} {}  {}",
+        pad(l.container, 10),
         sanitize(f.container.as_deref().unwrap_or("-")),
         sanitize(f.image.as_deref().unwrap_or("-"))
     ));
-    line(format!("{:<10} {}", l.failure, failure_line(f)));
+    line(format!("{} {}", pad(l.failure, 10), failure_line(f)));
     if let Some(first) = d.findings.first() {
         if !first.evidence.is_empty() {
             line(String::new());
@@ -283,7 +302,10 @@ fn failure_line(f: &FailureReport) -> String {
             None => s.push_str(&format!("  → {ip}")),
         }
         if let Some(o) = &f.ip_owner {
-            s.push_str(&format!(" ({} {}, {}, {})", o.service, o.region, o.prefix, o.source));
+            s.push_str(&format!(
+                " ({} {}, {}, {})",
+                o.service, o.region, o.prefix, o.source
+            ));
         }
     }
     s

@@ -260,7 +260,13 @@ pub fn diagnose(
         ));
     }
 
-    let findings = rules::run(task, &failure, network, region.as_deref(), &mut not_inspected);
+    let findings = rules::run(
+        task,
+        &failure,
+        network,
+        region.as_deref(),
+        &mut not_inspected,
+    );
     Diagnosis {
         task: task.clone(),
         failure,

@@ -76,7 +76,11 @@ pub fn route_for<'a>(
                         // the most specific, which it is for every S3 address in practice.
                         let len = ip
                             .and_then(|ip| {
-                                cidrs.iter().filter(|c| c.contains(&ip)).map(|c| c.prefix_len()).max()
+                                cidrs
+                                    .iter()
+                                    .filter(|c| c.contains(&ip))
+                                    .map(|c| c.prefix_len())
+                                    .max()
                             })
                             .unwrap_or(32);
                         consider(ChosenRoute {
@@ -85,14 +89,32 @@ pub fn route_for<'a>(
                             via_s3_endpoint: true,
                         });
                     } else if let Some(ip) = ip {
-                        if let Some(len) = cidrs.iter().filter(|c| c.contains(ip)).map(|c| c.prefix_len()).max() {
-                            consider(ChosenRoute { route, prefix_len: len, via_s3_endpoint: false });
+                        if let Some(len) = cidrs
+                            .iter()
+                            .filter(|c| c.contains(ip))
+                            .map(|c| c.prefix_len())
+                            .max()
+                        {
+                            consider(ChosenRoute {
+                                route,
+                                prefix_len: len,
+                                via_s3_endpoint: false,
+                            });
                         }
                     }
                 }
                 Destination::Ip(ip) => {
-                    if let Some(len) = cidrs.iter().filter(|c| c.contains(ip)).map(|c| c.prefix_len()).max() {
-                        consider(ChosenRoute { route, prefix_len: len, via_s3_endpoint: false });
+                    if let Some(len) = cidrs
+                        .iter()
+                        .filter(|c| c.contains(ip))
+                        .map(|c| c.prefix_len())
+                        .max()
+                    {
+                        consider(ChosenRoute {
+                            route,
+                            prefix_len: len,
+                            via_s3_endpoint: false,
+                        });
                     }
                 }
                 Destination::AnyPublic { .. } => {}
@@ -104,7 +126,9 @@ pub fn route_for<'a>(
         };
         let matches = match destination {
             Destination::Ip(ip) | Destination::S3 { ip: Some(ip), .. } => cidr.contains(ip),
-            Destination::S3 { ip: None, .. } => cidr.prefix_len() == 0 && matches!(cidr, IpNet::V4(_)),
+            Destination::S3 { ip: None, .. } => {
+                cidr.prefix_len() == 0 && matches!(cidr, IpNet::V4(_))
+            }
             Destination::AnyPublic { ipv6 } => {
                 cidr.prefix_len() == 0 && matches!(cidr, IpNet::V6(_)) == *ipv6
             }
@@ -242,7 +266,12 @@ pub enum NaclVerdict {
 /// Evaluates NACL rules in rule-number order for TCP `ports` to (egress) or from (ingress)
 /// every net of `nets`. A rule matches when its CIDR contains the net; a deny whose CIDR only
 /// overlaps a known range (not the whole address space) denies part of it and counts.
-pub fn nacl_verdict(acl: &NetworkAcl, egress: bool, nets: &[IpNet], ports: (u16, u16)) -> NaclVerdict {
+pub fn nacl_verdict(
+    acl: &NetworkAcl,
+    egress: bool,
+    nets: &[IpNet],
+    ports: (u16, u16),
+) -> NaclVerdict {
     let mut entries: Vec<&NaclEntry> = acl
         .entries
         .iter()
@@ -331,10 +360,20 @@ mod tests {
     use super::*;
     use crate::network::PortRange;
 
-    fn entry(n: i32, allow: bool, egress: bool, cidr: &str, ports: Option<(i32, i32)>) -> NaclEntry {
+    fn entry(
+        n: i32,
+        allow: bool,
+        egress: bool,
+        cidr: &str,
+        ports: Option<(i32, i32)>,
+    ) -> NaclEntry {
         NaclEntry {
             rule_number: n,
-            protocol: if ports.is_some() { "6".into() } else { "-1".into() },
+            protocol: if ports.is_some() {
+                "6".into()
+            } else {
+                "-1".into()
+            },
             rule_action: if allow { "allow".into() } else { "deny".into() },
             egress,
             cidr_block: Some(cidr.into()),
@@ -364,9 +403,16 @@ mod tests {
         ]);
         assert_eq!(
             nacl_verdict(&a, true, &[net("52.219.204.42/32")], (443, 443)),
-            NaclVerdict::Denied { rule_number: Some(100), net: net("52.219.204.42/32"), ports: (443, 443) }
+            NaclVerdict::Denied {
+                rule_number: Some(100),
+                net: net("52.219.204.42/32"),
+                ports: (443, 443)
+            }
         );
-        assert_eq!(nacl_verdict(&a, true, &[net("3.3.3.3/32")], (443, 443)), NaclVerdict::Allowed);
+        assert_eq!(
+            nacl_verdict(&a, true, &[net("3.3.3.3/32")], (443, 443)),
+            NaclVerdict::Allowed
+        );
     }
 
     #[test]
@@ -376,7 +422,9 @@ mod tests {
             entry(32767, false, false, "0.0.0.0/0", None),
         ]);
         match nacl_verdict(&a, false, &[net("3.3.3.3/32")], EPHEMERAL_PORTS) {
-            NaclVerdict::Denied { rule_number, ports, .. } => {
+            NaclVerdict::Denied {
+                rule_number, ports, ..
+            } => {
                 assert_eq!(rule_number, Some(32767));
                 assert_eq!(ports, (32768, 49151));
             }
@@ -389,13 +437,19 @@ mod tests {
         let a = acl(vec![entry(100, true, true, "10.0.0.0/16", None)]);
         assert!(matches!(
             nacl_verdict(&a, true, &[net("3.3.3.3/32")], (443, 443)),
-            NaclVerdict::Denied { rule_number: None, .. }
+            NaclVerdict::Denied {
+                rule_number: None,
+                ..
+            }
         ));
     }
 
     #[test]
     fn free_rule_number_stays_below_the_blocking_rule() {
-        let a = acl(vec![entry(100, false, true, "0.0.0.0/0", None), entry(90, true, true, "1.0.0.0/8", None)]);
+        let a = acl(vec![
+            entry(100, false, true, "0.0.0.0/0", None),
+            entry(90, true, true, "1.0.0.0/8", None),
+        ]);
         assert_eq!(free_rule_number(&a, true, Some(100)), 80);
         assert_eq!(free_rule_number(&a, true, None), 32760);
     }

@@ -159,9 +159,15 @@ mod tests {
 
     #[test]
     fn default_and_full_access_policies_allow() {
-        assert_eq!(evaluate(None, "s3:GetObject", LAYER), PolicyDecision::Allowed);
+        assert_eq!(
+            evaluate(None, "s3:GetObject", LAYER),
+            PolicyDecision::Allowed
+        );
         let full = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
-        assert_eq!(evaluate(Some(full), "s3:GetObject", LAYER), PolicyDecision::Allowed);
+        assert_eq!(
+            evaluate(Some(full), "s3:GetObject", LAYER),
+            PolicyDecision::Allowed
+        );
     }
 
     #[test]
@@ -178,7 +184,10 @@ mod tests {
     #[test]
     fn layer_bucket_statement_allows() {
         let p = r#"{"Statement":{"Sid":"ecr","Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:Get*","Resource":"arn:aws:s3:::prod-ap-northeast-2-starport-layer-bucket/*"}}"#;
-        assert_eq!(evaluate(Some(p), "s3:GetObject", LAYER), PolicyDecision::Allowed);
+        assert_eq!(
+            evaluate(Some(p), "s3:GetObject", LAYER),
+            PolicyDecision::Allowed
+        );
     }
 
     #[test]

@@ -116,9 +116,8 @@ impl NetworkView {
                     .any(|a| a.subnet_id.as_deref() == Some(subnet_id))
             })
             .or_else(|| {
-                acls.iter().find(|acl| {
-                    acl.is_default && acl.vpc_id.as_deref().is_none_or(|v| v == vpc_id)
-                })
+                acls.iter()
+                    .find(|acl| acl.is_default && acl.vpc_id.as_deref().is_none_or(|v| v == vpc_id))
             })
     }
 

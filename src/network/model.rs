@@ -384,17 +384,17 @@ impl NaclEntry {
 
     /// True when the entry applies to TCP traffic.
     pub fn covers_tcp(&self) -> bool {
-        matches!(self.protocol.to_ascii_lowercase().as_str(), "-1" | "6" | "tcp" | "all")
+        matches!(
+            self.protocol.to_ascii_lowercase().as_str(),
+            "-1" | "6" | "tcp" | "all"
+        )
     }
 
     /// The TCP ports the entry covers (all of them for protocol `-1`).
     pub fn port_span(&self) -> (u16, u16) {
         let all = matches!(self.protocol.as_str(), "-1" | "all");
         match (&self.port_range, all) {
-            (Some(r), false) => (
-                r.from.clamp(0, 65535) as u16,
-                r.to.clamp(0, 65535) as u16,
-            ),
+            (Some(r), false) => (r.from.clamp(0, 65535) as u16, r.to.clamp(0, 65535) as u16),
             _ => (0, 65535),
         }
     }
@@ -520,7 +520,10 @@ pub struct EcsService {
 
 impl EcsService {
     pub fn awsvpc(&self) -> Option<&AwsVpcConfiguration> {
-        self.network_configuration.as_ref()?.awsvpc_configuration.as_ref()
+        self.network_configuration
+            .as_ref()?
+            .awsvpc_configuration
+            .as_ref()
     }
 }
 

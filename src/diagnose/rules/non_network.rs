@@ -1,0 +1,299 @@
+//! Causes that are not the network: missing images, denied access, rate limits, image
+//! formats, full disks. The VPC is not blamed for these.
+
+use super::*;
+
+// ---- non-network causes --------------------------------------------------------------------
+
+pub(super) fn non_network_findings(
+    task: &FailedTask,
+    failure: &FailureReport,
+    network: Option<&NetworkView>,
+    region: Option<&str>,
+) -> Vec<Finding> {
+    let image = failure
+        .image
+        .clone()
+        .or_else(|| failure.host.clone())
+        .unwrap_or_else(|| "the image".into());
+    let region_flag = region.map(|r| format!("--region {r} ")).unwrap_or_default();
+    let ecr = failure.image.as_deref().and_then(EcrImage::parse);
+    let mut findings = Vec::new();
+
+    if failure.symptom == Symptom::Denied && failure.hop == Hop::LayerStorage {
+        // A 403 from S3 on the layer bucket is what an endpoint policy without the bucket
+        // produces; look at the endpoint on the task's route before blaming IAM.
+        let mut scratch = Vec::new();
+        if let Ok(mut rules) = Rules::new(task, failure, network, region, &mut scratch) {
+            if let Some((table, _)) = rules.table {
+                let s3_region = failure
+                    .ip_owner
+                    .as_ref()
+                    .filter(|o| o.is_s3())
+                    .map(|o| o.region.clone())
+                    .or_else(|| failure.host.as_deref().and_then(reason::region_in_host))
+                    .unwrap_or_else(|| rules.region.to_string());
+                let endpoint = table
+                    .routes
+                    .iter()
+                    .filter_map(|r| r.gateway_id.as_deref())
+                    .filter_map(|id| rules.view.endpoint(id))
+                    .find(|e| {
+                        e.service_name.as_deref()
+                            == Some(format!("com.amazonaws.{s3_region}.s3").as_str())
+                    });
+                if let Some(endpoint) = endpoint {
+                    rules.check_s3_policy(endpoint, &s3_region);
+                    findings.append(&mut rules.findings);
+                }
+            }
+        }
+    }
+
+    let finding = match failure.symptom {
+        Symptom::NotFound => Finding {
+            code: Code::ImageNotFound,
+            severity: Severity::Critical,
+            summary: t!(
+                "The image {image} does not exist in its registry: the repository, tag or digest was not found.",
+                "레지스트리에 이미지 {image}가 없습니다. 리포지토리, 태그 또는 다이제스트를 찾을 수 없습니다."
+            ),
+            evidence: vec![reason_evidence(failure)],
+            fix: t!(
+                "Check the image URI in the task definition and that this tag was pushed to this registry and region (a build that failed to push, or a tag that a lifecycle policy expired).",
+                "태스크 정의의 이미지 URI와 해당 태그가 이 레지스트리와 리전에 푸시되었는지 확인하세요(푸시에 실패한 빌드나 수명 주기 정책으로 만료된 태그)."
+            ),
+            commands: ecr
+                .as_ref()
+                .map(|e| vec![format!(
+                    "aws ecr describe-images --region {region} --registry-id {account} --repository-name {repo} --image-ids {id}",
+                    region = e.region, account = e.account, repo = e.repository, id = e.image_id()
+                )])
+                .unwrap_or_default(),
+        },
+        Symptom::Denied => denied_finding(failure, &image, ecr.as_ref(), &region_flag),
+        Symptom::RateLimited => Finding {
+            code: Code::RegistryRateLimited,
+            severity: Severity::Critical,
+            summary: t!(
+                "The registry is rate-limiting pulls of {image}; Docker Hub limits anonymous pulls per source IP, and tasks behind one NAT gateway share that limit.",
+                "레지스트리가 {image} 풀 요청을 제한하고 있습니다. Docker Hub는 익명 풀을 출발지 IP별로 제한하며, 같은 NAT 게이트웨이 뒤의 태스크는 그 한도를 공유합니다."
+            ),
+            evidence: vec![reason_evidence(failure)],
+            fix: t!(
+                "Pull through an ECR pull-through cache rule (or copy the image into ECR), or authenticate to Docker Hub with repositoryCredentials.",
+                "ECR 풀스루 캐시 규칙을 통해 받거나(또는 이미지를 ECR로 복사), repositoryCredentials로 Docker Hub에 인증하세요."
+            ),
+            commands: vec![format!(
+                "aws ecr create-pull-through-cache-rule {region_flag}--ecr-repository-prefix docker-hub --upstream-registry-url registry-1.docker.io --credential-arn <secretsmanager-arn-of-docker-hub-credentials>"
+            )],
+        },
+        Symptom::Platform => Finding {
+            code: Code::ImagePlatformMismatch,
+            severity: Severity::Critical,
+            summary: t!(
+                "The image {image} has no variant for the task's platform (for example an arm64-only image on x86_64).",
+                "이미지 {image}에 태스크 플랫폼용 변형이 없습니다(예: x86_64에서 arm64 전용 이미지)."
+            ),
+            evidence: vec![reason_evidence(failure)],
+            fix: t!(
+                "Build and push a multi-architecture image, or set runtimePlatform.cpuArchitecture in the task definition to the image's architecture.",
+                "멀티 아키텍처 이미지를 빌드해 푸시하거나, 태스크 정의의 runtimePlatform.cpuArchitecture를 이미지 아키텍처로 설정하세요."
+            ),
+            commands: vec!["docker buildx build --platform linux/amd64,linux/arm64 --push -t <image-uri> .".into()],
+        },
+        Symptom::ImageFormat => Finding {
+            code: Code::ImageFormatUnsupported,
+            severity: Severity::Critical,
+            summary: t!(
+                "The container runtime cannot unpack {image}: it uses a media type or layer layout the runtime does not support (attestation manifests, zstd or mixed layer compression).",
+                "컨테이너 런타임이 {image}를 풀 수 없습니다. 런타임이 지원하지 않는 미디어 타입이나 레이어 형식(증명 매니페스트, zstd 또는 혼합 압축)을 사용합니다."
+            ),
+            evidence: vec![reason_evidence(failure)],
+            fix: t!(
+                "Rebuild without provenance/SBOM attestations and with one gzip compression for every layer, then push again.",
+                "provenance/SBOM 증명 없이, 모든 레이어를 gzip 한 가지로 압축해 다시 빌드하고 푸시하세요."
+            ),
+            commands: vec!["docker buildx build --provenance=false --sbom=false --output type=image,compression=gzip,force-compression=true,push=true -t <image-uri> .".into()],
+        },
+        Symptom::DiskFull => Finding {
+            code: Code::DiskFull,
+            severity: Severity::Critical,
+            summary: t!(
+                "The host ran out of disk space while unpacking {image}.",
+                "{image}를 푸는 중 호스트 디스크 공간이 부족해졌습니다."
+            ),
+            evidence: vec![reason_evidence(failure)],
+            fix: t!(
+                "On Fargate raise ephemeralStorage (up to 200 GiB); on EC2 grow the data volume or tighten image cleanup (ECS_IMAGE_CLEANUP_INTERVAL); or slim the image.",
+                "Fargate에서는 ephemeralStorage를 늘리고(최대 200GiB), EC2에서는 데이터 볼륨을 키우거나 이미지 정리(ECS_IMAGE_CLEANUP_INTERVAL)를 강화하세요. 이미지를 줄이는 것도 방법입니다."
+            ),
+            commands: vec![],
+        },
+        _ => unreachable!("only non-network symptoms reach here"),
+    };
+    findings.push(finding);
+    findings
+}
+
+fn denied_finding(
+    failure: &FailureReport,
+    image: &str,
+    ecr: Option<&EcrImage>,
+    region_flag: &str,
+) -> Finding {
+    match failure.hop {
+        Hop::SecretsManager | Hop::Ssm => {
+            let arn = secret_arn_in(&failure.reason).unwrap_or_else(|| "<secret-or-parameter-arn>".into());
+            let action = if failure.hop == Hop::Ssm { "ssm:GetParameters" } else { "secretsmanager:GetSecretValue" };
+            Finding {
+                code: Code::SecretAccessDenied,
+                severity: Severity::Critical,
+                summary: t!(
+                    "The task execution role may not read {arn} ({action} was denied).",
+                    "태스크 실행 역할이 {arn}을(를) 읽을 권한이 없습니다({action} 거부)."
+                ),
+                evidence: vec![reason_evidence(failure)],
+                fix: t!(
+                    "Allow {action} on the secret in the task execution role (and kms:Decrypt if a customer-managed key encrypts it); check resource policies and the secret's account.",
+                    "태스크 실행 역할에 해당 시크릿에 대한 {action}를 허용하세요(고객 관리형 키로 암호화했다면 kms:Decrypt도). 리소스 정책과 시크릿의 계정도 확인하세요."
+                ),
+                commands: vec![format!(
+                    "aws iam put-role-policy --role-name <task-execution-role> --policy-name read-task-secrets --policy-document '{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":[\"{action}\"],\"Resource\":\"{arn}\"}}]}}'"
+                )],
+            }
+        }
+        Hop::CloudwatchLogs | Hop::EnvFiles => Finding {
+            code: Code::ExecutionRoleAccessDenied,
+            severity: Severity::Critical,
+            summary: t!(
+                "The task execution role was denied a call it needs at start-up ({hop}).",
+                "태스크 실행 역할이 시작 시 필요한 호출({hop})을 거부당했습니다.",
+                hop = failure.hop.as_str()
+            ),
+            evidence: vec![reason_evidence(failure)],
+            fix: t!(
+                "Grant the execution role the missing permission (logs:CreateLogStream and logs:PutLogEvents for logs, s3:GetObject and s3:GetBucketLocation for environment files).",
+                "실행 역할에 빠진 권한을 부여하세요(로그는 logs:CreateLogStream, logs:PutLogEvents, 환경 파일은 s3:GetObject, s3:GetBucketLocation)."
+            ),
+            commands: vec![],
+        },
+        _ => Finding {
+            code: Code::RegistryAccessDenied,
+            severity: Severity::Critical,
+            summary: t!(
+                "The registry refused to serve {image}: the task execution role, the repository policy or the registry credentials do not allow the pull.",
+                "레지스트리가 {image} 제공을 거부했습니다. 태스크 실행 역할, 리포지토리 정책 또는 레지스트리 자격 증명이 풀을 허용하지 않습니다."
+            ),
+            evidence: vec![reason_evidence(failure)],
+            fix: t!(
+                "Give the task execution role ecr:GetAuthorizationToken, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (AmazonECSTaskExecutionRolePolicy has them); for another account's repository allow this account in the repository policy; for a private non-ECR registry set repositoryCredentials.",
+                "태스크 실행 역할에 ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer 권한을 주세요(AmazonECSTaskExecutionRolePolicy에 포함). 다른 계정의 리포지토리라면 리포지토리 정책에서 이 계정을 허용하고, ECR이 아닌 프라이빗 레지스트리는 repositoryCredentials를 설정하세요."
+            ),
+            commands: {
+                let mut commands = vec!["aws iam attach-role-policy --role-name <task-execution-role> --policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy".to_string()];
+                if let Some(e) = ecr {
+                    commands.push(format!(
+                        "aws ecr get-repository-policy {region_flag}--registry-id {account} --repository-name {repo}",
+                        account = e.account,
+                        repo = e.repository
+                    ));
+                }
+                commands
+            },
+        },
+    }
+}
+
+fn reason_evidence(failure: &FailureReport) -> Localized {
+    let symptom = failure.symptom.as_str();
+    let hop = failure.hop.as_str();
+    let host = failure.host.as_deref().unwrap_or("-");
+    t!(
+        "The error reads as {symptom} on {hop} (host {host}); this is not a network path problem, so the VPC was not blamed.",
+        "오류는 {hop}({host})의 {symptom}(으)로 읽힙니다. 네트워크 경로 문제가 아니므로 VPC를 원인으로 보지 않았습니다."
+    )
+}
+
+fn secret_arn_in(message: &str) -> Option<String> {
+    let start = message.find("arn:aws")?;
+    let arn: String = message[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | ',' | ')'))
+        .collect();
+    let arn = arn.trim_end_matches(['.', ':']).to_string();
+    (arn.contains(":secretsmanager:") || arn.contains(":ssm:")).then_some(arn)
+}
+
+/// `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]`
+struct EcrImage {
+    account: String,
+    region: String,
+    repository: String,
+    tag: Option<String>,
+    digest: Option<String>,
+}
+
+impl EcrImage {
+    fn parse(image: &str) -> Option<EcrImage> {
+        let (host, rest) = image.split_once('/')?;
+        if !reason::is_ecr_private_registry(host) {
+            return None;
+        }
+        let account = host.split('.').next()?.to_string();
+        let region = reason::region_in_host(host)?;
+        let (name, digest) = match rest.split_once('@') {
+            Some((n, d)) => (n, Some(d.to_string())),
+            None => (rest, None),
+        };
+        let (repository, tag) = match name.rsplit_once(':') {
+            Some((r, t)) => (r.to_string(), Some(t.to_string())),
+            None => (name.to_string(), None),
+        };
+        Some(EcrImage {
+            account,
+            region,
+            repository,
+            tag,
+            digest,
+        })
+    }
+
+    fn image_id(&self) -> String {
+        match (&self.digest, &self.tag) {
+            (Some(d), _) => format!("imageDigest={d}"),
+            (None, Some(t)) => format!("imageTag={t}"),
+            (None, None) => "imageTag=latest".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecr_image_references() {
+        let e = EcrImage::parse("111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/team/web:v9")
+            .unwrap();
+        assert_eq!(
+            (e.account.as_str(), e.region.as_str(), e.repository.as_str()),
+            ("111122223333", "ap-northeast-2", "team/web")
+        );
+        assert_eq!(e.image_id(), "imageTag=v9");
+        let d = EcrImage::parse("1.dkr.ecr.us-east-1.amazonaws.com/web@sha256:abc").unwrap();
+        assert_eq!(d.image_id(), "imageDigest=sha256:abc");
+        assert!(EcrImage::parse("nginx:latest").is_none());
+    }
+
+    #[test]
+    fn arns_and_regions_in_messages() {
+        let m = "failed to fetch secret arn:aws:secretsmanager:us-west-2:1:secret:Db-x from secrets manager";
+        assert_eq!(
+            secret_arn_in(m).as_deref(),
+            Some("arn:aws:secretsmanager:us-west-2:1:secret:Db-x")
+        );
+        assert_eq!(region_in_arn(m).as_deref(), Some("us-west-2"));
+        assert_eq!(region_in_arn("no arn here"), None);
+    }
+}

@@ -1,0 +1,416 @@
+//! What a route does with the packets: blackholes, NAT gateways, internet gateways.
+
+use super::*;
+
+impl<'a> Rules<'a> {
+    // ---- routes ------------------------------------------------------------------------
+
+    pub(super) fn route_verdict(&mut self, chosen: Option<ChosenRoute<'a>>) -> RouteVerdict<'a> {
+        let Some(chosen) = chosen else {
+            return RouteVerdict::NoRoute;
+        };
+        let route = chosen.route;
+        if route.is_blackhole() {
+            return RouteVerdict::Blackhole(route);
+        }
+        match target_of(route) {
+            RouteTarget::Missing => RouteVerdict::Blackhole(route),
+            RouteTarget::Local => RouteVerdict::Usable {
+                via: t!("the local route", "local 경로"),
+            },
+            RouteTarget::GatewayEndpoint(id) => RouteVerdict::Usable {
+                via: t!("gateway endpoint {id}", "게이트웨이 엔드포인트 {id}"),
+            },
+            RouteTarget::EgressOnlyInternetGateway(id) => RouteVerdict::Usable {
+                via: t!(
+                    "egress-only internet gateway {id}",
+                    "송신 전용 인터넷 게이트웨이 {id}"
+                ),
+            },
+            RouteTarget::Elsewhere(id) => {
+                self.not_inspected.push(t!(
+                    "the path beyond {id} (route {dest}): transit gateways, peering, firewalls and appliances are not inspected",
+                    "{id} 이후 경로(라우트 {dest}): 트랜짓 게이트웨이, 피어링, 방화벽, 어플라이언스는 점검하지 않음",
+                    dest = route.destination()
+                ));
+                RouteVerdict::Usable {
+                    via: Localized::same(id),
+                }
+            }
+            RouteTarget::NatGateway(id) => {
+                if self.view.nat_gateways.is_none() {
+                    self.not_inspected.push(t!(
+                        "the state of NAT gateway {id} (NatGateways)",
+                        "NAT 게이트웨이 {id}의 상태(NatGateways)"
+                    ));
+                    return RouteVerdict::Usable {
+                        via: t!("NAT gateway {id}", "NAT 게이트웨이 {id}"),
+                    };
+                }
+                let Some(nat) = self.view.nat_gateway(&id) else {
+                    return RouteVerdict::NatGone { route, nat_id: id };
+                };
+                if !nat.is_available() {
+                    return RouteVerdict::NatUnavailable { route, nat };
+                }
+                if let Some(why) = self.nat_cannot_reach_internet(nat) {
+                    return RouteVerdict::NatNoInternet { route, nat, why };
+                }
+                RouteVerdict::Usable {
+                    via: t!("NAT gateway {id}", "NAT 게이트웨이 {id}"),
+                }
+            }
+            RouteTarget::InternetGateway(id) => {
+                if let Some(igws) = self.view.internet_gateways.as_deref() {
+                    let attached = igws.iter().any(|g| {
+                        g.internet_gateway_id == id
+                            && g.attachments.iter().any(|a| {
+                                a.vpc_id.as_deref() == Some(self.vpc_id.as_str())
+                                    && a.state
+                                        .as_deref()
+                                        .is_none_or(|s| s == "available" || s == "attached")
+                            })
+                    });
+                    if !attached {
+                        return RouteVerdict::Blackhole(route);
+                    }
+                }
+                match self.public_ip {
+                    Some(false) => RouteVerdict::IgwWithoutPublicIp { route, igw: id },
+                    Some(true) => RouteVerdict::Usable {
+                        via: t!(
+                            "internet gateway {id} (the task has a public IP)",
+                            "인터넷 게이트웨이 {id}(태스크에 퍼블릭 IP 있음)"
+                        ),
+                    },
+                    None => {
+                        self.not_inspected.push(t!(
+                            "whether the task had a public IP, which the route to internet gateway {id} requires",
+                            "인터넷 게이트웨이 {id} 경로에 필요한 태스크 퍼블릭 IP 여부"
+                        ));
+                        RouteVerdict::Usable {
+                            via: t!("internet gateway {id}", "인터넷 게이트웨이 {id}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A public NAT gateway needs its own subnet to route to an internet gateway; a private
+    /// NAT gateway's traffic to an internet gateway is dropped.
+    pub(super) fn nat_cannot_reach_internet(&mut self, nat: &NatGateway) -> Option<Localized> {
+        let subnet = nat.subnet_id.as_deref()?;
+        let Some((table, _)) = self.view.route_table_for_subnet(subnet, &self.vpc_id) else {
+            self.not_inspected.push(t!(
+                "the route table of NAT gateway {nat}'s subnet {subnet}",
+                "NAT 게이트웨이 {nat}의 서브넷 {subnet} 라우팅 테이블",
+                nat = nat.nat_gateway_id
+            ));
+            return None;
+        };
+        let default = route_for(self.view, table, &Destination::AnyPublic { ipv6: false });
+        let to_igw = default.is_some_and(|c| {
+            !c.route.is_blackhole() && matches!(target_of(c.route), RouteTarget::InternetGateway(_))
+        });
+        let nat_id = nat.nat_gateway_id.as_str();
+        let rtb = table.route_table_id.as_str();
+        if nat.is_private() {
+            return to_igw.then(|| t!(
+                "{nat_id} is a private NAT gateway; its subnet's route table {rtb} sends it to an internet gateway, which drops private NAT traffic.",
+                "{nat_id}는 프라이빗 NAT 게이트웨이입니다. 서브넷 라우팅 테이블 {rtb}가 인터넷 게이트웨이로 보내지만, 인터넷 게이트웨이는 프라이빗 NAT 트래픽을 버립니다."
+            ));
+        }
+        match default {
+            None => Some(t!(
+                "NAT gateway {nat_id} is in subnet {subnet}, whose route table {rtb} has no default route to an internet gateway.",
+                "NAT 게이트웨이 {nat_id}가 있는 서브넷 {subnet}의 라우팅 테이블 {rtb}에 인터넷 게이트웨이로 가는 기본 경로가 없습니다."
+            )),
+            Some(c) if c.route.is_blackhole() => Some(t!(
+                "NAT gateway {nat_id}'s subnet {subnet} routes 0.0.0.0/0 to a blackhole in {rtb}.",
+                "NAT 게이트웨이 {nat_id}의 서브넷 {subnet}은(는) {rtb}에서 0.0.0.0/0을 블랙홀로 보냅니다."
+            )),
+            Some(_) => None,
+        }
+    }
+
+    /// Turns a broken route into its finding; returns false when the verdict is not broken.
+    pub(super) fn push_route_problem(&mut self, verdict: &RouteVerdict<'a>, what: &str) -> bool {
+        let Some((table, _)) = self.table else {
+            return false;
+        };
+        match verdict {
+            RouteVerdict::Blackhole(route) => {
+                self.push_blackhole(route, table, what);
+                true
+            }
+            RouteVerdict::NatGone { route, nat_id } => {
+                let mut evidence = vec![self.subnet_evidence(table)];
+                evidence.push(t!(
+                    "NAT gateway {nat_id} is not among the VPC's NAT gateways: it was deleted.",
+                    "NAT 게이트웨이 {nat_id}가 VPC의 NAT 게이트웨이 목록에 없습니다. 삭제되었습니다."
+                ));
+                self.push_blackhole_with(route, table, what, evidence);
+                true
+            }
+            RouteVerdict::NatUnavailable { route, nat } => {
+                self.push_nat_unavailable(route, nat, table, what);
+                true
+            }
+            RouteVerdict::NatNoInternet { route, nat, why } => {
+                let nat_id = nat.nat_gateway_id.as_str();
+                let mut evidence = vec![self.subnet_evidence(table)];
+                evidence.push(t!(
+                    "{rtb} sends {dest} to NAT gateway {nat_id}.",
+                    "{rtb}은(는) {dest} 트래픽을 NAT 게이트웨이 {nat_id}로 보냅니다.",
+                    rtb = table.route_table_id,
+                    dest = route.destination()
+                ));
+                evidence.push(why.clone());
+                let nat_subnet = nat.subnet_id.clone().unwrap_or_default();
+                let nat_table = self
+                    .view
+                    .route_table_for_subnet(&nat_subnet, &self.vpc_id)
+                    .map(|(t, _)| t.route_table_id.clone())
+                    .unwrap_or_else(|| "<nat-subnet-route-table>".into());
+                let igw = self.attached_igw().unwrap_or_else(|| "<igw-id>".into());
+                self.findings.push(Finding {
+                    code: Code::NoRouteToTarget,
+                    severity: Severity::Critical,
+                    summary: t!(
+                        "Traffic to {what} goes to NAT gateway {nat_id}, but the NAT gateway has no way to the internet.",
+                        "{what}(으)로 가는 트래픽은 NAT 게이트웨이 {nat_id}로 가지만, NAT 게이트웨이에서 인터넷으로 나갈 경로가 없습니다."
+                    ),
+                    evidence,
+                    fix: t!(
+                        "Give the NAT gateway's subnet a default route to the VPC's internet gateway (a public NAT gateway must sit in a public subnet).",
+                        "NAT 게이트웨이 서브넷에 VPC 인터넷 게이트웨이로 가는 기본 경로를 추가하세요(퍼블릭 NAT 게이트웨이는 퍼블릭 서브넷에 있어야 합니다)."
+                    ),
+                    commands: vec![format!(
+                        "aws ec2 create-route --region {region} --route-table-id {nat_table} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw}",
+                        region = self.region
+                    )],
+                });
+                true
+            }
+            RouteVerdict::IgwWithoutPublicIp { route, igw } => {
+                self.push_public_ip_missing(route, igw, table, what);
+                true
+            }
+            RouteVerdict::NoRoute | RouteVerdict::Usable { .. } => false,
+        }
+    }
+
+    pub(super) fn push_blackhole(&mut self, route: &Route, table: &RouteTable, what: &str) {
+        let evidence = vec![self.subnet_evidence(table)];
+        self.push_blackhole_with(route, table, what, evidence);
+    }
+
+    pub(super) fn push_blackhole_with(
+        &mut self,
+        route: &Route,
+        table: &RouteTable,
+        what: &str,
+        mut evidence: Vec<Localized>,
+    ) {
+        let rtb = table.route_table_id.as_str();
+        let dest = route.destination();
+        let target = route.target().unwrap_or("(no target)");
+        evidence.push(t!(
+            "Route {dest} → {target} in {rtb} is a blackhole: its target no longer exists or is not attached.",
+            "{rtb}의 {dest} → {target} 경로는 블랙홀입니다. 대상이 더 이상 없거나 연결되어 있지 않습니다."
+        ));
+        let command = if route.destination_prefix_list_id.is_some() {
+            format!(
+                "aws ec2 create-vpc-endpoint --region {region} --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{region}.s3 --route-table-ids {rtb}  # then delete the blackhole route",
+                region = self.region,
+                vpc = self.vpc_id
+            )
+        } else {
+            let nat = self
+                .available_nat_in_vpc()
+                .unwrap_or_else(|| "<available-nat-gateway-id>".into());
+            let flag = if route.destination_ipv6_cidr_block.is_some() {
+                "--destination-ipv6-cidr-block"
+            } else {
+                "--destination-cidr-block"
+            };
+            format!(
+                "aws ec2 replace-route --region {region} --route-table-id {rtb} {flag} {dest} --nat-gateway-id {nat}",
+                region = self.region
+            )
+        };
+        self.findings.push(Finding {
+            code: Code::RouteBlackhole,
+            severity: Severity::Critical,
+            summary: t!(
+                "The route that carries traffic to {what} ({dest} in {rtb}) is a blackhole, so the packets are dropped.",
+                "{what}(으)로 가는 트래픽을 전달하는 경로({rtb}의 {dest})가 블랙홀이라 패킷이 버려집니다."
+            ),
+            evidence,
+            fix: t!(
+                "Point the route at a working target (an available NAT gateway in a public subnet), or remove it and add a VPC endpoint.",
+                "경로를 정상 대상(퍼블릭 서브넷의 available 상태 NAT 게이트웨이)으로 바꾸거나, 경로를 지우고 VPC 엔드포인트를 추가하세요."
+            ),
+            commands: vec![command],
+        });
+    }
+
+    pub(super) fn push_nat_unavailable(
+        &mut self,
+        route: &Route,
+        nat: &NatGateway,
+        table: &RouteTable,
+        what: &str,
+    ) {
+        let rtb = table.route_table_id.as_str();
+        let nat_id = nat.nat_gateway_id.as_str();
+        let state = nat.state.as_deref().unwrap_or("unknown");
+        let mut evidence = vec![self.subnet_evidence(table)];
+        evidence.push(t!(
+            "{rtb} sends {dest} to NAT gateway {nat_id}, whose state is {state}.",
+            "{rtb}은(는) {dest} 트래픽을 NAT 게이트웨이 {nat_id}로 보내지만, 그 상태는 {state}입니다.",
+            dest = route.destination()
+        ));
+        if let Some(code) = &nat.failure_code {
+            let message = nat.failure_message.as_deref().unwrap_or("");
+            evidence.push(Localized::same(format!("{nat_id}: {code} {message}")));
+        }
+        let replacement = self.available_nat_in_vpc();
+        let command = match &replacement {
+            Some(other) => format!(
+                "aws ec2 replace-route --region {region} --route-table-id {rtb} --destination-cidr-block {dest} --nat-gateway-id {other}",
+                region = self.region,
+                dest = route.destination()
+            ),
+            None => format!(
+                "aws ec2 create-nat-gateway --region {region} --subnet-id <public-subnet-id> --allocation-id <eip-allocation-id>  # then: aws ec2 replace-route --route-table-id {rtb} --destination-cidr-block {dest} --nat-gateway-id <new-nat-id>",
+                region = self.region,
+                dest = route.destination()
+            ),
+        };
+        self.findings.push(Finding {
+            code: Code::NatGatewayNotAvailable,
+            severity: Severity::Critical,
+            summary: t!(
+                "Traffic to {what} goes to NAT gateway {nat_id}, which is {state}, not available.",
+                "{what}(으)로 가는 트래픽이 NAT 게이트웨이 {nat_id}로 가지만, 그 상태가 available이 아니라 {state}입니다."
+            ),
+            evidence,
+            fix: match &replacement {
+                Some(other) => t!(
+                    "Route through NAT gateway {other}, which is available, or replace {nat_id}.",
+                    "available 상태인 NAT 게이트웨이 {other}로 경로를 바꾸거나 {nat_id}를 교체하세요."
+                ),
+                None => t!(
+                    "Create a NAT gateway in a public subnet and point the route at it.",
+                    "퍼블릭 서브넷에 NAT 게이트웨이를 만들고 경로가 그것을 가리키게 하세요."
+                ),
+            },
+            commands: vec![command],
+        });
+    }
+
+    pub(super) fn push_public_ip_missing(
+        &mut self,
+        route: &Route,
+        igw: &str,
+        table: &RouteTable,
+        what: &str,
+    ) {
+        let rtb = table.route_table_id.as_str();
+        let mut evidence = vec![self.subnet_evidence(table)];
+        evidence.push(t!(
+            "{rtb} sends {dest} to internet gateway {igw}: a public subnet.",
+            "{rtb}은(는) {dest} 트래픽을 인터넷 게이트웨이 {igw}로 보냅니다(퍼블릭 서브넷).",
+            dest = route.destination()
+        ));
+        let on_ec2 = self
+            .task
+            .launch_type
+            .as_deref()
+            .is_some_and(|l| l.eq_ignore_ascii_case("EC2"));
+        evidence.push(if on_ec2 {
+            t!(
+                "The task runs on EC2 with awsvpc networking, and such tasks never receive a public IP.",
+                "태스크가 awsvpc 네트워크 모드로 EC2에서 실행되며, 이런 태스크는 퍼블릭 IP를 받지 못합니다."
+            )
+        } else {
+            t!(
+                "The service's awsvpcConfiguration has assignPublicIp DISABLED, so the task has only a private IP, which an internet gateway does not translate.",
+                "서비스 awsvpcConfiguration의 assignPublicIp가 DISABLED라 태스크에는 프라이빗 IP만 있고, 인터넷 게이트웨이는 이를 변환하지 않습니다."
+            )
+        });
+        let command = match (self.task.cluster_name(), self.task.service_name()) {
+            (Some(cluster), Some(service)) if !on_ec2 => {
+                let awsvpc = self
+                    .view
+                    .ecs_service(service, self.task.cluster_arn.as_deref())
+                    .and_then(|s| s.awsvpc());
+                let subnets = awsvpc.map(|a| a.subnets.join(",")).unwrap_or_default();
+                let groups = awsvpc
+                    .map(|a| a.security_groups.join(","))
+                    .unwrap_or_default();
+                format!(
+                    "aws ecs update-service --region {region} --cluster {cluster} --service {service} --network-configuration 'awsvpcConfiguration={{subnets=[{subnets}],securityGroups=[{groups}],assignPublicIp=ENABLED}}'",
+                    region = self.region
+                )
+            }
+            _ => "# move the task to private subnets whose default route goes to a NAT gateway"
+                .to_string(),
+        };
+        self.findings.push(Finding {
+            code: Code::PublicIpMissing,
+            severity: Severity::Critical,
+            summary: t!(
+                "Subnet {subnet} reaches the internet through internet gateway {igw}, but the task had no public IP, so it could not reach {what}.",
+                "서브넷 {subnet}은(는) 인터넷 게이트웨이 {igw}로 인터넷에 나가지만 태스크에 퍼블릭 IP가 없어 {what}에 접근하지 못했습니다.",
+                subnet = self.subnet.subnet_id
+            ),
+            evidence,
+            fix: t!(
+                "Turn on assignPublicIp for the service, or run the tasks in private subnets with a NAT gateway route (or VPC endpoints).",
+                "서비스의 assignPublicIp를 켜거나, NAT 게이트웨이 경로(또는 VPC 엔드포인트)가 있는 프라이빗 서브넷에서 태스크를 실행하세요."
+            ),
+            commands: vec![command],
+        });
+    }
+
+    pub(super) fn available_nat_in_vpc(&self) -> Option<String> {
+        let az = self.subnet.availability_zone.as_deref();
+        let nats: Vec<&NatGateway> = self
+            .view
+            .nat_gateways
+            .as_deref()?
+            .iter()
+            .filter(|n| {
+                n.is_available()
+                    && !n.is_private()
+                    && n.vpc_id.as_deref().is_none_or(|v| v == self.vpc_id)
+            })
+            .collect();
+        // Prefer a NAT gateway in the task's availability zone (no cross-AZ charges or
+        // dependency on another zone).
+        let same_az = nats.iter().find(|n| {
+            n.subnet_id
+                .as_deref()
+                .and_then(|s| self.view.subnet(s))
+                .and_then(|s| s.availability_zone.as_deref())
+                == az
+        });
+        same_az.or(nats.first()).map(|n| n.nat_gateway_id.clone())
+    }
+
+    pub(super) fn attached_igw(&self) -> Option<String> {
+        self.view
+            .internet_gateways
+            .as_deref()?
+            .iter()
+            .find(|g| {
+                g.attachments
+                    .iter()
+                    .any(|a| a.vpc_id.as_deref() == Some(self.vpc_id.as_str()))
+            })
+            .map(|g| g.internet_gateway_id.clone())
+    }
+}
