@@ -1,1 +1,120 @@
-fn main() {}
+//! Benchmarks of the engine's hot paths (run with `make bench`; figures go in the README).
+//!
+//! - IP classification over the full ip-ranges snapshot: the interval table and, for the
+//!   ratio, a straightforward linear scan over the same entries;
+//! - loading (parsing) the full snapshot;
+//! - `explain` (parse + classify) over every corpus message;
+//! - a full `diagnose` of the seed sample, files already loaded.
+//!
+//! Needs the full snapshot: `IP_RANGES_FILE`, else `data/ip-ranges.json` (`make ip-ranges`).
+
+use std::hint::black_box;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use ecs_pull_doctor::diagnose::{classify, diagnose};
+use ecs_pull_doctor::event::{parse_task_event, TaskEvent};
+use ecs_pull_doctor::ipranges::IpRanges;
+use ecs_pull_doctor::network::snapshot;
+
+fn repo(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn ip_ranges_text() -> String {
+    let path = std::env::var_os("IP_RANGES_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo("data/ip-ranges.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the benchmarks need AWS's full ip-ranges.json: set IP_RANGES_FILE or run `make ip-ranges`",
+            path.display()
+        )
+    })
+}
+
+/// A fixed, varied set of addresses: AWS ones from the snapshot's own prefixes, plus others.
+fn sample_addresses(text: &str) -> Vec<IpAddr> {
+    let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+    let mut out: Vec<IpAddr> = doc["prefixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .step_by(23)
+        .map(|p| {
+            let net: ipnet::Ipv4Net = p["ip_prefix"].as_str().unwrap().parse().unwrap();
+            IpAddr::V4(net.network())
+        })
+        .collect();
+    let mut x: u32 = 0x9e37_79b9;
+    for _ in 0..out.len() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        out.push(IpAddr::V4(x.into()));
+    }
+    out.push("52.219.204.42".parse().unwrap());
+    out.push("2600:1f18:2148:bc00:e947:5a7f:a49f:9126".parse().unwrap());
+    out
+}
+
+fn benches(c: &mut Criterion) {
+    let text = ip_ranges_text();
+    let ranges = IpRanges::from_json(&text, "ip-ranges.json").expect("snapshot parses");
+    let addresses = sample_addresses(&text);
+
+    let mut i = 0usize;
+    c.bench_function("classify_ip/interval_table", |b| {
+        b.iter(|| {
+            i = (i + 1) % addresses.len();
+            black_box(ranges.find(black_box(addresses[i])))
+        })
+    });
+    let mut j = 0usize;
+    c.bench_function("classify_ip/linear_scan", |b| {
+        b.iter(|| {
+            j = (j + 1) % addresses.len();
+            black_box(ranges.find_linear(black_box(addresses[j])))
+        })
+    });
+
+    let mut group = c.benchmark_group("load_ip_ranges");
+    group.sample_size(20);
+    group.bench_function("parse_full_snapshot", |b| {
+        b.iter(|| black_box(IpRanges::from_json(black_box(&text), "ip-ranges.json").unwrap()))
+    });
+    group.finish();
+
+    let corpus: Vec<String> = std::fs::read_to_string(repo("tests/fixtures/pull-errors.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["message"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let mut k = 0usize;
+    c.bench_function("explain/per_corpus_message", |b| {
+        b.iter(|| {
+            k = (k + 1) % corpus.len();
+            black_box(classify(black_box(&corpus[k]), Some(&ranges), None))
+        })
+    });
+
+    let event = std::fs::read_to_string(repo("events/s3-route-missing.json")).unwrap();
+    let TaskEvent::PullFailure(task) = parse_task_event(&event).unwrap() else {
+        panic!("the seed sample is a pull failure")
+    };
+    let view = snapshot::load(&repo("events/network/s3-route-missing.json")).unwrap();
+    c.bench_function("diagnose/seed_sample", |b| {
+        b.iter_batched(
+            || (),
+            |_| black_box(diagnose(black_box(&task), Some(&view), Some(&ranges))),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);

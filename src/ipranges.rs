@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
-use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 /// The owner of an address, as reported to users.
@@ -52,22 +51,11 @@ pub enum IpRangesError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("{path}: bad prefix {prefix:?}")]
-    BadPrefix { path: String, prefix: String },
+    #[error("{path}: not an ip-ranges.json document: no {field}")]
+    MissingField { path: String, field: &'static str },
 }
 
-#[derive(Deserialize)]
-struct RawFile<'a> {
-    #[serde(rename = "syncToken", default, borrow)]
-    sync_token: Option<&'a str>,
-    #[serde(rename = "createDate", borrow)]
-    create_date: &'a str,
-    #[serde(borrow)]
-    prefixes: Vec<RawPrefix<'a>>,
-    #[serde(default, borrow)]
-    ipv6_prefixes: Vec<RawPrefix<'a>>,
-}
-
+/// One entry of `prefixes` or `ipv6_prefixes`, borrowed from the text.
 #[derive(Deserialize)]
 struct RawPrefix<'a> {
     #[serde(alias = "ipv6_prefix", borrow)]
@@ -78,12 +66,93 @@ struct RawPrefix<'a> {
     service: &'a str,
 }
 
+/// Collects entries while the JSON is read, so no intermediate list of every prefix is built
+/// (the file has ~17,000 of them; building that list was a visible part of the load time).
+#[derive(Default)]
+struct Collector {
+    pool: StringPool,
+    v4: Vec<Entry>,
+    v6: Vec<Entry>,
+    create_date: Option<String>,
+    sync_token: Option<String>,
+}
+
+impl Collector {
+    fn push<E: serde::de::Error>(&mut self, p: RawPrefix<'_>) -> Result<(), E> {
+        let (start, end, len, is_v4) = parse_prefix(p.ip_prefix)
+            .ok_or_else(|| E::custom(format!("bad prefix {:?}", p.ip_prefix)))?;
+        let entry = Entry {
+            start,
+            end,
+            len,
+            rank: service_rank(p.service),
+            service: self.pool.intern(p.service),
+            region: self.pool.intern(p.region),
+        };
+        if is_v4 {
+            self.v4.push(entry);
+        } else {
+            self.v6.push(entry);
+        }
+        Ok(())
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut Collector {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an ip-ranges.json object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "createDate" => self.create_date = Some(map.next_value()?),
+                "syncToken" => self.sync_token = map.next_value()?,
+                "prefixes" | "ipv6_prefixes" => map.next_value_seed(PrefixList(self))?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct PrefixList<'c>(&'c mut Collector);
+
+impl<'de> serde::de::DeserializeSeed<'de> for PrefixList<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for PrefixList<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of prefixes")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(p) = seq.next_element::<RawPrefix<'de>>()? {
+            self.0.push::<A::Error>(p)?;
+        }
+        Ok(())
+    }
+}
+
 /// One published prefix: its address interval, length and owner (indices into the string pool).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     start: u128,
     end: u128,
     len: u8,
+    /// How strongly the service claims the range (see [`service_rank`]).
+    rank: u8,
     service: u16,
     region: u16,
 }
@@ -115,38 +184,32 @@ pub struct IpRanges {
 impl IpRanges {
     /// Parses the text of an `ip-ranges.json` file; `origin` names it in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Self, IpRangesError> {
-        let raw: RawFile = serde_json::from_str(text).map_err(|source| IpRangesError::Parse {
+        let parse_error = |source| IpRangesError::Parse {
             path: origin.to_string(),
             source,
-        })?;
-        let mut pool = StringPool::default();
-        let mut v4 = Vec::with_capacity(raw.prefixes.len());
-        let mut v6 = Vec::with_capacity(raw.ipv6_prefixes.len());
-        for p in raw.prefixes.iter().chain(&raw.ipv6_prefixes) {
-            let net: IpNet = p.ip_prefix.parse().map_err(|_| IpRangesError::BadPrefix {
+        };
+        let mut collector = Collector::default();
+        let mut de = serde_json::Deserializer::from_str(text);
+        serde::Deserializer::deserialize_map(&mut de, &mut collector).map_err(parse_error)?;
+        de.end().map_err(parse_error)?;
+        let Some(create_date) = collector.create_date else {
+            return Err(IpRangesError::MissingField {
                 path: origin.to_string(),
-                prefix: p.ip_prefix.to_string(),
-            })?;
-            let (start, end) = interval_of(&net);
-            let entry = Entry {
-                start,
-                end,
-                len: net.prefix_len(),
-                service: pool.intern(p.service),
-                region: pool.intern(p.region),
-            };
-            match net {
-                IpNet::V4(_) => v4.push(entry),
-                IpNet::V6(_) => v6.push(entry),
-            }
+                field: "createDate",
+            });
+        };
+        if collector.v4.is_empty() && collector.v6.is_empty() {
+            return Err(IpRangesError::MissingField {
+                path: origin.to_string(),
+                field: "prefixes",
+            });
         }
-        let strings = pool.into_strings();
         Ok(IpRanges {
-            create_date: raw.create_date.to_string(),
-            sync_token: raw.sync_token.map(str::to_string),
-            v4: Family::build(v4, &strings),
-            v6: Family::build(v6, &strings),
-            strings,
+            create_date,
+            sync_token: collector.sync_token,
+            v4: Family::build(collector.v4),
+            v6: Family::build(collector.v6),
+            strings: collector.pool.into_strings(),
         })
     }
 
@@ -161,29 +224,36 @@ impl IpRanges {
 
     /// The owner of `ip`, or `None` when AWS does not publish it.
     pub fn lookup(&self, ip: IpAddr) -> Option<IpOwner> {
+        self.find(ip).map(RangeMatch::to_owner)
+    }
+
+    /// The same answer as [`IpRanges::lookup`] by scanning every entry: the reference for
+    /// the tests.
+    pub fn lookup_linear(&self, ip: IpAddr) -> Option<IpOwner> {
+        self.find_linear(ip).map(RangeMatch::to_owner)
+    }
+
+    /// The owner of `ip` without allocating: one binary search over the interval table.
+    pub fn find(&self, ip: IpAddr) -> Option<RangeMatch<'_>> {
         let (family, key) = self.family_of(ip);
         let at = family.intervals.partition_point(|i| i.start <= key);
         let owner = family.intervals.get(at.checked_sub(1)?)?.owner?;
-        Some(self.owner_of(&family.entries[owner as usize], ip))
+        Some(self.match_of(&family.entries[owner as usize], ip))
     }
 
-    /// The same answer as [`IpRanges::lookup`] by scanning every entry: the baseline for the
-    /// benchmark and the reference for the tests.
-    pub fn lookup_linear(&self, ip: IpAddr) -> Option<IpOwner> {
+    /// [`IpRanges::find`] by a straightforward scan of every entry: the benchmark's baseline.
+    pub fn find_linear(&self, ip: IpAddr) -> Option<RangeMatch<'_>> {
         let (family, key) = self.family_of(ip);
         let mut best: Option<&Entry> = None;
         for e in &family.entries {
             if e.start <= key && key <= e.end {
-                let better = match best {
-                    None => true,
-                    Some(b) => (e.len, self.rank(e)) > (b.len, self.rank(b)),
-                };
+                let better = best.is_none_or(|b| (e.len, e.rank) > (b.len, b.rank));
                 if better {
                     best = Some(e);
                 }
             }
         }
-        best.map(|e| self.owner_of(e, ip))
+        best.map(|e| self.match_of(e, ip))
     }
 
     fn family_of(&self, ip: IpAddr) -> (&Family, u128) {
@@ -193,15 +263,50 @@ impl IpRanges {
         }
     }
 
-    fn rank(&self, e: &Entry) -> u8 {
-        service_rank(&self.strings[e.service as usize])
+    fn match_of(&self, e: &Entry, ip: IpAddr) -> RangeMatch<'_> {
+        RangeMatch {
+            service: &self.strings[e.service as usize],
+            region: &self.strings[e.region as usize],
+            prefix_start: e.start,
+            prefix_len: e.len,
+            ipv4: ip.is_ipv4(),
+        }
+    }
+}
+
+/// A lookup's answer, borrowed from the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RangeMatch<'a> {
+    pub service: &'a str,
+    pub region: &'a str,
+    prefix_start: u128,
+    prefix_len: u8,
+    ipv4: bool,
+}
+
+impl RangeMatch<'_> {
+    /// The matching prefix in CIDR notation.
+    pub fn prefix(&self) -> String {
+        if self.ipv4 {
+            format!(
+                "{}/{}",
+                std::net::Ipv4Addr::from(self.prefix_start as u32),
+                self.prefix_len
+            )
+        } else {
+            format!(
+                "{}/{}",
+                std::net::Ipv6Addr::from(self.prefix_start),
+                self.prefix_len
+            )
+        }
     }
 
-    fn owner_of(&self, e: &Entry, ip: IpAddr) -> IpOwner {
+    pub fn to_owner(self) -> IpOwner {
         IpOwner {
-            service: self.strings[e.service as usize].clone(),
-            region: self.strings[e.region as usize].clone(),
-            prefix: prefix_text(e, ip.is_ipv4()),
+            service: self.service.to_string(),
+            region: self.region.to_string(),
+            prefix: self.prefix(),
             source: "ip-ranges".to_string(),
         }
     }
@@ -217,34 +322,36 @@ fn service_rank(service: &str) -> u8 {
     }
 }
 
-fn prefix_text(e: &Entry, v4: bool) -> String {
-    if v4 {
-        format!("{}/{}", std::net::Ipv4Addr::from(e.start as u32), e.len)
-    } else {
-        format!("{}/{}", std::net::Ipv6Addr::from(e.start), e.len)
-    }
-}
-
-fn interval_of(net: &IpNet) -> (u128, u128) {
-    match net {
-        IpNet::V4(n) => (
-            u32::from(n.network()) as u128,
-            u32::from(n.broadcast()) as u128,
-        ),
-        IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
+/// `a.b.c.d/n` or `x::/n` → (first address, last address, length, is IPv4). Hand-rolled
+/// on std's address parsers: a generic CIDR parser was a sixth of the load time.
+fn parse_prefix(text: &str) -> Option<(u128, u128, u8, bool)> {
+    let slash = text.bytes().position(|b| b == b'/')?;
+    let (addr, len) = (&text[..slash], &text[slash + 1..]);
+    let len: u8 = len.parse().ok()?;
+    let parsed = match parse_ipv4(addr) {
+        Some(v4) => IpAddr::V4(v4),
+        None => addr.parse::<IpAddr>().ok()?,
+    };
+    match parsed {
+        IpAddr::V4(a) if len <= 32 => {
+            let host_bits = u32::MAX.checked_shr(len as u32).unwrap_or(0);
+            let start = u32::from(a) & !host_bits;
+            Some((start as u128, (start | host_bits) as u128, len, true))
+        }
+        IpAddr::V6(a) if len <= 128 => {
+            let host_bits = u128::MAX.checked_shr(len as u32).unwrap_or(0);
+            let start = u128::from(a) & !host_bits;
+            Some((start, start | host_bits, len, false))
+        }
+        _ => None,
     }
 }
 
 impl Family {
-    fn build(mut entries: Vec<Entry>, strings: &[String]) -> Family {
+    fn build(mut entries: Vec<Entry>) -> Family {
         // Widest first among equal starts; among identical prefixes the strongest claim first,
         // so that de-duplication keeps it.
-        entries.sort_by(|a, b| {
-            a.start.cmp(&b.start).then(a.len.cmp(&b.len)).then(
-                service_rank(&strings[b.service as usize])
-                    .cmp(&service_rank(&strings[a.service as usize])),
-            )
-        });
+        entries.sort_unstable_by_key(|e| (e.start, e.len, u8::MAX - e.rank));
         let mut owners: Vec<u32> = Vec::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
             let same_as_previous = owners.last().is_some_and(|&p| {
@@ -299,14 +406,80 @@ fn flatten(entries: &[Entry], owners: &[u32]) -> Vec<Interval> {
     out
 }
 
+/// Dotted-quad IPv4 without std's general parser (two thirds of the file's prefixes are IPv4).
+fn parse_ipv4(text: &str) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut index = 0;
+    let mut value: u16 = 0;
+    let mut digits = 0;
+    for b in text.bytes() {
+        match b {
+            b'0'..=b'9' if digits < 3 => {
+                value = value * 10 + u16::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && index < 3 => {
+                octets[index] = u8::try_from(value).ok()?;
+                index += 1;
+                value = 0;
+                digits = 0;
+            }
+            _ => return None,
+        }
+    }
+    if index != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = u8::try_from(value).ok()?;
+    Some(std::net::Ipv4Addr::from(octets))
+}
+
+/// Services and regions repeat thousands of times over a few dozen values; the file lists
+/// them in runs, so the last hit answers most look-ups before the map does.
+/// FNV-1a: the pool's keys are a few dozen short trusted strings, where SipHash's
+/// flood resistance buys nothing and costs a noticeable part of the load.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
 #[derive(Default)]
 struct StringPool {
-    index: HashMap<String, u16>,
+    index: HashMap<String, u16, std::hash::BuildHasherDefault<Fnv>>,
     strings: Vec<String>,
+    recent: [Option<u16>; 2],
 }
 
 impl StringPool {
     fn intern(&mut self, s: &str) -> u16 {
+        for i in self.recent.into_iter().flatten() {
+            if self.strings[i as usize] == s {
+                return i;
+            }
+        }
+        let i = self.lookup_or_insert(s);
+        self.recent = [Some(i), self.recent[0]];
+        i
+    }
+
+    fn lookup_or_insert(&mut self, s: &str) -> u16 {
         if let Some(&i) = self.index.get(s) {
             return i;
         }
@@ -434,6 +607,26 @@ mod tests {
             let ip: IpAddr = ip.parse().unwrap();
             assert_eq!(r.lookup(ip), r.lookup_linear(ip), "{ip}");
         }
+    }
+
+    #[test]
+    fn ipv4_parser_is_strict() {
+        assert_eq!(parse_ipv4("52.219.204.0"), Some([52, 219, 204, 0].into()));
+        for bad in [
+            "",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1..2.3",
+            "1.2.3.-4",
+            "01234.1.1.1",
+            "a.b.c.d",
+        ] {
+            assert_eq!(parse_ipv4(bad), None, "{bad}");
+        }
+        assert_eq!(parse_prefix("52.219.204.7/22").map(|p| p.2), Some(22));
+        assert_eq!(parse_prefix("2600:1f18::/33").map(|p| p.3), Some(false));
+        assert_eq!(parse_prefix("1.2.3.4/33"), None);
     }
 
     #[test]

@@ -126,6 +126,7 @@ struct Labels {
     service: &'static str,
     container: &'static str,
     failure: &'static str,
+    message: &'static str,
     evidence: &'static str,
     fix: &'static str,
     also: &'static str,
@@ -139,6 +140,7 @@ const EN: Labels = Labels {
     service: "Service",
     container: "Container",
     failure: "Failure",
+    message: "Message",
     evidence: "Evidence",
     fix: "Fix",
     also: "Also found",
@@ -152,6 +154,7 @@ const KO: Labels = Labels {
     service: "서비스",
     container: "컨테이너",
     failure: "실패",
+    message: "메시지",
     evidence: "근거",
     fix: "조치",
     also: "추가 발견",
@@ -195,8 +198,9 @@ fn pad(label: &str, width: usize) -> String {
 pub fn diagnosis_text(d: &Diagnosis, lang: Lang) -> String {
     let l = if lang == Lang::Ko { &KO } else { &EN };
     let mut out = String::new();
+    // Every line passes through `sanitize`: summaries quote image names and hosts from the event.
     let mut line = |s: String| {
-        out.push_str(&s);
+        out.push_str(&sanitize(&s));
         out.push('\n');
     };
     if let Some(first) = d.findings.first() {
@@ -239,6 +243,11 @@ pub fn diagnosis_text(d: &Diagnosis, lang: Lang) -> String {
         sanitize(f.image.as_deref().unwrap_or("-"))
     ));
     line(format!("{} {}", pad(l.failure, 10), failure_line(f)));
+    line(format!(
+        "{} {}",
+        pad(l.message, 10),
+        shorten(&f.reason, 400)
+    ));
     if let Some(first) = d.findings.first() {
         if !first.evidence.is_empty() {
             line(String::new());
@@ -287,6 +296,15 @@ pub fn diagnosis_text(d: &Diagnosis, lang: Lang) -> String {
         Some(date) => format!("{}: {date}", l.ip_ranges),
         None => l.no_ip_ranges.to_string(),
     });
+    out
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
     out
 }
 

@@ -130,7 +130,26 @@ impl<'a> Rules<'a> {
                 "NAT gateway {nat_id}'s subnet {subnet} routes 0.0.0.0/0 to a blackhole in {rtb}.",
                 "NAT 게이트웨이 {nat_id}의 서브넷 {subnet}은(는) {rtb}에서 0.0.0.0/0을 블랙홀로 보냅니다."
             )),
-            Some(_) => None,
+            Some(c) => match target_of(c.route) {
+                RouteTarget::InternetGateway(_) => None,
+                RouteTarget::Elsewhere(id) => {
+                    self.not_inspected.push(t!(
+                        "where NAT gateway {nat_id}'s subnet sends traffic beyond {id}",
+                        "NAT 게이트웨이 {nat_id} 서브넷의 트래픽이 {id} 이후 어디로 가는지"
+                    ));
+                    None
+                }
+                other => {
+                    let target = match other {
+                        RouteTarget::NatGateway(id) | RouteTarget::GatewayEndpoint(id) => id,
+                        _ => "no internet gateway".to_string(),
+                    };
+                    Some(t!(
+                        "NAT gateway {nat_id} is in subnet {subnet}, whose route table {rtb} sends 0.0.0.0/0 to {target}, not to an internet gateway: a public NAT gateway must sit in a public subnet.",
+                        "NAT 게이트웨이 {nat_id}가 있는 서브넷 {subnet}의 라우팅 테이블 {rtb}는 0.0.0.0/0을 인터넷 게이트웨이가 아닌 {target}(으)로 보냅니다. 퍼블릭 NAT 게이트웨이는 퍼블릭 서브넷에 있어야 합니다."
+                    ))
+                }
+            },
         }
     }
 

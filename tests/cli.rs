@@ -1,0 +1,225 @@
+//! The `ecs-pull-doctor` binary as a user runs it: output formats, languages, exit codes, and
+//! one-line errors for bad input.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn doctor(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
+        .args(args)
+        .current_dir(common::repo("."))
+        .env_remove("IP_RANGES_FILE")
+        .env_remove("DIAGNOSIS_LANG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+/// A bad input must end in exactly one line on stderr, a non-zero exit, and no panic.
+fn assert_one_line_error(o: &Output, must_mention: &[&str]) {
+    assert!(
+        !o.status.success(),
+        "expected failure, stdout: {}",
+        stdout(o)
+    );
+    let err = stderr(o);
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected:\n{err}"
+    );
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for m in must_mention {
+        assert!(err.contains(m), "error should mention {m:?}: {err}");
+    }
+}
+
+#[test]
+fn demo_command_prints_the_seed_verdict_without_ip_ranges() {
+    let o = doctor(&[
+        "diagnose",
+        "--event",
+        "events/s3-route-missing.json",
+        "--network",
+        "events/network/s3-route-missing.json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("✗ S3_ROUTE_MISSING"), "{out}");
+    assert!(out.contains("$ aws ec2 modify-vpc-endpoint --region ap-northeast-2 --vpc-endpoint-id vpce-04e8c1a2b3d5f6a79 --add-route-table-ids rtb-0c3e5a7b9d1f24680"));
+}
+
+#[test]
+fn json_and_korean_output() {
+    let o = doctor(&[
+        "diagnose",
+        "--event",
+        "events/s3-route-missing.json",
+        "--network",
+        "events/network/s3-route-missing.json",
+        "--format",
+        "json",
+        "--lang",
+        "ko",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["findings"][0]["code"], "S3_ROUTE_MISSING");
+    assert_eq!(doc["failure"]["symptom"], "timeout");
+    assert_eq!(doc["failure"]["hop"], "layer_storage");
+    assert_eq!(doc["failure"]["ip"], "52.219.204.42");
+    assert_eq!(doc["failure"]["port"], 443);
+    assert_eq!(doc["failure"]["ip_owner"]["service"], "S3");
+    assert_eq!(doc["task"]["subnet_id"], "subnet-0c9d8e7f6a5b4c3d2");
+    assert_eq!(doc["ip_ranges"], serde_json::Value::Null);
+    assert!(doc["findings"][0]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("라우팅 테이블"));
+}
+
+#[test]
+fn skipped_event_says_why_and_succeeds() {
+    let o = doctor(&[
+        "diagnose",
+        "--event",
+        "events/essential-container-exited.json",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success());
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["skipped"], true);
+    assert!(doc["why"]
+        .as_str()
+        .unwrap()
+        .contains("Essential container in task exited"));
+}
+
+#[test]
+fn explain_and_classify_print_json() {
+    let ranges = common::ip_ranges_path();
+    let ranges = ranges.to_str().unwrap();
+    let o = doctor(&[
+        "explain",
+        "CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get https://prod-ap-northeast-2-starport-layer-bucket.s3.ap-northeast-2.amazonaws.com/x: dial tcp 52.219.204.42:443: i/o timeout",
+        "--ip-ranges",
+        ranges,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["hop"], "layer_storage");
+    assert_eq!(doc["ip_owner"]["region"], "ap-northeast-2");
+
+    let o = doctor(&["classify", "52.219.204.42", "--ip-ranges", ranges]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["service"], "S3");
+    assert_eq!(doc["prefix"], "52.219.204.0/22");
+
+    let o = doctor(&["classify", "192.0.2.1", "--ip-ranges", ranges]);
+    assert_eq!(stdout(&o).trim(), "null");
+}
+
+#[test]
+fn explain_reads_standard_input() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
+        .args(["explain", "-"])
+        .env_remove("IP_RANGES_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"CannotPullContainerError: dial tcp 10.0.0.5:443: connect: connection refused")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["symptom"], "refused");
+    assert_eq!(doc["ip_owner"], serde_json::Value::Null);
+}
+
+#[test]
+fn classify_without_ip_ranges_explains_what_to_do() {
+    let o = doctor(&["classify", "52.219.204.42"]);
+    assert_one_line_error(&o, &["--ip-ranges", "make ip-ranges"]);
+    let o = doctor(&["classify", "not-an-ip", "--ip-ranges", "x.json"]);
+    assert_one_line_error(&o, &["not-an-ip"]);
+}
+
+#[test]
+fn bad_files_give_one_line_errors_naming_the_file() {
+    let o = doctor(&["diagnose", "--event", "events/does-not-exist.json"]);
+    assert_one_line_error(&o, &["events/does-not-exist.json"]);
+
+    let broken = temp_file("broken-event.json", "{\"source\": \"aws.ecs\", ");
+    let o = doctor(&["diagnose", "--event", broken.to_str().unwrap()]);
+    assert_one_line_error(&o, &["broken-event.json", "not valid JSON"]);
+
+    let other = temp_file(
+        "other-event.json",
+        r#"{"source":"aws.ec2","detail-type":"EC2 Instance State-change Notification","detail":{}}"#,
+    );
+    let o = doctor(&["diagnose", "--event", other.to_str().unwrap()]);
+    assert_one_line_error(&o, &["other-event.json", "aws.ec2"]);
+
+    let snapshot = temp_file("bad-network.json", r#"{"RouteTables": "nope"}"#);
+    let o = doctor(&[
+        "diagnose",
+        "--event",
+        "events/s3-route-missing.json",
+        "--network",
+        snapshot.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&o, &["bad-network.json", "not a network snapshot"]);
+
+    let ranges = temp_file("bad-ranges.json", r#"{"createDate": 1}"#);
+    let o = doctor(&[
+        "classify",
+        "1.2.3.4",
+        "--ip-ranges",
+        ranges.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&o, &["bad-ranges.json", "not an ip-ranges.json document"]);
+}
+
+#[test]
+fn terminal_escapes_in_the_message_are_neutralised() {
+    let event = common::read("events/s3-route-missing.json").replace(
+        "i/o timeout",
+        "i/o timeout \\u001b[2J\\u001b]0;pwned\\u0007",
+    );
+    let path = temp_file("escape-event.json", &event);
+    let o = doctor(&[
+        "diagnose",
+        "--event",
+        path.to_str().unwrap(),
+        "--network",
+        "events/network/s3-route-missing.json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).contains('\u{1b}'),
+        "raw escape reached the terminal"
+    );
+}

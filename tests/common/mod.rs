@@ -1,0 +1,64 @@
+//! Shared helpers for the black-box tests: paths into the repository, the bundled samples,
+//! and the full ip-ranges snapshot (found the way the product finds it).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ecs_pull_doctor::event::{parse_task_event, FailedTask, TaskEvent};
+use ecs_pull_doctor::ipranges::{self, IpRanges};
+use ecs_pull_doctor::network::{snapshot, NetworkView};
+
+pub fn repo(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// Where the full ip-ranges snapshot is: `IP_RANGES_FILE` (what CI sets), else the copy
+/// `make ip-ranges` downloads into `data/`.
+pub fn ip_ranges_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("IP_RANGES_FILE") {
+        let path = PathBuf::from(path);
+        let path = if path.is_relative() {
+            repo(".").join(path)
+        } else {
+            path
+        };
+        assert!(
+            path.is_file(),
+            "IP_RANGES_FILE={} does not exist; point it at an ip-ranges.json or run `make ip-ranges`",
+            path.display()
+        );
+        return path;
+    }
+    let downloaded = repo("data/ip-ranges.json");
+    assert!(
+        downloaded.is_file(),
+        "these tests need AWS's full ip-ranges.json: run `make ip-ranges` (needs network) or set IP_RANGES_FILE=/path/to/ip-ranges.json"
+    );
+    downloaded
+}
+
+/// The full snapshot, loaded once per test binary.
+pub fn full_ip_ranges() -> &'static IpRanges {
+    static RANGES: OnceLock<IpRanges> = OnceLock::new();
+    RANGES.get_or_init(|| {
+        ipranges::load_file(&ip_ranges_path()).expect("the ip-ranges snapshot should parse")
+    })
+}
+
+pub fn read(relative: &str) -> String {
+    std::fs::read_to_string(repo(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+/// A bundled sample's failed task (panics if the sample is not a pull failure).
+pub fn sample_task(name: &str) -> FailedTask {
+    match parse_task_event(&read(&format!("events/{name}.json"))).expect("sample event parses") {
+        TaskEvent::PullFailure(task) => *task,
+        TaskEvent::Skipped { why, .. } => panic!("sample {name} was skipped: {why}"),
+    }
+}
+
+pub fn sample_network(name: &str) -> NetworkView {
+    snapshot::load(&repo(&format!("events/network/{name}.json"))).expect("sample snapshot parses")
+}

@@ -1,0 +1,415 @@
+//! The rules one at a time: each test takes a bundled scenario, changes one fact of the VPC
+//! or the event, and checks the verdict follows that fact (and only it).
+
+mod common;
+
+use ecs_pull_doctor::diagnose::{diagnose, Code, Diagnosis, Severity};
+use ecs_pull_doctor::event::FailedTask;
+use ecs_pull_doctor::network::{snapshot, NetworkView};
+use serde_json::{json, Value};
+
+fn raw_network(name: &str) -> Value {
+    serde_json::from_str(&common::read(&format!("events/network/{name}.json"))).unwrap()
+}
+
+fn view(value: &Value) -> NetworkView {
+    snapshot::parse(&value.to_string(), "test").unwrap()
+}
+
+fn with_reason(mut task: FailedTask, reason: &str) -> FailedTask {
+    task.primary.reason = reason.to_string();
+    task
+}
+
+fn codes(d: &Diagnosis) -> Vec<&'static str> {
+    d.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+fn find<'a>(v: &'a mut Value, key: &str, id_key: &str, id: &str) -> &'a mut Value {
+    v[key]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|x| x[id_key] == id)
+        .unwrap_or_else(|| panic!("{key} has no {id}"))
+}
+
+const RTB_C: &str = "rtb-0c3e5a7b9d1f24680";
+const VPCE_S3: &str = "vpce-04e8c1a2b3d5f6a79";
+const SG_TASKS: &str = "sg-0a9b8c7d6e5f4a3b2";
+const TIMEOUT_NO_IP: &str = "CannotPullContainerError: context canceled";
+
+#[test]
+fn reference_case_lists_every_route_table_of_the_service_that_lacks_the_endpoint() {
+    // The service also runs in priv-a; take priv-a's table off the endpoint too.
+    let mut net = raw_network("s3-route-missing");
+    find(
+        &mut net,
+        "RouteTables",
+        "RouteTableId",
+        "rtb-0a2b4c6d8e0f13579",
+    )["Routes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["GatewayId"] != VPCE_S3);
+    find(&mut net, "VpcEndpoints", "VpcEndpointId", VPCE_S3)["RouteTableIds"] = json!([]);
+    let d = diagnose(
+        &common::sample_task("s3-route-missing"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(d.verdict(), Code::S3RouteMissing);
+    assert!(
+        d.findings[0].commands[0].ends_with(&format!(
+            "--add-route-table-ids {RTB_C} rtb-0a2b4c6d8e0f13579"
+        )),
+        "{}",
+        d.findings[0].commands[0]
+    );
+}
+
+#[test]
+fn endpoint_policy_without_the_layer_bucket_is_reported() {
+    let mut net = raw_network("healthy-subnet");
+    find(&mut net, "VpcEndpoints", "VpcEndpointId", VPCE_S3)["PolicyDocument"] = json!(
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::my-app-assets","arn:aws:s3:::my-app-assets/*"]}]}"#
+    );
+    let d = diagnose(
+        &common::sample_task("healthy-subnet"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(codes(&d), ["S3_ENDPOINT_POLICY_DENIES_LAYER_BUCKET"]);
+    assert!(d.findings[0].commands[0].contains("prod-ap-northeast-2-starport-layer-bucket/*"));
+
+    // A 403 from S3 is what that policy produces: the policy comes before IAM.
+    let task = with_reason(
+        common::sample_task("healthy-subnet"),
+        "CannotPullContainerError: ref pull has been retried 1 time(s): failed to copy: httpReadSeeker: failed open: unexpected status code https://prod-ap-northeast-2-starport-layer-bucket.s3.ap-northeast-2.amazonaws.com/sha256/ab: 403 Forbidden",
+    );
+    let d = diagnose(&task, Some(&view(&net)), None);
+    assert_eq!(
+        codes(&d),
+        [
+            "S3_ENDPOINT_POLICY_DENIES_LAYER_BUCKET",
+            "REGISTRY_ACCESS_DENIED"
+        ]
+    );
+}
+
+#[test]
+fn conditional_endpoint_policy_is_not_inspected_rather_than_guessed() {
+    let mut net = raw_network("healthy-subnet");
+    find(&mut net, "VpcEndpoints", "VpcEndpointId", VPCE_S3)["PolicyDocument"] = json!(
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]}"#
+    );
+    let d = diagnose(
+        &common::sample_task("healthy-subnet"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(
+        codes(&d),
+        ["NETWORK_PATH_LOOKS_OPEN", "INSPECTION_INCOMPLETE"]
+    );
+    assert!(
+        d.not_inspected[0].en.contains("Condition"),
+        "{:?}",
+        d.not_inspected
+    );
+}
+
+#[test]
+fn task_security_group_without_https_egress_is_reported() {
+    let mut net = raw_network("healthy-subnet");
+    find(&mut net, "SecurityGroups", "GroupId", SG_TASKS)["IpPermissionsEgress"] = json!([
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}
+    ]);
+    let d = diagnose(
+        &common::sample_task("healthy-subnet"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(d.verdict(), Code::TaskSgBlocksHttps);
+    assert!(
+        d.findings[0].commands[0].contains("PrefixListIds=[{PrefixListId=pl-78a54011}]"),
+        "{}",
+        d.findings[0].commands[0]
+    );
+
+    // Egress to the S3 prefix list is enough.
+    find(&mut net, "SecurityGroups", "GroupId", SG_TASKS)["IpPermissionsEgress"] = json!([
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": "pl-78a54011"}]}
+    ]);
+    let d = diagnose(
+        &common::sample_task("healthy-subnet"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(d.verdict(), Code::NetworkPathLooksOpen, "{:?}", codes(&d));
+}
+
+#[test]
+fn nacl_denying_the_replies_is_reported_with_an_inbound_fix() {
+    let mut net = raw_network("healthy-subnet");
+    net["NetworkAcls"][0]["Entries"] = json!([
+        {"CidrBlock": "0.0.0.0/0", "Egress": true, "Protocol": "-1", "RuleAction": "allow", "RuleNumber": 100},
+        {"CidrBlock": "10.20.0.0/16", "Egress": false, "Protocol": "-1", "RuleAction": "allow", "RuleNumber": 100},
+        {"CidrBlock": "0.0.0.0/0", "Egress": false, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 32767},
+        {"CidrBlock": "0.0.0.0/0", "Egress": true, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 32767}
+    ]);
+    let d = diagnose(
+        &common::sample_task("healthy-subnet"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(d.verdict(), Code::NaclBlocksHttps);
+    let command = &d.findings[0].commands[0];
+    assert!(command.contains("--ingress --rule-number 32760 --protocol tcp --port-range From=1024,To=65535 --cidr-block 52.219.204.42/32"), "{command}");
+    assert!(d.findings[0].evidence[0].en.contains("Inbound rule 32767"));
+}
+
+#[test]
+fn private_dns_off_on_the_endpoint_is_reported() {
+    let mut net = raw_network("healthy-subnet");
+    find(
+        &mut net,
+        "VpcEndpoints",
+        "VpcEndpointId",
+        "vpce-0a6f1e2d3c4b5a697",
+    )["PrivateDnsEnabled"] = json!(false);
+    let task = with_reason(
+        common::sample_task("healthy-subnet"),
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.ap-northeast-2.amazonaws.com/\": dial tcp 52.95.195.109:443: i/o timeout",
+    );
+    let d = diagnose(&task, Some(&view(&net)), None);
+    assert_eq!(
+        d.verdict(),
+        Code::EndpointPrivateDnsDisabled,
+        "{:?}",
+        codes(&d)
+    );
+    assert!(d.findings[0].commands[0]
+        .contains("--vpc-endpoint-id vpce-0a6f1e2d3c4b5a697 --private-dns-enabled"));
+}
+
+#[test]
+fn vpc_dns_attributes_off_are_reported() {
+    let mut net = raw_network("healthy-subnet");
+    net["VpcAttributes"][0]["EnableDnsSupport"]["Value"] = json!(false);
+    let task = with_reason(
+        common::sample_task("healthy-subnet"),
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.ap-northeast-2.amazonaws.com/\": dial tcp 52.95.195.109:443: i/o timeout",
+    );
+    let d = diagnose(&task, Some(&view(&net)), None);
+    assert_eq!(d.verdict(), Code::VpcDnsDisabled, "{:?}", codes(&d));
+    assert!(d.findings[0].commands[0].contains("--enable-dns-support '{\"Value\":true}'"));
+}
+
+#[test]
+fn layers_in_another_region_need_a_way_out() {
+    let task = with_reason(
+        common::sample_task("healthy-subnet"),
+        "CannotPullContainerError: ref pull has been retried 1 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get \"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x\": dial tcp 16.15.180.104:443: i/o timeout",
+    );
+    let net = view(&raw_network("healthy-subnet"));
+    let d = diagnose(&task, Some(&net), Some(common::full_ip_ranges()));
+    assert_eq!(d.verdict(), Code::CrossRegionLayerBucket, "{:?}", codes(&d));
+    assert!(d.findings[0].commands[0].contains("put-replication-configuration --region us-east-1"));
+}
+
+#[test]
+fn s3_through_a_working_nat_is_open_and_mentions_the_unassociated_endpoint() {
+    let mut net = raw_network("s3-route-missing");
+    find(&mut net, "RouteTables", "RouteTableId", RTB_C)["Routes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-0a7b6c5d4e3f2a1b0", "State": "active"}));
+    net["NatGateways"] = json!([{"NatGatewayId": "nat-0a7b6c5d4e3f2a1b0", "SubnetId": "subnet-01f2e3d4c5b6a7980", "VpcId": "vpc-0c4d7e8f9a1b2c3d4", "State": "available", "ConnectivityType": "public"}]);
+    let d = diagnose(
+        &common::sample_task("s3-route-missing"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(codes(&d), ["NETWORK_PATH_LOOKS_OPEN"]);
+    let evidence = d.findings[0]
+        .evidence
+        .iter()
+        .map(|e| e.en.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        evidence.contains("not associated with rtb-0c3e5a7b9d1f24680"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn nat_gateway_in_a_subnet_without_internet_route_is_a_dead_end() {
+    let mut net = raw_network("dockerhub-rate-limit");
+    // The NAT gateway sits in a subnet whose table has no internet gateway route.
+    for nat in net["NatGateways"].as_array_mut().unwrap() {
+        nat["SubnetId"] = json!("subnet-0a1b2c3d4e5f60718");
+    }
+    let task = with_reason(
+        common::sample_task("dockerhub-rate-limit"),
+        "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/library/nginx:1.27: failed to do request: Head \"https://registry-1.docker.io/v2/library/nginx/manifests/1.27\": dial tcp 44.205.64.79:443: i/o timeout",
+    );
+    let d = diagnose(&task, Some(&view(&net)), None);
+    assert_eq!(d.verdict(), Code::NoRouteToTarget, "{:?}", codes(&d));
+    assert!(d.findings[0].commands[0].contains("--gateway-id igw-0b1c2d3e4f5a6b7c8"));
+}
+
+#[test]
+fn ipv6_registry_address_without_an_ipv6_route() {
+    let task = with_reason(
+        common::sample_task("dockerhub-rate-limit"),
+        "CannotPullContainerError: failed to authorize: failed to fetch anonymous token: Get \"https://auth.ipv6.docker.com/token\": dial tcp [2600:1f18:2148:bc00:e947:5a7f:a49f:9126]:443: connect: network is unreachable",
+    );
+    let d = diagnose(
+        &task,
+        Some(&common::sample_network("dockerhub-rate-limit")),
+        None,
+    );
+    assert_eq!(d.verdict(), Code::NoRouteToTarget, "{:?}", codes(&d));
+    assert!(d.findings[0].commands[0].contains("--destination-ipv6-cidr-block ::/0"));
+}
+
+#[test]
+fn standalone_task_says_its_security_groups_were_not_inspected() {
+    let mut task = common::sample_task("healthy-subnet");
+    task.group = Some("family:web".into());
+    let d = diagnose(&task, Some(&common::sample_network("healthy-subnet")), None);
+    assert_eq!(
+        codes(&d),
+        ["NETWORK_PATH_LOOKS_OPEN", "INSPECTION_INCOMPLETE"]
+    );
+    assert!(d
+        .not_inspected
+        .iter()
+        .any(|n| n.en.contains("standalone task (family:web)")));
+}
+
+#[test]
+fn missing_snapshot_parts_are_named_and_never_read_as_fine() {
+    let mut net = raw_network("healthy-subnet");
+    let object = net.as_object_mut().unwrap();
+    object.remove("SecurityGroups");
+    object.remove("NetworkAcls");
+    let d = diagnose(
+        &common::sample_task("healthy-subnet"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(
+        codes(&d),
+        ["NETWORK_PATH_LOOKS_OPEN", "INSPECTION_INCOMPLETE"]
+    );
+    let listed = d.findings[1].summary.en.clone();
+    assert!(
+        listed.contains("SecurityGroups") && listed.contains("NetworkAcls"),
+        "{listed}"
+    );
+
+    object_without_route_tables();
+}
+
+fn object_without_route_tables() {
+    let mut net = raw_network("s3-route-missing");
+    net.as_object_mut().unwrap().remove("RouteTables");
+    let d = diagnose(
+        &common::sample_task("s3-route-missing"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(d.verdict(), Code::InspectionIncomplete, "{:?}", codes(&d));
+    assert!(d
+        .findings
+        .iter()
+        .all(|f| f.code != Code::NetworkPathLooksOpen));
+}
+
+#[test]
+fn failed_inspection_calls_are_carried_into_not_inspected() {
+    let mut net = raw_network("healthy-subnet");
+    net["InspectionErrors"] = json!([{"Part": "NetworkAcls", "Action": "ec2:DescribeNetworkAcls", "Message": "UnauthorizedOperation"}]);
+    net.as_object_mut().unwrap().remove("NetworkAcls");
+    let d = diagnose(
+        &common::sample_task("healthy-subnet"),
+        Some(&view(&net)),
+        None,
+    );
+    assert!(d
+        .not_inspected
+        .iter()
+        .any(|n| n.en.contains("ec2:DescribeNetworkAcls failed")));
+}
+
+#[test]
+fn unknown_hop_for_an_ecr_image_checks_every_ecr_dependency() {
+    let d = diagnose(
+        &with_reason(common::sample_task("no-s3-endpoint-no-nat"), TIMEOUT_NO_IP),
+        Some(&common::sample_network("no-s3-endpoint-no-nat")),
+        None,
+    );
+    assert_eq!(codes(&d), ["S3_GATEWAY_ENDPOINT_MISSING"]);
+    let d = diagnose(
+        &with_reason(
+            common::sample_task("ecr-api-endpoint-missing"),
+            TIMEOUT_NO_IP,
+        ),
+        Some(&common::sample_network("ecr-api-endpoint-missing")),
+        None,
+    );
+    assert_eq!(codes(&d), ["INTERFACE_ENDPOINT_MISSING"]);
+}
+
+#[test]
+fn awsvpc_tasks_on_ec2_never_have_a_public_ip() {
+    let mut task = common::sample_task("public-subnet-no-public-ip");
+    task.launch_type = Some("EC2".into());
+    let mut net = raw_network("public-subnet-no-public-ip");
+    net["Services"][0]["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] =
+        json!("ENABLED");
+    let d = diagnose(&task, Some(&view(&net)), None);
+    assert_eq!(d.verdict(), Code::PublicIpMissing);
+    assert!(d.findings[0]
+        .evidence
+        .iter()
+        .any(|e| e.en.contains("never receive a public IP")));
+    // With a public IP on Fargate the same subnet works.
+    let d = diagnose(
+        &common::sample_task("public-subnet-no-public-ip"),
+        Some(&view(&net)),
+        None,
+    );
+    assert_eq!(d.verdict(), Code::NetworkPathLooksOpen, "{:?}", codes(&d));
+}
+
+#[test]
+fn denied_secret_is_not_blamed_on_the_network() {
+    let task = with_reason(
+        common::sample_task("nat-gateway-failed"),
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:prod/web/db-AbCdEf from secrets manager: operation error Secrets Manager: GetSecretValue, https response error StatusCode: 400, api error AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/ecsTaskExecutionRole/x is not authorized to perform: secretsmanager:GetSecretValue",
+    );
+    let d = diagnose(
+        &task,
+        Some(&common::sample_network("nat-gateway-failed")),
+        None,
+    );
+    assert_eq!(codes(&d), ["SECRET_ACCESS_DENIED"]);
+    assert!(d.findings[0].commands[0]
+        .contains("arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:prod/web/db-AbCdEf"));
+    assert_eq!(d.findings[0].severity, Severity::Critical);
+}
+
+#[test]
+fn every_code_is_documented_in_the_readme() {
+    let readme = common::read("README.md");
+    for code in Code::ALL {
+        assert!(
+            readme.contains(&format!("`{code}`")),
+            "README does not document {code}"
+        );
+    }
+}

@@ -1,0 +1,312 @@
+//! Every bundled sample in `events/` against its network snapshot: the expected verdict and
+//! the exact fix. These run without ip-ranges, as `make demo` does on a machine with no
+//! network; the S3 prefix list in the snapshot is what identifies S3.
+
+mod common;
+
+use ecs_pull_doctor::diagnose::{diagnose, Code, Diagnosis, Severity};
+use ecs_pull_doctor::event::{parse_task_event, TaskEvent};
+use ecs_pull_doctor::localized::Lang;
+use ecs_pull_doctor::render::{diagnosis_json, diagnosis_text};
+
+fn run(name: &str) -> Diagnosis {
+    let task = common::sample_task(name);
+    let view = common::sample_network(name);
+    diagnose(&task, Some(&view), None)
+}
+
+fn commands(d: &Diagnosis) -> String {
+    d.findings[0].commands.join("\n")
+}
+
+/// Each sample, its expected verdict, and strings the first finding's fix must contain.
+const EXPECTED: &[(&str, Code, &[&str])] = &[
+    (
+        "s3-route-missing",
+        Code::S3RouteMissing,
+        &["aws ec2 modify-vpc-endpoint --region ap-northeast-2 --vpc-endpoint-id vpce-04e8c1a2b3d5f6a79 --add-route-table-ids rtb-0c3e5a7b9d1f24680"],
+    ),
+    ("healthy-subnet", Code::NetworkPathLooksOpen, &[]),
+    (
+        "no-s3-endpoint-no-nat",
+        Code::S3GatewayEndpointMissing,
+        &["--vpc-endpoint-type Gateway --service-name com.amazonaws.ap-northeast-2.s3 --route-table-ids rtb-0c3e5a7b9d1f24680"],
+    ),
+    (
+        "nat-route-blackhole",
+        Code::RouteBlackhole,
+        &["replace-route", "--route-table-id rtb-0c3e5a7b9d1f24680", "--nat-gateway-id nat-0a7b6c5d4e3f2a1b0"],
+    ),
+    (
+        "ecr-api-endpoint-missing",
+        Code::InterfaceEndpointMissing,
+        &[
+            "--service-name com.amazonaws.ap-northeast-2.ecr.api",
+            "--subnet-ids subnet-0a1b2c3d4e5f60718 subnet-0c9d8e7f6a5b4c3d2",
+            "--security-group-ids sg-0e5f6a7b8c9d0e1f2",
+            "--private-dns-enabled",
+        ],
+    ),
+    (
+        "endpoint-sg-blocks-task",
+        Code::EndpointSgBlocksHttps,
+        &["authorize-security-group-ingress --region ap-northeast-2 --group-id sg-0e5f6a7b8c9d0e1f2 --protocol tcp --port 443 --source-group sg-0a9b8c7d6e5f4a3b2"],
+    ),
+    (
+        "public-subnet-no-public-ip",
+        Code::PublicIpMissing,
+        &["aws ecs update-service", "--cluster prod --service web", "assignPublicIp=ENABLED"],
+    ),
+    (
+        "image-not-found",
+        Code::ImageNotFound,
+        &["aws ecr describe-images --region ap-northeast-2 --registry-id 111122223333 --repository-name web --image-ids imageTag=2026.11.31-deadbee"],
+    ),
+    ("dockerhub-rate-limit", Code::RegistryRateLimited, &["create-pull-through-cache-rule"]),
+    (
+        "main-route-table",
+        Code::S3RouteMissing,
+        &["--add-route-table-ids rtb-0d4c3b2a1f0e9d8c7"],
+    ),
+    (
+        "nacl-blocks-https",
+        Code::NaclBlocksHttps,
+        &["create-network-acl-entry --region ap-northeast-2 --network-acl-id acl-0f9e8d7c6b5a49382 --egress --rule-number 80 --protocol tcp --port-range From=443,To=443 --cidr-block 52.219.204.42/32 --rule-action allow"],
+    ),
+    (
+        "nat-gateway-failed",
+        Code::NatGatewayNotAvailable,
+        &["replace-route", "--nat-gateway-id nat-0a7b6c5d4e3f2a1b0"],
+    ),
+];
+
+#[test]
+fn every_sample_has_its_expected_first_finding_and_fix() {
+    let mut problems = Vec::new();
+    for (name, code, fix_parts) in EXPECTED {
+        let d = run(name);
+        if d.verdict() != *code {
+            problems.push(format!(
+                "{name}: expected {code}, got {:?}",
+                d.findings
+                    .iter()
+                    .map(|f| f.code.as_str())
+                    .collect::<Vec<_>>()
+            ));
+            continue;
+        }
+        let commands = commands(&d);
+        for part in *fix_parts {
+            if !commands.contains(part) {
+                problems.push(format!("{name}: fix lacks {part:?}:\n{commands}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_sample_event_is_covered_by_the_table() {
+    let mut names: Vec<String> = std::fs::read_dir(common::repo("events"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".json").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    for name in names {
+        let known =
+            EXPECTED.iter().any(|(n, _, _)| *n == name) || name == "essential-container-exited";
+        assert!(
+            known,
+            "events/{name}.json has no expected finding in tests/samples.rs"
+        );
+    }
+}
+
+#[test]
+fn seed_scenario_names_its_evidence_and_is_blocking() {
+    let d = run("s3-route-missing");
+    let first = &d.findings[0];
+    assert_eq!(first.severity, Severity::Critical);
+    let evidence = first
+        .evidence
+        .iter()
+        .map(|e| e.en.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for id in [
+        "subnet-0c9d8e7f6a5b4c3d2",
+        "rtb-0c3e5a7b9d1f24680",
+        "vpce-04e8c1a2b3d5f6a79",
+        "pl-78a54011",
+        "52.219.204.42",
+        "prod-ap-northeast-2-starport-layer-bucket",
+    ] {
+        assert!(evidence.contains(id), "evidence lacks {id}:\n{evidence}");
+    }
+    let owner = d
+        .failure
+        .ip_owner
+        .as_ref()
+        .expect("the prefix list identifies S3");
+    assert_eq!(
+        (owner.service.as_str(), owner.region.as_str()),
+        ("S3", "ap-northeast-2")
+    );
+    assert_eq!(owner.source, "prefix-list:pl-78a54011");
+    assert!(d.not_inspected.is_empty(), "{:?}", d.not_inspected);
+}
+
+#[test]
+fn main_table_sample_says_the_main_table_applies() {
+    let d = run("main-route-table");
+    assert!(d.findings[0].evidence[0]
+        .en
+        .contains("main route table rtb-0d4c3b2a1f0e9d8c7"));
+    assert!(d.findings[0].evidence[0]
+        .ko
+        .contains("기본(main) 라우팅 테이블"));
+}
+
+#[test]
+fn healthy_subnet_reports_the_open_path_and_nothing_blocking() {
+    let d = run("healthy-subnet");
+    assert_eq!(
+        d.findings.len(),
+        1,
+        "{:?}",
+        d.findings.iter().map(|f| f.code).collect::<Vec<_>>()
+    );
+    assert_eq!(d.findings[0].severity, Severity::Info);
+    let evidence = d.findings[0]
+        .evidence
+        .iter()
+        .map(|e| e.en.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        evidence.contains("routes S3 (pl-78a54011) to gateway endpoint vpce-04e8c1a2b3d5f6a79"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("allows s3:GetObject"), "{evidence}");
+    assert!(
+        evidence.contains("Network ACL acl-0f9e8d7c6b5a49382 allows"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn non_network_causes_do_not_blame_the_vpc() {
+    for name in ["image-not-found", "dockerhub-rate-limit"] {
+        let d = run(name);
+        assert_eq!(d.findings.len(), 1, "{name}");
+        assert!(d.findings[0].evidence[0]
+            .en
+            .contains("not a network path problem"));
+    }
+}
+
+#[test]
+fn without_a_network_view_the_verdict_is_incomplete_never_all_clear() {
+    for (name, _, _) in EXPECTED {
+        let task = common::sample_task(name);
+        let d = diagnose(&task, None, None);
+        if d.failure.symptom.is_network() {
+            assert_eq!(d.verdict(), Code::InspectionIncomplete, "{name}");
+            assert!(
+                d.findings
+                    .iter()
+                    .all(|f| f.code != Code::NetworkPathLooksOpen),
+                "{name}"
+            );
+            assert!(!d.not_inspected.is_empty(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn seed_without_network_still_points_at_s3_with_ip_ranges() {
+    let task = common::sample_task("s3-route-missing");
+    let d = diagnose(&task, None, Some(common::full_ip_ranges()));
+    assert_eq!(d.verdict(), Code::InspectionIncomplete);
+    assert!(
+        d.findings[0].summary.en.contains("S3"),
+        "{}",
+        d.findings[0].summary.en
+    );
+    assert!(d.findings[0]
+        .summary
+        .en
+        .contains("52.219.204.42 (S3 ap-northeast-2)"));
+    assert_eq!(
+        d.ip_ranges_create_date.as_deref(),
+        Some(common::full_ip_ranges().create_date.as_str())
+    );
+}
+
+#[test]
+fn skipped_sample_is_an_ordinary_stop() {
+    let text = common::read("events/essential-container-exited.json");
+    match parse_task_event(&text).unwrap() {
+        TaskEvent::Skipped { why, .. } => {
+            assert!(why.contains("EssentialContainerExited"), "{why}")
+        }
+        other => panic!("expected skipped, got {other:?}"),
+    }
+}
+
+#[test]
+fn public_events_are_classified_like_the_product_would() {
+    let skipped = [
+        "aws-docs-2020-fargate-task-running",
+        "aws-docs-2025-ec2-task-running",
+        "aws-docs-2025-fargate-task-running",
+        "aws-samples-stopped-tasks-cwlogs-ec2-stopped",
+        "fivexl-ecs-events-to-slack-fargate-stopped",
+        "github-readme-2024-fargate-service-task-stopped",
+    ];
+    for name in skipped {
+        let text = common::read(&format!("tests/fixtures/public-events/{name}.json"));
+        assert!(
+            matches!(parse_task_event(&text).unwrap(), TaskEvent::Skipped { .. }),
+            "{name}"
+        );
+    }
+    let text =
+        common::read("tests/fixtures/public-events/SYNTHETIC-fargate-pull-failure-s3-timeout.json");
+    let TaskEvent::PullFailure(task) = parse_task_event(&text).unwrap() else {
+        panic!("the synthetic pull failure must not be skipped");
+    };
+    assert_eq!(task.subnet_id.as_deref(), Some("subnet-00aad8cc4d100aa7d"));
+    assert_eq!(
+        task.private_ipv4_address,
+        Some("172.31.68.200".parse().unwrap())
+    );
+    assert_eq!(task.primary.container.as_deref(), Some("Example"));
+    let d = diagnose(&task, None, Some(common::full_ip_ranges()));
+    assert_eq!(d.failure.hop.as_str(), "layer_storage");
+    assert_eq!(d.failure.ip_owner.as_ref().unwrap().region, "us-east-1");
+    assert_eq!(d.verdict(), Code::InspectionIncomplete);
+}
+
+#[test]
+fn both_languages_render_every_sample() {
+    for (name, code, _) in EXPECTED {
+        let d = run(name);
+        for lang in [Lang::En, Lang::Ko] {
+            let text = diagnosis_text(&d, lang);
+            assert!(
+                text.starts_with(&format!("✗ {code}")) || text.starts_with(&format!("✓ {code}")),
+                "{name} {lang:?}:\n{text}"
+            );
+            let json = diagnosis_json(&d, lang);
+            assert_eq!(json["findings"][0]["code"], code.as_str());
+            assert_eq!(json["failure"]["reason"], d.failure.reason.as_str());
+        }
+        let ko = diagnosis_text(&d, Lang::Ko);
+        assert!(ko.contains("조치"), "{name}: Korean labels missing");
+        assert!(ko.chars().any(|c| ('\u{ac00}'..='\u{d7a3}').contains(&c)));
+    }
+}
