@@ -314,6 +314,27 @@ fn missing_snapshot_parts_are_named_and_never_read_as_fine() {
     object_without_route_tables();
 }
 
+#[test]
+fn unknown_endpoints_with_no_route_is_still_no_route() {
+    for name in ["s3-route-missing", "ecr-api-endpoint-missing"] {
+        let mut net = raw_network(name);
+        net.as_object_mut().unwrap().remove("VpcEndpoints");
+        let d = diagnose(&common::sample_task(name), Some(&view(&net)), None);
+        assert_eq!(
+            d.verdict(),
+            Code::NoRouteToTarget,
+            "{name}: {:?}",
+            codes(&d)
+        );
+        assert!(
+            d.not_inspected
+                .iter()
+                .any(|n| n.en.contains("VpcEndpoints")),
+            "{name}"
+        );
+    }
+}
+
 fn object_without_route_tables() {
     let mut net = raw_network("s3-route-missing");
     net.as_object_mut().unwrap().remove("RouteTables");

@@ -116,8 +116,9 @@ impl<'a> Rules<'a> {
         } else if self.view.vpc_endpoints.is_some() {
             self.push_route_problem(&verdict, "S3");
             self.push_s3_gateway_missing(table, s3_region, &verdict);
-        } else {
-            self.push_route_problem(&verdict, "S3");
+        } else if !self.push_route_problem(&verdict, "S3") {
+            // Whatever the endpoints are, nothing in this table carries S3 traffic.
+            self.push_no_route(table, "S3", false);
         }
     }
 

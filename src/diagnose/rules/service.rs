@@ -91,11 +91,8 @@ impl<'a> Rules<'a> {
         if self.push_route_problem(&verdict, &service_name) {
             return;
         }
-        if self.view.vpc_endpoints.is_none() {
-            return;
-        }
-        if service_region != self.region {
-            self.push_no_route(table, &service_name, true);
+        if self.view.vpc_endpoints.is_none() || service_region != self.region {
+            self.push_no_route(table, &service_name, service_region != self.region);
             return;
         }
         self.push_interface_endpoint_missing(table, short, &service_name);
@@ -408,10 +405,17 @@ impl<'a> Rules<'a> {
         let default = if ipv6 { "::/0" } else { "0.0.0.0/0" };
         let mut evidence = vec![self.subnet_evidence(table)];
         evidence.extend(self.owner_evidence());
-        evidence.push(t!(
-            "{rtb} has no route for {default}, and no VPC endpoint serves {what}.",
-            "{rtb}에는 {default} 경로가 없고, {what}을(를) 처리하는 VPC 엔드포인트도 없습니다."
-        ));
+        evidence.push(if self.view.vpc_endpoints.is_some() {
+            t!(
+                "{rtb} has no route for {default}, and no VPC endpoint serves {what}.",
+                "{rtb}에는 {default} 경로가 없고, {what}을(를) 처리하는 VPC 엔드포인트도 없습니다."
+            )
+        } else {
+            t!(
+                "{rtb} has no route for {default} and no endpoint route for {what} (the VPC's endpoints themselves were not inspected).",
+                "{rtb}에는 {default} 경로도 {what}용 엔드포인트 경로도 없습니다(VPC 엔드포인트 자체는 점검하지 못함)."
+            )
+        });
         if cross_region_service {
             evidence.push(t!(
                 "{what} is in another region than the task ({region}); interface endpoints in this VPC serve {region}.",
