@@ -37,6 +37,7 @@ fn find<'a>(v: &'a mut Value, key: &str, id_key: &str, id: &str) -> &'a mut Valu
 const RTB_C: &str = "rtb-0c3e5a7b9d1f24680";
 const VPCE_S3: &str = "vpce-04e8c1a2b3d5f6a79";
 const SG_TASKS: &str = "sg-0a9b8c7d6e5f4a3b2";
+const ECR_API_TIMEOUT: &str = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.ap-northeast-2.amazonaws.com/\": dial tcp 52.95.195.109:443: i/o timeout";
 const TIMEOUT_NO_IP: &str = "CannotPullContainerError: context canceled";
 
 #[test]
@@ -178,10 +179,7 @@ fn private_dns_off_on_the_endpoint_is_reported() {
         "VpcEndpointId",
         "vpce-0a6f1e2d3c4b5a697",
     )["PrivateDnsEnabled"] = json!(false);
-    let task = with_reason(
-        common::sample_task("healthy-subnet"),
-        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.ap-northeast-2.amazonaws.com/\": dial tcp 52.95.195.109:443: i/o timeout",
-    );
+    let task = with_reason(common::sample_task("healthy-subnet"), ECR_API_TIMEOUT);
     let d = diagnose(&task, Some(&view(&net)), None);
     assert_eq!(
         d.verdict(),
@@ -197,10 +195,7 @@ fn private_dns_off_on_the_endpoint_is_reported() {
 fn vpc_dns_attributes_off_are_reported() {
     let mut net = raw_network("healthy-subnet");
     net["VpcAttributes"][0]["EnableDnsSupport"]["Value"] = json!(false);
-    let task = with_reason(
-        common::sample_task("healthy-subnet"),
-        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.ap-northeast-2.amazonaws.com/\": dial tcp 52.95.195.109:443: i/o timeout",
-    );
+    let task = with_reason(common::sample_task("healthy-subnet"), ECR_API_TIMEOUT);
     let d = diagnose(&task, Some(&view(&net)), None);
     assert_eq!(d.verdict(), Code::VpcDnsDisabled, "{:?}", codes(&d));
     assert!(d.findings[0].commands[0].contains("--enable-dns-support '{\"Value\":true}'"));

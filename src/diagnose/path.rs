@@ -59,57 +59,41 @@ pub fn route_for<'a>(
                 .prefix_list(pl)
                 .map(|p| p.cidrs().collect())
                 .unwrap_or_default();
-            match destination {
+            let longest_match = |ip: &IpAddr| {
+                cidrs
+                    .iter()
+                    .filter(|c| c.contains(ip))
+                    .map(|c| c.prefix_len())
+                    .max()
+            };
+            let is_s3_route = match destination {
                 Destination::S3 {
-                    ip,
                     prefix_list_ids,
                     endpoint_ids,
+                    ..
                 } => {
-                    let is_s3_route = prefix_list_ids.iter().any(|id| id == pl)
+                    prefix_list_ids.iter().any(|id| id == pl)
                         || route
                             .gateway_id
                             .as_deref()
-                            .is_some_and(|g| endpoint_ids.iter().any(|e| e == g));
-                    if is_s3_route {
-                        // With the address known, the matching CIDR's length competes; without
-                        // it (or with the list's CIDRs unknown), the endpoint route is taken as
-                        // the most specific, which it is for every S3 address in practice.
-                        let len = ip
-                            .and_then(|ip| {
-                                cidrs
-                                    .iter()
-                                    .filter(|c| c.contains(&ip))
-                                    .map(|c| c.prefix_len())
-                                    .max()
-                            })
-                            .unwrap_or(32);
-                        consider(ChosenRoute {
-                            route,
-                            prefix_len: len,
-                            via_s3_endpoint: true,
-                        });
-                    } else if let Some(ip) = ip {
-                        if let Some(len) = cidrs
-                            .iter()
-                            .filter(|c| c.contains(ip))
-                            .map(|c| c.prefix_len())
-                            .max()
-                        {
-                            consider(ChosenRoute {
-                                route,
-                                prefix_len: len,
-                                via_s3_endpoint: false,
-                            });
-                        }
-                    }
+                            .is_some_and(|g| endpoint_ids.iter().any(|e| e == g))
                 }
-                Destination::Ip(ip) => {
-                    if let Some(len) = cidrs
-                        .iter()
-                        .filter(|c| c.contains(ip))
-                        .map(|c| c.prefix_len())
-                        .max()
-                    {
+                _ => false,
+            };
+            match destination {
+                Destination::S3 { ip, .. } if is_s3_route => {
+                    // With the address known, the matching CIDR's length competes; without it
+                    // (or with the list's CIDRs unknown), the endpoint route is taken as the
+                    // most specific, which it is for every S3 address in practice.
+                    let len = ip.as_ref().and_then(longest_match).unwrap_or(32);
+                    consider(ChosenRoute {
+                        route,
+                        prefix_len: len,
+                        via_s3_endpoint: true,
+                    });
+                }
+                Destination::S3 { ip: Some(ip), .. } | Destination::Ip(ip) => {
+                    if let Some(len) = longest_match(ip) {
                         consider(ChosenRoute {
                             route,
                             prefix_len: len,
@@ -117,7 +101,7 @@ pub fn route_for<'a>(
                         });
                     }
                 }
-                Destination::AnyPublic { .. } => {}
+                Destination::S3 { ip: None, .. } | Destination::AnyPublic { .. } => {}
             }
             continue;
         }
