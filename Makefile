@@ -18,7 +18,7 @@ DOCTOR := $(CARGO) run --quiet --bin ecs-pull-doctor --
 
 SAMPLES := $(sort $(basename $(notdir $(wildcard events/*.json))))
 
-.PHONY: demo test lint fmt build ip-ranges bench clean
+.PHONY: demo test lint fmt build ip-ranges bench bench-live clean
 
 ## demo: the seed scenario in full, then every bundled sample's verdict (no network needed)
 demo:
@@ -60,6 +60,11 @@ ip-ranges:
 ## bench: criterion benchmarks (needs the full ip-ranges snapshot)
 bench:
 	$(CARGO) bench --bench engine
+
+## bench-live: a full diagnose --live against a local moto server (calls, rounds, wall time)
+bench-live:
+	$(CARGO) build --release --bin ecs-pull-doctor
+	python3 scripts/bench_live.py --binary $${CARGO_TARGET_DIR:-target}/release/ecs-pull-doctor
 
 clean:
 	$(CARGO) clean

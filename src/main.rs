@@ -9,10 +9,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use ecs_pull_doctor::diagnose::{self, classify};
-use ecs_pull_doctor::event::{parse_task_event, TaskEvent};
+use ecs_pull_doctor::event::{parse_task_event, FailedTask, TaskEvent};
 use ecs_pull_doctor::ipranges::{self, IpRanges};
 use ecs_pull_doctor::localized::Lang;
-use ecs_pull_doctor::network::snapshot;
+use ecs_pull_doctor::network::{live, snapshot};
 use ecs_pull_doctor::render::{self, Format};
 
 #[derive(Parser)]
@@ -41,8 +41,15 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         event: PathBuf,
         /// A network snapshot (AWS CLI JSON members, see the README).
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "live")]
         network: Option<PathBuf>,
+        /// Inspect the task's VPC in the event's account and region with the default AWS
+        /// credential chain (read-only Describe calls; see the README for the IAM actions).
+        #[arg(long)]
+        live: bool,
+        /// With --live: print how many API calls and sequential rounds the inspection made.
+        #[arg(long, requires = "live")]
+        report_calls: bool,
         #[arg(long, default_value = "text", value_name = "text|json")]
         format: Format,
         #[arg(
@@ -54,6 +61,17 @@ enum Command {
         lang: Lang,
         #[command(flatten)]
         ip_ranges: IpRangesArg,
+    },
+    /// Capture the network around a subnet in the snapshot format `--network` reads.
+    Snapshot {
+        #[arg(long, value_name = "SUBNET_ID")]
+        subnet: String,
+        /// The ECS service whose tasks run there, as CLUSTER/SERVICE.
+        #[arg(long, value_name = "CLUSTER/SERVICE")]
+        service: Option<String>,
+        /// The region (default: the AWS configuration's).
+        #[arg(long)]
+        region: Option<String>,
     },
     /// Parse one error message and classify the address it dialled (JSON out).
     Explain {
@@ -85,6 +103,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Diagnose {
             event,
             network,
+            live,
+            report_calls,
             format,
             lang,
             ip_ranges,
@@ -105,7 +125,22 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 TaskEvent::PullFailure(task) => task,
             };
-            let view = network.as_deref().map(snapshot::load).transpose()?;
+            let view = if live {
+                let target = live_target(&task)?;
+                let inspection = runtime()?.block_on(async {
+                    let config = live::load_config(task.region.as_deref()).await;
+                    live::inspect(&live::Clients::new(&config), &target).await
+                })?;
+                if report_calls {
+                    eprintln!(
+                        "inspection: {} API calls in {} sequential rounds",
+                        inspection.calls, inspection.rounds
+                    );
+                }
+                Some(inspection.view)
+            } else {
+                network.as_deref().map(snapshot::load).transpose()?
+            };
             let ranges = load_ip_ranges(&ip_ranges)?;
             let diagnosis = diagnose::diagnose(&task, view.as_ref(), ranges.as_ref());
             match format {
@@ -115,6 +150,30 @@ fn run(cli: Cli) -> Result<()> {
                 ),
                 Format::Text => print!("{}", render::diagnosis_text(&diagnosis, lang)),
             }
+        }
+        Command::Snapshot {
+            subnet,
+            service,
+            region,
+        } => {
+            let service = match service {
+                None => None,
+                Some(text) => match text.split_once('/') {
+                    Some((cluster, name)) if !cluster.is_empty() && !name.is_empty() => {
+                        Some((cluster.to_string(), name.to_string()))
+                    }
+                    _ => bail!("--service {text:?}: expected CLUSTER/SERVICE"),
+                },
+            };
+            let target = live::Target {
+                subnet_id: subnet,
+                service,
+            };
+            let inspection = runtime()?.block_on(async {
+                let config = live::load_config(region.as_deref()).await;
+                live::inspect(&live::Clients::new(&config), &target).await
+            })?;
+            println!("{}", serde_json::to_string_pretty(&inspection.view)?);
         }
         Command::Explain { message, ip_ranges } => {
             let message = if message == "-" {
@@ -141,6 +200,25 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The subnet and ECS service of a failed task, for live inspection.
+fn live_target(task: &FailedTask) -> Result<live::Target> {
+    let Some(subnet_id) = task.subnet_id.clone() else {
+        bail!("the event has no ENI attachment with a subnetId, so there is no subnet to inspect (bridge or host network mode?)");
+    };
+    let service = match (task.cluster_arn.clone(), task.service_name()) {
+        (Some(cluster), Some(service)) => Some((cluster, service.to_string())),
+        _ => None,
+    };
+    Ok(live::Target { subnet_id, service })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 fn read_input(path: &Path) -> Result<String> {

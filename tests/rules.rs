@@ -420,6 +420,17 @@ fn denied_secret_is_not_blamed_on_the_network() {
 }
 
 #[test]
+fn every_iam_action_of_the_live_inspection_is_documented_in_the_readme() {
+    let readme = common::read("README.md");
+    for action in ecs_pull_doctor::network::live::IAM_ACTIONS {
+        assert!(
+            readme.contains(&format!("\n{action}\n")),
+            "README does not list {action}"
+        );
+    }
+}
+
+#[test]
 fn every_code_is_documented_in_the_readme() {
     let readme = common::read("README.md");
     for code in Code::ALL {

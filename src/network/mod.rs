@@ -9,6 +9,7 @@
 //! questions the rules ask (which route table applies to a subnet, which NACL, which S3 prefix
 //! list…) without any I/O.
 
+pub mod live;
 pub mod model;
 pub mod snapshot;
 
@@ -48,10 +49,11 @@ impl NetworkView {
             .find(|a| a.vpc_id.as_deref().is_none_or(|id| id == vpc_id))
     }
 
-    /// Every IPv4 and IPv6 CIDR associated with the VPC.
+    /// Every IPv4 and IPv6 CIDR associated with the VPC: from `Vpcs`, else from the route
+    /// tables' `local` routes (AWS adds one to every table for each of the VPC's CIDRs).
     pub fn vpc_cidrs(&self, vpc_id: &str) -> Vec<IpNet> {
         let Some(vpc) = self.vpc(vpc_id) else {
-            return Vec::new();
+            return self.local_route_cidrs(vpc_id);
         };
         let mut cidrs: Vec<IpNet> = Vec::new();
         let v4 = vpc
@@ -73,6 +75,32 @@ impl NetworkView {
             if let Ok(net) = text.parse::<IpNet>() {
                 if !cidrs.contains(&net) {
                     cidrs.push(net);
+                }
+            }
+        }
+        cidrs
+    }
+
+    fn local_route_cidrs(&self, vpc_id: &str) -> Vec<IpNet> {
+        let mut cidrs: Vec<IpNet> = Vec::new();
+        let tables = self.route_tables.as_deref().unwrap_or_default();
+        for table in tables
+            .iter()
+            .filter(|t| t.vpc_id.as_deref().is_none_or(|v| v == vpc_id))
+        {
+            for route in table
+                .routes
+                .iter()
+                .filter(|r| r.gateway_id.as_deref() == Some("local"))
+            {
+                let text = route
+                    .destination_cidr_block
+                    .as_deref()
+                    .or(route.destination_ipv6_cidr_block.as_deref());
+                if let Some(net) = text.and_then(|t| t.parse::<IpNet>().ok()) {
+                    if !cidrs.contains(&net) {
+                        cidrs.push(net);
+                    }
                 }
             }
         }

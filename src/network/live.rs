@@ -1,0 +1,458 @@
+//! Live inspection: fills the [`NetworkView`] from AWS with `aws-sdk-ec2` and `aws-sdk-ecs`.
+//! The only module that calls AWS.
+//!
+//! It reads only what the rules need, in three rounds: the task's subnet (which names the
+//! VPC) and the ECS service; then, concurrently, every VPC-scoped part; then the network
+//! interfaces of the VPC's endpoints (their IDs come from round two). Filters that AWS or its
+//! emulators do not support everywhere (`route.destination-prefix-list-id`…) are applied on
+//! the client side. A call that fails leaves its part absent and records an
+//! [`InspectionError`] naming the IAM action, so the rest of the diagnosis still runs.
+//!
+//! The VPC's CIDRs are read from the route tables' `local` routes (one per associated CIDR),
+//! which saves a `DescribeVpcs` call.
+
+mod convert;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_ec2::types::{Filter, VpcAttributeName};
+
+use super::{EcsService, InspectionError, NetworkView};
+
+/// Every call gets this long in all, retries included.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
+/// One attempt of a call.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The read-only API calls the inspection makes, as IAM actions. The SAM template's policy
+/// and the README are checked against this list.
+pub const IAM_ACTIONS: &[&str] = &[
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcAttribute",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeNatGateways",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribePrefixLists",
+    "ec2:DescribeNetworkInterfaces",
+    "ecs:DescribeServices",
+];
+
+/// The AWS clients, built once and shared.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub ecs: aws_sdk_ecs::Client,
+}
+
+impl Clients {
+    pub fn new(config: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            ec2: aws_sdk_ec2::Client::new(config),
+            ecs: aws_sdk_ecs::Client::new(config),
+        }
+    }
+}
+
+/// The standard AWS configuration (credentials chain, `AWS_PROFILE`, `AWS_ENDPOINT_URL`,
+/// `AWS_MAX_ATTEMPTS`…), with the region given (the event's) and this tool's timeouts.
+pub async fn load_config(region: Option<&str>) -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_timeout(OPERATION_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    loader.load().await
+}
+
+/// What to inspect.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub subnet_id: String,
+    /// The task's ECS service (cluster name or ARN, service name), when it has one.
+    pub service: Option<(String, String)>,
+}
+
+/// The view and what it cost.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub view: NetworkView,
+    /// API requests made (each page counts).
+    pub calls: usize,
+    /// Sequential rounds of requests.
+    pub rounds: usize,
+}
+
+/// Why inspection could not start at all (everything else is recorded in the view).
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("cannot read subnet {subnet}: {message} (needs ec2:DescribeSubnets)")]
+    Subnet { subnet: String, message: String },
+    #[error("subnet {0} does not exist in this account and region")]
+    SubnetNotFound(String),
+}
+
+struct Counter(AtomicUsize);
+
+impl Counter {
+    fn add(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn failure<E, R>(
+    part: &str,
+    action: &str,
+    err: &aws_sdk_ec2::error::SdkError<E, R>,
+) -> InspectionError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let message = match err.code() {
+        Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
+        None => DisplayErrorContext(err).to_string(),
+    };
+    InspectionError {
+        part: part.to_string(),
+        action: action.to_string(),
+        message: message.trim_end_matches([' ', ':']).to_string(),
+    }
+}
+
+fn vpc_filter(vpc_id: &str) -> Filter {
+    Filter::builder().name("vpc-id").values(vpc_id).build()
+}
+
+/// Reads the network of `target` from AWS.
+pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, LiveError> {
+    let counter = Counter(AtomicUsize::new(0));
+    let mut errors: Vec<InspectionError> = Vec::new();
+
+    // Round 1: the subnet names the VPC; the service is independent of it.
+    let (subnet, services) = tokio::join!(
+        async {
+            counter.add();
+            clients
+                .ec2
+                .describe_subnets()
+                .subnet_ids(&target.subnet_id)
+                .send()
+                .await
+        },
+        describe_service(clients, target, &counter)
+    );
+    let subnet = match subnet {
+        Ok(out) => out.subnets().first().cloned(),
+        Err(err) if err.code() == Some("InvalidSubnetID.NotFound") => None,
+        Err(err) => {
+            return Err(LiveError::Subnet {
+                subnet: target.subnet_id.clone(),
+                message: failure("Subnets", "ec2:DescribeSubnets", &err).message,
+            })
+        }
+    };
+    let Some(subnet) = subnet else {
+        return Err(LiveError::SubnetNotFound(target.subnet_id.clone()));
+    };
+    let subnet = convert::subnet(&subnet);
+    let vpc_id = subnet.vpc_id.clone().unwrap_or_default();
+    let services = match services {
+        Ok(services) => services,
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    };
+
+    // Round 2: everything the rules read about the VPC, concurrently.
+    let ec2 = &clients.ec2;
+    let (
+        dns_support,
+        dns_hostnames,
+        route_tables,
+        endpoints,
+        groups,
+        acls,
+        nats,
+        igws,
+        prefix_lists,
+    ) = tokio::join!(
+        async {
+            counter.add();
+            ec2.describe_vpc_attribute()
+                .vpc_id(&vpc_id)
+                .attribute(VpcAttributeName::EnableDnsSupport)
+                .send()
+                .await
+                .map(|o| convert::vpc_attributes(&vpc_id, o.enable_dns_support(), None))
+                .map_err(|e| failure("VpcAttributes", "ec2:DescribeVpcAttribute", &e))
+        },
+        async {
+            counter.add();
+            ec2.describe_vpc_attribute()
+                .vpc_id(&vpc_id)
+                .attribute(VpcAttributeName::EnableDnsHostnames)
+                .send()
+                .await
+                .map(|o| convert::vpc_attributes(&vpc_id, None, o.enable_dns_hostnames()))
+                .map_err(|e| failure("VpcAttributes", "ec2:DescribeVpcAttribute", &e))
+        },
+        async {
+            let mut pages = ec2
+                .describe_route_tables()
+                .filters(vpc_filter(&vpc_id))
+                .into_paginator()
+                .page_size(100)
+                .send();
+            let mut out = Vec::new();
+            while let Some(page) = pages.next().await {
+                counter.add();
+                let page =
+                    page.map_err(|e| failure("RouteTables", "ec2:DescribeRouteTables", &e))?;
+                out.extend(page.route_tables().iter().map(convert::route_table));
+            }
+            Ok::<_, InspectionError>(out)
+        },
+        async {
+            let mut pages = ec2
+                .describe_vpc_endpoints()
+                .filters(vpc_filter(&vpc_id))
+                .into_paginator()
+                .page_size(1000)
+                .send();
+            let mut out = Vec::new();
+            while let Some(page) = pages.next().await {
+                counter.add();
+                let page =
+                    page.map_err(|e| failure("VpcEndpoints", "ec2:DescribeVpcEndpoints", &e))?;
+                out.extend(page.vpc_endpoints().iter().map(convert::vpc_endpoint));
+            }
+            Ok::<_, InspectionError>(out)
+        },
+        async {
+            let mut pages = ec2
+                .describe_security_groups()
+                .filters(vpc_filter(&vpc_id))
+                .into_paginator()
+                .page_size(1000)
+                .send();
+            let mut out = Vec::new();
+            while let Some(page) = pages.next().await {
+                counter.add();
+                let page =
+                    page.map_err(|e| failure("SecurityGroups", "ec2:DescribeSecurityGroups", &e))?;
+                out.extend(page.security_groups().iter().map(convert::security_group));
+            }
+            Ok::<_, InspectionError>(out)
+        },
+        async {
+            let mut pages = ec2
+                .describe_network_acls()
+                .filters(vpc_filter(&vpc_id))
+                .into_paginator()
+                .page_size(1000)
+                .send();
+            let mut out = Vec::new();
+            while let Some(page) = pages.next().await {
+                counter.add();
+                let page =
+                    page.map_err(|e| failure("NetworkAcls", "ec2:DescribeNetworkAcls", &e))?;
+                out.extend(page.network_acls().iter().map(convert::network_acl));
+            }
+            Ok::<_, InspectionError>(out)
+        },
+        async {
+            let mut pages = ec2
+                .describe_nat_gateways()
+                .filter(vpc_filter(&vpc_id))
+                .into_paginator()
+                .page_size(1000)
+                .send();
+            let mut out = Vec::new();
+            while let Some(page) = pages.next().await {
+                counter.add();
+                let page =
+                    page.map_err(|e| failure("NatGateways", "ec2:DescribeNatGateways", &e))?;
+                out.extend(page.nat_gateways().iter().map(convert::nat_gateway));
+            }
+            Ok::<_, InspectionError>(out)
+        },
+        async {
+            let mut pages = ec2
+                .describe_internet_gateways()
+                .filters(
+                    Filter::builder()
+                        .name("attachment.vpc-id")
+                        .values(&vpc_id)
+                        .build(),
+                )
+                .into_paginator()
+                .page_size(1000)
+                .send();
+            let mut out = Vec::new();
+            while let Some(page) = pages.next().await {
+                counter.add();
+                let page = page
+                    .map_err(|e| failure("InternetGateways", "ec2:DescribeInternetGateways", &e))?;
+                out.extend(
+                    page.internet_gateways()
+                        .iter()
+                        .map(convert::internet_gateway),
+                );
+            }
+            Ok::<_, InspectionError>(out)
+        },
+        async {
+            let mut pages = ec2
+                .describe_prefix_lists()
+                .into_paginator()
+                .page_size(1000)
+                .send();
+            let mut out = Vec::new();
+            while let Some(page) = pages.next().await {
+                counter.add();
+                let page =
+                    page.map_err(|e| failure("PrefixLists", "ec2:DescribePrefixLists", &e))?;
+                out.extend(page.prefix_lists().iter().map(convert::prefix_list));
+            }
+            Ok::<_, InspectionError>(out)
+        },
+    );
+    let mut rounds = 2;
+
+    let vpc_attributes = match (dns_support, dns_hostnames) {
+        (Ok(a), Ok(b)) => Some(vec![a, b]),
+        (Ok(a), Err(e)) | (Err(e), Ok(a)) => {
+            errors.push(e);
+            Some(vec![a])
+        }
+        (Err(e), Err(_)) => {
+            errors.push(e);
+            None
+        }
+    };
+    let route_tables = keep(route_tables, &mut errors);
+    let vpc_endpoints = keep(endpoints, &mut errors);
+    let security_groups = keep(groups, &mut errors);
+    let network_acls = keep(acls, &mut errors);
+    let nat_gateways = keep(nats, &mut errors);
+    let internet_gateways = keep(igws, &mut errors);
+    let prefix_lists = keep(prefix_lists, &mut errors);
+
+    // Round 3: the endpoints' network interfaces, to know their addresses.
+    let eni_ids: Vec<String> = vpc_endpoints
+        .iter()
+        .flatten()
+        .flat_map(|e| e.network_interface_ids.iter().cloned())
+        .collect();
+    let network_interfaces = if eni_ids.is_empty() {
+        vpc_endpoints.as_ref().map(|_| Vec::new())
+    } else {
+        rounds += 1;
+        let mut pages = ec2
+            .describe_network_interfaces()
+            .set_network_interface_ids(Some(eni_ids))
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        let mut result = Ok(());
+        while let Some(page) = pages.next().await {
+            counter.add();
+            match page {
+                Ok(page) => out.extend(
+                    page.network_interfaces()
+                        .iter()
+                        .map(convert::network_interface),
+                ),
+                Err(e) => {
+                    result = Err(failure(
+                        "NetworkInterfaces",
+                        "ec2:DescribeNetworkInterfaces",
+                        &e,
+                    ));
+                    break;
+                }
+            }
+        }
+        keep(result.map(|_| out), &mut errors)
+    };
+
+    let view = NetworkView {
+        vpcs: None,
+        vpc_attributes,
+        subnets: Some(vec![subnet]),
+        route_tables,
+        vpc_endpoints,
+        security_groups,
+        network_acls,
+        nat_gateways,
+        internet_gateways,
+        prefix_lists,
+        network_interfaces,
+        services,
+        inspection_errors: (!errors.is_empty()).then_some(errors),
+    };
+    Ok(Inspection {
+        view,
+        calls: counter.0.load(Ordering::Relaxed),
+        rounds,
+    })
+}
+
+/// A part that was read, or `None` with its error recorded.
+fn keep<T>(
+    result: Result<Vec<T>, InspectionError>,
+    errors: &mut Vec<InspectionError>,
+) -> Option<Vec<T>> {
+    match result {
+        Ok(items) => Some(items),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    }
+}
+
+/// `DescribeServices` for the task's service; `Ok(None)` for a standalone task.
+async fn describe_service(
+    clients: &Clients,
+    target: &Target,
+    counter: &Counter,
+) -> Result<Option<Vec<EcsService>>, InspectionError> {
+    let Some((cluster, service)) = &target.service else {
+        return Ok(None);
+    };
+    counter.add();
+    let out = clients
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .map_err(|e| {
+            let message = match e.code() {
+                Some(code) => format!("{code}: {}", e.message().unwrap_or("")),
+                None => aws_sdk_ecs::error::DisplayErrorContext(&e).to_string(),
+            };
+            InspectionError {
+                part: "Services".into(),
+                action: "ecs:DescribeServices".into(),
+                message,
+            }
+        })?;
+    Ok(Some(
+        out.services().iter().map(convert::ecs_service).collect(),
+    ))
+}

@@ -1,0 +1,265 @@
+//! SDK types → the network view's own types, so the rules never see SDK structs. Each
+//! function keeps exactly the fields the model has, in the AWS CLI's spelling.
+
+use aws_sdk_ec2::types as ec2;
+use aws_sdk_ecs::types as ecs;
+
+use crate::network::model::*;
+
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_string)
+}
+
+fn text(s: Option<&str>) -> String {
+    s.unwrap_or_default().to_string()
+}
+
+fn strings(items: &[String]) -> Vec<String> {
+    items.to_vec()
+}
+
+pub(super) fn subnet(s: &ec2::Subnet) -> Subnet {
+    Subnet {
+        subnet_id: text(s.subnet_id()),
+        vpc_id: owned(s.vpc_id()),
+        cidr_block: owned(s.cidr_block()),
+        availability_zone: owned(s.availability_zone()),
+        map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+    }
+}
+
+pub(super) fn vpc_attributes(
+    vpc_id: &str,
+    support: Option<&ec2::AttributeBooleanValue>,
+    hostnames: Option<&ec2::AttributeBooleanValue>,
+) -> VpcAttributes {
+    let value = |v: Option<&ec2::AttributeBooleanValue>| {
+        v.map(|v| BoolValue {
+            value: v.value().unwrap_or(false),
+        })
+    };
+    VpcAttributes {
+        vpc_id: Some(vpc_id.to_string()),
+        enable_dns_support: value(support),
+        enable_dns_hostnames: value(hostnames),
+    }
+}
+
+pub(super) fn route_table(t: &ec2::RouteTable) -> RouteTable {
+    RouteTable {
+        route_table_id: text(t.route_table_id()),
+        vpc_id: owned(t.vpc_id()),
+        routes: t.routes().iter().map(route).collect(),
+        associations: t
+            .associations()
+            .iter()
+            .map(|a| RouteTableAssociation {
+                main: a.main().unwrap_or(false),
+                subnet_id: owned(a.subnet_id()),
+                gateway_id: owned(a.gateway_id()),
+                route_table_association_id: owned(a.route_table_association_id()),
+                association_state: a.association_state().map(|s| StateHolder {
+                    state: s.state().map(|s| s.as_str().to_string()),
+                }),
+            })
+            .collect(),
+    }
+}
+
+fn route(r: &ec2::Route) -> Route {
+    Route {
+        destination_cidr_block: owned(r.destination_cidr_block()),
+        destination_ipv6_cidr_block: owned(r.destination_ipv6_cidr_block()),
+        destination_prefix_list_id: owned(r.destination_prefix_list_id()),
+        gateway_id: owned(r.gateway_id()),
+        nat_gateway_id: owned(r.nat_gateway_id()),
+        network_interface_id: owned(r.network_interface_id()),
+        instance_id: owned(r.instance_id()),
+        transit_gateway_id: owned(r.transit_gateway_id()),
+        vpc_peering_connection_id: owned(r.vpc_peering_connection_id()),
+        egress_only_internet_gateway_id: owned(r.egress_only_internet_gateway_id()),
+        local_gateway_id: owned(r.local_gateway_id()),
+        carrier_gateway_id: owned(r.carrier_gateway_id()),
+        core_network_arn: owned(r.core_network_arn()),
+        state: r.state().map(|s| s.as_str().to_string()),
+        origin: r.origin().map(|o| o.as_str().to_string()),
+    }
+}
+
+pub(super) fn vpc_endpoint(e: &ec2::VpcEndpoint) -> VpcEndpoint {
+    VpcEndpoint {
+        vpc_endpoint_id: text(e.vpc_endpoint_id()),
+        vpc_endpoint_type: e.vpc_endpoint_type().map(|t| t.as_str().to_string()),
+        vpc_id: owned(e.vpc_id()),
+        service_name: owned(e.service_name()),
+        state: e.state().map(|s| s.as_str().to_string()),
+        policy_document: owned(e.policy_document()),
+        route_table_ids: strings(e.route_table_ids()),
+        subnet_ids: strings(e.subnet_ids()),
+        groups: e
+            .groups()
+            .iter()
+            .map(|g| GroupRef {
+                group_id: text(g.group_id()),
+                group_name: owned(g.group_name()),
+            })
+            .collect(),
+        private_dns_enabled: e.private_dns_enabled(),
+        network_interface_ids: strings(e.network_interface_ids()),
+    }
+}
+
+pub(super) fn security_group(g: &ec2::SecurityGroup) -> SecurityGroup {
+    SecurityGroup {
+        group_id: text(g.group_id()),
+        group_name: owned(g.group_name()),
+        vpc_id: owned(g.vpc_id()),
+        ip_permissions: g.ip_permissions().iter().map(permission).collect(),
+        ip_permissions_egress: g.ip_permissions_egress().iter().map(permission).collect(),
+    }
+}
+
+fn permission(p: &ec2::IpPermission) -> IpPermission {
+    IpPermission {
+        ip_protocol: text(p.ip_protocol()),
+        from_port: p.from_port(),
+        to_port: p.to_port(),
+        ip_ranges: p
+            .ip_ranges()
+            .iter()
+            .map(|r| CidrIpRef {
+                cidr_ip: text(r.cidr_ip()),
+            })
+            .collect(),
+        ipv6_ranges: p
+            .ipv6_ranges()
+            .iter()
+            .map(|r| CidrIpv6Ref {
+                cidr_ipv6: text(r.cidr_ipv6()),
+            })
+            .collect(),
+        prefix_list_ids: p
+            .prefix_list_ids()
+            .iter()
+            .map(|r| PrefixListRef {
+                prefix_list_id: text(r.prefix_list_id()),
+            })
+            .collect(),
+        user_id_group_pairs: p
+            .user_id_group_pairs()
+            .iter()
+            .map(|r| GroupPair {
+                group_id: text(r.group_id()),
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn network_acl(a: &ec2::NetworkAcl) -> NetworkAcl {
+    NetworkAcl {
+        network_acl_id: text(a.network_acl_id()),
+        vpc_id: owned(a.vpc_id()),
+        is_default: a.is_default().unwrap_or(false),
+        entries: a
+            .entries()
+            .iter()
+            .map(|e| NaclEntry {
+                rule_number: e.rule_number().unwrap_or(32767),
+                protocol: text(e.protocol()),
+                rule_action: e
+                    .rule_action()
+                    .map_or_else(String::new, |r| r.as_str().to_string()),
+                egress: e.egress().unwrap_or(false),
+                cidr_block: owned(e.cidr_block()),
+                ipv6_cidr_block: owned(e.ipv6_cidr_block()),
+                port_range: e.port_range().map(|r| PortRange {
+                    from: r.from().unwrap_or(0),
+                    to: r.to().unwrap_or(65535),
+                }),
+            })
+            .collect(),
+        associations: a
+            .associations()
+            .iter()
+            .map(|s| NaclAssociation {
+                network_acl_association_id: owned(s.network_acl_association_id()),
+                network_acl_id: owned(s.network_acl_id()),
+                subnet_id: owned(s.subnet_id()),
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn nat_gateway(n: &ec2::NatGateway) -> NatGateway {
+    NatGateway {
+        nat_gateway_id: text(n.nat_gateway_id()),
+        state: n.state().map(|s| s.as_str().to_string()),
+        subnet_id: owned(n.subnet_id()),
+        vpc_id: owned(n.vpc_id()),
+        connectivity_type: n.connectivity_type().map(|c| c.as_str().to_string()),
+        failure_code: owned(n.failure_code()),
+        failure_message: owned(n.failure_message()),
+    }
+}
+
+pub(super) fn internet_gateway(g: &ec2::InternetGateway) -> InternetGateway {
+    InternetGateway {
+        internet_gateway_id: text(g.internet_gateway_id()),
+        attachments: g
+            .attachments()
+            .iter()
+            .map(|a| IgwAttachment {
+                vpc_id: owned(a.vpc_id()),
+                state: a.state().map(|s| s.as_str().to_string()),
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn prefix_list(p: &ec2::PrefixList) -> PrefixList {
+    PrefixList {
+        prefix_list_id: text(p.prefix_list_id()),
+        prefix_list_name: owned(p.prefix_list_name()),
+        cidrs: strings(p.cidrs()),
+    }
+}
+
+pub(super) fn network_interface(n: &ec2::NetworkInterface) -> NetworkInterface {
+    NetworkInterface {
+        network_interface_id: text(n.network_interface_id()),
+        subnet_id: owned(n.subnet_id()),
+        vpc_id: owned(n.vpc_id()),
+        private_ip_address: owned(n.private_ip_address()),
+        private_ip_addresses: n
+            .private_ip_addresses()
+            .iter()
+            .map(|a| PrivateIpAddressRef {
+                private_ip_address: owned(a.private_ip_address()),
+            })
+            .collect(),
+        groups: n
+            .groups()
+            .iter()
+            .map(|g| GroupRef {
+                group_id: text(g.group_id()),
+                group_name: owned(g.group_name()),
+            })
+            .collect(),
+        interface_type: n.interface_type().map(|t| t.as_str().to_string()),
+        description: owned(n.description()),
+    }
+}
+
+pub(super) fn ecs_service(s: &ecs::Service) -> EcsService {
+    EcsService {
+        service_name: owned(s.service_name()),
+        cluster_arn: owned(s.cluster_arn()),
+        network_configuration: s.network_configuration().map(|n| EcsNetworkConfiguration {
+            awsvpc_configuration: n.awsvpc_configuration().map(|a| AwsVpcConfiguration {
+                subnets: strings(a.subnets()),
+                security_groups: strings(a.security_groups()),
+                assign_public_ip: a.assign_public_ip().map(|p| p.as_str().to_string()),
+            }),
+        }),
+    }
+}

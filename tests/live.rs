@@ -1,0 +1,314 @@
+//! Live inspection against a real EC2/ECS API: moto's server mode, started here on a free
+//! loopback port and stopped when the test ends. Each scenario is built through the API by
+//! `tests/fixtures/moto_scenario.py` (boto3), then the real CLI runs `diagnose --live`
+//! with the SDK pointed at moto through `AWS_ENDPOINT_URL`, exactly as a user would point it
+//! at another endpoint.
+//!
+//! Known moto gaps (routes never blackhole, failed NAT gateways cannot be made) keep those
+//! scenarios in the snapshot tests.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A moto server for one test; killed on drop, panics included.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m moto.server starts (pip install -r tests/requirements.txt)");
+        let moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !moto.answers() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not answer on {}",
+                moto.endpoint
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    fn answers(&self) -> bool {
+        Command::new("python3")
+            .args([
+                "-c",
+                "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/moto-api/', timeout=2)",
+                &self.endpoint,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn reset(&self) {
+        let status = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/moto-api/reset', method='POST'), timeout=10)",
+                &self.endpoint,
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success(), "moto reset failed");
+    }
+
+    fn build(&self, scenario: &str) -> Value {
+        let out = Command::new("python3")
+            .arg(common::repo("tests/fixtures/moto_scenario.py"))
+            .args(["--endpoint", &self.endpoint, "--scenario", scenario])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "fixture {scenario} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// The CLI with the standard AWS environment pointed at this server.
+    fn doctor(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_REGION", "ap-northeast-2")
+            // moto answers what it does not implement with HTTP 500: fail fast, no retries.
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env_remove("DIAGNOSIS_LANG")
+            .env_remove("IP_RANGES_FILE")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const REGISTRY_TIMEOUT_WITHOUT_IP: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/web:2026.11.27-1f3a9c2: failed to do request: Head \"https://111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/v2/web/manifests/2026.11.27-1f3a9c2\": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)";
+
+/// The sample's event, moved into the scenario's account, cluster, subnet and address.
+fn event_for(sample: &str, built: &Value) -> std::path::PathBuf {
+    let mut event: Value =
+        serde_json::from_str(&common::read(&format!("events/{sample}.json"))).unwrap();
+    event["account"] = built["account"].clone();
+    let detail = &mut event["detail"];
+    detail["clusterArn"] = built["cluster_arn"].clone();
+    for d in detail["attachments"][0]["details"].as_array_mut().unwrap() {
+        match d["name"].as_str() {
+            Some("subnetId") => d["value"] = built["task_subnet"].clone(),
+            Some("privateIPv4Address") => d["value"] = built["task_ip"].clone(),
+            _ => {}
+        }
+    }
+    if sample == "endpoint-sg-blocks-task" {
+        // moto gives interface endpoints random addresses outside the subnet, so this
+        // scenario uses the older wording that names no address.
+        detail["stoppedReason"] = REGISTRY_TIMEOUT_WITHOUT_IP.into();
+        detail["containers"][0]["reason"] = REGISTRY_TIMEOUT_WITHOUT_IP.into();
+    }
+    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{sample}.json"));
+    std::fs::write(&path, event.to_string()).unwrap();
+    path
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn codes(diagnosis: &Value) -> Vec<String> {
+    diagnosis["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The samples moto can express, with the verdict their snapshots give.
+const SCENARIOS: &[(&str, &str)] = &[
+    ("s3-route-missing", "S3_ROUTE_MISSING"),
+    ("healthy-subnet", "NETWORK_PATH_LOOKS_OPEN"),
+    ("no-s3-endpoint-no-nat", "S3_GATEWAY_ENDPOINT_MISSING"),
+    ("ecr-api-endpoint-missing", "INTERFACE_ENDPOINT_MISSING"),
+    ("endpoint-sg-blocks-task", "ENDPOINT_SG_BLOCKS_HTTPS"),
+    ("public-subnet-no-public-ip", "PUBLIC_IP_MISSING"),
+    ("main-route-table", "S3_ROUTE_MISSING"),
+    ("nacl-blocks-https", "NACL_BLOCKS_HTTPS"),
+];
+
+#[test]
+fn live_inspection_gives_each_samples_verdict_and_snapshots_round_trip() {
+    let ranges = common::ip_ranges_path();
+    let ranges = ranges.to_str().unwrap();
+    let moto = Moto::start();
+    let mut problems = Vec::new();
+    for (sample, expected) in SCENARIOS {
+        moto.reset();
+        let built = moto.build(sample);
+        let event = event_for(sample, &built);
+        let event = event.to_str().unwrap();
+
+        let live = moto.doctor(&[
+            "diagnose",
+            "--event",
+            event,
+            "--live",
+            "--report-calls",
+            "--format",
+            "json",
+            "--ip-ranges",
+            ranges,
+        ]);
+        let stderr = String::from_utf8_lossy(&live.stderr).to_string();
+        let live = json(&live);
+        let live_codes = codes(&live);
+        if live_codes.first().map(String::as_str) != Some(*expected) {
+            problems.push(format!(
+                "{sample}: live gave {live_codes:?}, expected {expected} first\n{live:#}"
+            ));
+            continue;
+        }
+        // Budget: at most 12 calls, at most two rounds after the subnet lookup.
+        let counts: Vec<usize> = stderr
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert!(counts.len() >= 2, "no call report in {stderr:?}");
+        assert!(counts[0] <= 12, "{sample}: {} API calls", counts[0]);
+        assert!(counts[1] <= 3, "{sample}: {} rounds", counts[1]);
+
+        // snapshot → diagnose --network gives the same findings as --live.
+        let subnet = built["task_subnet"].as_str().unwrap();
+        let snapshot = moto.doctor(&[
+            "snapshot",
+            "--subnet",
+            subnet,
+            "--service",
+            "prod/web",
+            "--region",
+            "ap-northeast-2",
+        ]);
+        let snapshot = json(&snapshot);
+        let file = std::env::temp_dir().join(format!(
+            "ecs-pull-doctor-live-{}-{sample}-network.json",
+            std::process::id()
+        ));
+        std::fs::write(&file, snapshot.to_string()).unwrap();
+        let replay = json(&moto.doctor(&[
+            "diagnose",
+            "--event",
+            event,
+            "--network",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+            "--ip-ranges",
+            ranges,
+        ]));
+        if replay["findings"] != live["findings"]
+            || replay["not_inspected"] != live["not_inspected"]
+        {
+            problems.push(format!(
+                "{sample}: the snapshot replay differs from --live:\nlive {:#}\nreplay {:#}",
+                live["findings"], replay["findings"]
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn the_seed_scenario_live_names_the_real_route_table_and_endpoint() {
+    let moto = Moto::start();
+    let built = moto.build("s3-route-missing");
+    let event = event_for("s3-route-missing", &built);
+    let diagnosis = json(&moto.doctor(&[
+        "diagnose",
+        "--event",
+        event.to_str().unwrap(),
+        "--live",
+        "--format",
+        "json",
+    ]));
+    let first = &diagnosis["findings"][0];
+    assert_eq!(first["code"], "S3_ROUTE_MISSING");
+    let rtb_c = built["route_tables"]["priv-c"].as_str().unwrap();
+    let command = first["commands"][0].as_str().unwrap();
+    assert!(
+        command.starts_with(
+            "aws ec2 modify-vpc-endpoint --region ap-northeast-2 --vpc-endpoint-id vpce-"
+        ),
+        "{command}"
+    );
+    assert!(
+        command.ends_with(&format!("--add-route-table-ids {rtb_c}")),
+        "{command}"
+    );
+    // Without ip-ranges the address is unclassified, and the output says so.
+    assert!(diagnosis["not_inspected"].to_string().contains("ip-ranges"));
+}
+
+#[test]
+fn a_missing_subnet_is_a_clear_error() {
+    let moto = Moto::start();
+    moto.build("healthy-subnet");
+    let out = moto.doctor(&[
+        "snapshot",
+        "--subnet",
+        "subnet-0000000000000000",
+        "--region",
+        "ap-northeast-2",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("subnet-0000000000000000"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
