@@ -15,6 +15,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The live tests run one at a time: several moto servers and CLI runs at once on two cores
+/// slow calls towards the SDK's timeouts, which would turn a busy machine into a finding.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A moto server for one test; killed on drop, panics included.
 struct Moto {
     child: Child,
@@ -95,25 +105,65 @@ impl Moto {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
-    /// The CLI with the standard AWS environment pointed at this server.
     fn doctor(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
-            .args(args)
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .env("AWS_REGION", "ap-northeast-2")
-            // moto answers what it does not implement with HTTP 500: fail fast, no retries.
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env_remove("DIAGNOSIS_LANG")
-            .env_remove("IP_RANGES_FILE")
-            .output()
-            .unwrap()
+        doctor(&self.endpoint, args)
+    }
+}
+
+/// The CLI with the standard AWS environment pointed at `endpoint`.
+fn doctor(endpoint: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_REGION", "ap-northeast-2")
+        // moto answers what it does not implement with HTTP 500: fail fast, no retries.
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("DIAGNOSIS_LANG")
+        .env_remove("IP_RANGES_FILE")
+        .output()
+        .unwrap()
+}
+
+/// `tests/fixtures/fault_proxy.py` in front of moto: refuses the EC2 actions it is told to.
+struct FaultProxy {
+    child: Child,
+    endpoint: String,
+}
+
+impl FaultProxy {
+    fn start(upstream: &str, faults: &[&str]) -> FaultProxy {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .arg(common::repo("tests/fixtures/fault_proxy.py"))
+            .args(["--upstream", upstream])
+            .args(faults)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line.trim().parse().expect("the proxy prints its port");
+        FaultProxy {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -186,6 +236,7 @@ const SCENARIOS: &[(&str, &str)] = &[
 
 #[test]
 fn live_inspection_gives_each_samples_verdict_and_snapshots_round_trip() {
+    let _serial = one_at_a_time();
     let ranges = common::ip_ranges_path();
     let ranges = ranges.to_str().unwrap();
     let moto = Moto::start();
@@ -267,6 +318,7 @@ fn live_inspection_gives_each_samples_verdict_and_snapshots_round_trip() {
 
 #[test]
 fn the_seed_scenario_live_names_the_real_route_table_and_endpoint() {
+    let _serial = one_at_a_time();
     let moto = Moto::start();
     let built = moto.build("s3-route-missing");
     let event = event_for("s3-route-missing", &built);
@@ -298,6 +350,7 @@ fn the_seed_scenario_live_names_the_real_route_table_and_endpoint() {
 
 #[test]
 fn a_missing_subnet_is_a_clear_error() {
+    let _serial = one_at_a_time();
     let moto = Moto::start();
     moto.build("healthy-subnet");
     let out = moto.doctor(&[
@@ -310,5 +363,78 @@ fn a_missing_subnet_is_a_clear_error() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("subnet-0000000000000000"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn denied_and_throttled_calls_are_named_and_the_diagnosis_still_runs() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let built = moto.build("s3-route-missing");
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        &[
+            "--deny",
+            "DescribeVpcEndpoints",
+            "--deny",
+            "DescribeNetworkAcls",
+            "--throttle",
+            "DescribeSecurityGroups",
+        ],
+    );
+    let event = event_for("s3-route-missing", &built);
+    let out = doctor(
+        &proxy.endpoint,
+        &[
+            "diagnose",
+            "--event",
+            event.to_str().unwrap(),
+            "--live",
+            "--format",
+            "json",
+        ],
+    );
+    let diagnosis = json(&out);
+    let not_inspected = diagnosis["not_inspected"].to_string();
+    for expected in [
+        "ec2:DescribeVpcEndpoints failed (UnauthorizedOperation",
+        "ec2:DescribeNetworkAcls failed (UnauthorizedOperation",
+        "ec2:DescribeSecurityGroups failed (RequestLimitExceeded",
+    ] {
+        assert!(
+            not_inspected.contains(expected),
+            "{expected} missing from {not_inspected}"
+        );
+    }
+    // The route table still shows the missing S3 route, endpoints unseen or not.
+    let codes = codes(&diagnosis);
+    assert_eq!(
+        codes.first().map(String::as_str),
+        Some("NO_ROUTE_TO_TARGET"),
+        "{codes:?}"
+    );
+    assert!(
+        codes.iter().any(|c| c == "INSPECTION_INCOMPLETE"),
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn a_denied_subnet_lookup_names_the_permission() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let built = moto.build("healthy-subnet");
+    let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "DescribeSubnets"]);
+    let event = event_for("healthy-subnet", &built);
+    let out = doctor(
+        &proxy.endpoint,
+        &["diagnose", "--event", event.to_str().unwrap(), "--live"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ec2:DescribeSubnets") && err.contains("UnauthorizedOperation"),
+        "{err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }

@@ -288,3 +288,61 @@ impl NetworkView {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::snapshot::parse;
+
+    #[test]
+    fn vpc_cidrs_come_from_local_routes_when_vpcs_were_not_read() {
+        let view = parse(
+            r#"{"RouteTables": [{"RouteTableId": "rtb-1", "VpcId": "vpc-1", "Routes": [
+                {"DestinationCidrBlock": "10.20.0.0/16", "GatewayId": "local"},
+                {"DestinationCidrBlock": "100.64.0.0/16", "GatewayId": "local"},
+                {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1"}]}]}"#,
+            "s.json",
+        )
+        .unwrap();
+        let cidrs: Vec<String> = view
+            .vpc_cidrs("vpc-1")
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(cidrs, ["10.20.0.0/16", "100.64.0.0/16"]);
+        let owner = view
+            .classify("100.64.3.4".parse().unwrap(), "vpc-1", "ap-northeast-2")
+            .unwrap();
+        assert_eq!(
+            (owner.service.as_str(), owner.source.as_str()),
+            ("VPC", "vpc-cidr")
+        );
+    }
+
+    #[test]
+    fn subnet_without_association_uses_the_main_table() {
+        let view = parse(
+            r#"{"RouteTables": [
+                {"RouteTableId": "rtb-main", "VpcId": "vpc-1", "Associations": [{"Main": true}]},
+                {"RouteTableId": "rtb-a", "VpcId": "vpc-1", "Associations": [{"Main": false, "SubnetId": "subnet-a"}]},
+                {"RouteTableId": "rtb-gone", "VpcId": "vpc-1", "Associations": [{"Main": false, "SubnetId": "subnet-b", "AssociationState": {"State": "disassociated"}}]}]}"#,
+            "s.json",
+        )
+        .unwrap();
+        let table = |s: &str| {
+            view.route_table_for_subnet(s, "vpc-1")
+                .map(|(t, a)| (t.route_table_id.clone(), a))
+        };
+        assert_eq!(
+            table("subnet-a"),
+            Some(("rtb-a".into(), super::Association::Explicit))
+        );
+        assert_eq!(
+            table("subnet-b"),
+            Some(("rtb-main".into(), super::Association::Main))
+        );
+        assert_eq!(
+            table("subnet-c"),
+            Some(("rtb-main".into(), super::Association::Main))
+        );
+    }
+}
