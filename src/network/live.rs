@@ -22,6 +22,23 @@ use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 
 use super::{EcsService, InspectionError, NetworkView};
 
+/// Reads every page of a paginated Describe call, counting each page as a call, and maps
+/// the items to the model; a failure becomes the part's [`InspectionError`].
+macro_rules! read_all {
+    ($counter:expr, $part:literal, $action:literal, $request:expr, $page_size:expr, $items:ident, $convert:path) => {
+        async {
+            let mut pages = $request.into_paginator().page_size($page_size).send();
+            let mut out = Vec::new();
+            while let Some(page) = pages.next().await {
+                $counter.add();
+                let page = page.map_err(|e| failure($part, $action, &e))?;
+                out.extend(page.$items().iter().map($convert));
+            }
+            Ok::<_, InspectionError>(out)
+        }
+    };
+}
+
 /// Every call gets this long in all, retries included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 /// One attempt of a call.
@@ -208,126 +225,74 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
                 .map(|o| convert::vpc_attributes(&vpc_id, None, o.enable_dns_hostnames()))
                 .map_err(|e| failure("VpcAttributes", "ec2:DescribeVpcAttribute", &e))
         },
-        async {
-            let mut pages = ec2
-                .describe_route_tables()
-                .filters(vpc_filter(&vpc_id))
-                .into_paginator()
-                .page_size(100)
-                .send();
-            let mut out = Vec::new();
-            while let Some(page) = pages.next().await {
-                counter.add();
-                let page =
-                    page.map_err(|e| failure("RouteTables", "ec2:DescribeRouteTables", &e))?;
-                out.extend(page.route_tables().iter().map(convert::route_table));
-            }
-            Ok::<_, InspectionError>(out)
-        },
-        async {
-            let mut pages = ec2
-                .describe_vpc_endpoints()
-                .filters(vpc_filter(&vpc_id))
-                .into_paginator()
-                .page_size(1000)
-                .send();
-            let mut out = Vec::new();
-            while let Some(page) = pages.next().await {
-                counter.add();
-                let page =
-                    page.map_err(|e| failure("VpcEndpoints", "ec2:DescribeVpcEndpoints", &e))?;
-                out.extend(page.vpc_endpoints().iter().map(convert::vpc_endpoint));
-            }
-            Ok::<_, InspectionError>(out)
-        },
-        async {
-            let mut pages = ec2
-                .describe_security_groups()
-                .filters(vpc_filter(&vpc_id))
-                .into_paginator()
-                .page_size(1000)
-                .send();
-            let mut out = Vec::new();
-            while let Some(page) = pages.next().await {
-                counter.add();
-                let page =
-                    page.map_err(|e| failure("SecurityGroups", "ec2:DescribeSecurityGroups", &e))?;
-                out.extend(page.security_groups().iter().map(convert::security_group));
-            }
-            Ok::<_, InspectionError>(out)
-        },
-        async {
-            let mut pages = ec2
-                .describe_network_acls()
-                .filters(vpc_filter(&vpc_id))
-                .into_paginator()
-                .page_size(1000)
-                .send();
-            let mut out = Vec::new();
-            while let Some(page) = pages.next().await {
-                counter.add();
-                let page =
-                    page.map_err(|e| failure("NetworkAcls", "ec2:DescribeNetworkAcls", &e))?;
-                out.extend(page.network_acls().iter().map(convert::network_acl));
-            }
-            Ok::<_, InspectionError>(out)
-        },
-        async {
-            let mut pages = ec2
-                .describe_nat_gateways()
-                .filter(vpc_filter(&vpc_id))
-                .into_paginator()
-                .page_size(1000)
-                .send();
-            let mut out = Vec::new();
-            while let Some(page) = pages.next().await {
-                counter.add();
-                let page =
-                    page.map_err(|e| failure("NatGateways", "ec2:DescribeNatGateways", &e))?;
-                out.extend(page.nat_gateways().iter().map(convert::nat_gateway));
-            }
-            Ok::<_, InspectionError>(out)
-        },
-        async {
-            let mut pages = ec2
-                .describe_internet_gateways()
-                .filters(
-                    Filter::builder()
-                        .name("attachment.vpc-id")
-                        .values(&vpc_id)
-                        .build(),
-                )
-                .into_paginator()
-                .page_size(1000)
-                .send();
-            let mut out = Vec::new();
-            while let Some(page) = pages.next().await {
-                counter.add();
-                let page = page
-                    .map_err(|e| failure("InternetGateways", "ec2:DescribeInternetGateways", &e))?;
-                out.extend(
-                    page.internet_gateways()
-                        .iter()
-                        .map(convert::internet_gateway),
-                );
-            }
-            Ok::<_, InspectionError>(out)
-        },
-        async {
-            let mut pages = ec2
-                .describe_prefix_lists()
-                .into_paginator()
-                .page_size(1000)
-                .send();
-            let mut out = Vec::new();
-            while let Some(page) = pages.next().await {
-                counter.add();
-                let page =
-                    page.map_err(|e| failure("PrefixLists", "ec2:DescribePrefixLists", &e))?;
-                out.extend(page.prefix_lists().iter().map(convert::prefix_list));
-            }
-            Ok::<_, InspectionError>(out)
-        },
+        read_all!(
+            counter,
+            "RouteTables",
+            "ec2:DescribeRouteTables",
+            ec2.describe_route_tables().filters(vpc_filter(&vpc_id)),
+            100,
+            route_tables,
+            convert::route_table
+        ),
+        read_all!(
+            counter,
+            "VpcEndpoints",
+            "ec2:DescribeVpcEndpoints",
+            ec2.describe_vpc_endpoints().filters(vpc_filter(&vpc_id)),
+            1000,
+            vpc_endpoints,
+            convert::vpc_endpoint
+        ),
+        read_all!(
+            counter,
+            "SecurityGroups",
+            "ec2:DescribeSecurityGroups",
+            ec2.describe_security_groups().filters(vpc_filter(&vpc_id)),
+            1000,
+            security_groups,
+            convert::security_group
+        ),
+        read_all!(
+            counter,
+            "NetworkAcls",
+            "ec2:DescribeNetworkAcls",
+            ec2.describe_network_acls().filters(vpc_filter(&vpc_id)),
+            1000,
+            network_acls,
+            convert::network_acl
+        ),
+        read_all!(
+            counter,
+            "NatGateways",
+            "ec2:DescribeNatGateways",
+            ec2.describe_nat_gateways().filter(vpc_filter(&vpc_id)),
+            1000,
+            nat_gateways,
+            convert::nat_gateway
+        ),
+        read_all!(
+            counter,
+            "InternetGateways",
+            "ec2:DescribeInternetGateways",
+            ec2.describe_internet_gateways().filters(
+                Filter::builder()
+                    .name("attachment.vpc-id")
+                    .values(&vpc_id)
+                    .build()
+            ),
+            1000,
+            internet_gateways,
+            convert::internet_gateway
+        ),
+        read_all!(
+            counter,
+            "PrefixLists",
+            "ec2:DescribePrefixLists",
+            ec2.describe_prefix_lists(),
+            1000,
+            prefix_lists,
+            convert::prefix_list
+        ),
     );
     let mut rounds = 2;
 
