@@ -1,8 +1,12 @@
-//! Diagnoses as text for people and JSON for machines, in English or Korean.
+//! Diagnoses as text for people and JSON for machines, in English or Korean; [`sns`] and
+//! [`slack`] shape the same diagnosis for those sinks.
 //!
 //! Text puts the verdict first, then the evidence, then the fix. Text from the event (the
 //! error message, image names) is untrusted: control characters are replaced before it
 //! reaches a terminal. Codes, resource IDs and commands are the same in both languages.
+
+pub mod slack;
+pub mod sns;
 
 use serde::Serialize;
 use serde_json::{json, Value};
