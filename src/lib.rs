@@ -13,6 +13,7 @@
 //!
 //! Every module except the loaders does no I/O; the binaries read files and wire the steps.
 
+pub mod config;
 pub mod diagnose;
 pub mod event;
 pub mod ipranges;

@@ -1,0 +1,241 @@
+//! The Lambda's configuration: environment variables → [`Config`], validated once at cold
+//! start with an error naming the bad variable.
+//!
+//! Reads through a lookup function, so tests pass a map instead of touching the process
+//! environment. The webhook URL is a secret: `Debug` never prints it.
+
+use std::path::PathBuf;
+
+use crate::localized::Lang;
+
+/// Where the diagnoses go, and how.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Config {
+    pub sns_topic_arn: Option<String>,
+    /// A Secrets Manager secret holding the Slack webhook URL (read once per cold start).
+    pub slack_webhook_secret_arn: Option<String>,
+    /// The webhook URL itself, for local runs only.
+    pub slack_webhook_url: Option<String>,
+    pub lang: Lang,
+    pub dedup: Option<Dedup>,
+    /// `None`: the `ip-ranges.json` packaged next to the executable.
+    pub ip_ranges_file: Option<PathBuf>,
+}
+
+/// Alert-storm suppression in DynamoDB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dedup {
+    pub table: String,
+    pub window_minutes: u32,
+}
+
+/// The window when `DEDUP_TABLE` is set without `DEDUP_WINDOW_MINUTES`: longer than a
+/// deployment's retries, short enough that tomorrow's failure alerts again.
+pub const DEFAULT_DEDUP_WINDOW_MINUTES: u32 = 60;
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("sns_topic_arn", &self.sns_topic_arn)
+            .field("slack_webhook_secret_arn", &self.slack_webhook_secret_arn)
+            .field(
+                "slack_webhook_url",
+                &self.slack_webhook_url.as_ref().map(|_| "<redacted>"),
+            )
+            .field("lang", &self.lang)
+            .field("dedup", &self.dedup)
+            .field("ip_ranges_file", &self.ip_ranges_file)
+            .finish()
+    }
+}
+
+/// A configuration error, naming the variable.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{variable}: {problem}")]
+    Invalid {
+        variable: &'static str,
+        problem: String,
+    },
+    #[error(
+        "no sink is configured: set SNS_TOPIC_ARN, SLACK_WEBHOOK_SECRET_ARN or SLACK_WEBHOOK_URL"
+    )]
+    NoSink,
+}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// `arn:<partition>:<service>:<region>:<account>:<resource>` with the expected service.
+fn check_arn(variable: &'static str, value: &str, service: &str) -> Result<(), ConfigError> {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let well_formed = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == service
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && !parts[5].is_empty();
+    if well_formed {
+        Ok(())
+    } else {
+        Err(invalid(
+            variable,
+            format!("not an {service} ARN (arn:aws:{service}:<region>:<account>:<name>)"),
+        ))
+    }
+}
+
+impl Config {
+    /// Reads the configuration through `lookup` (the process environment in the Lambda).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let sns_topic_arn = get("SNS_TOPIC_ARN");
+        if let Some(arn) = &sns_topic_arn {
+            check_arn("SNS_TOPIC_ARN", arn, "sns")?;
+        }
+        let slack_webhook_secret_arn = get("SLACK_WEBHOOK_SECRET_ARN");
+        if let Some(arn) = &slack_webhook_secret_arn {
+            check_arn("SLACK_WEBHOOK_SECRET_ARN", arn, "secretsmanager")?;
+        }
+        let slack_webhook_url = get("SLACK_WEBHOOK_URL");
+        if let Some(url) = &slack_webhook_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                // The value is a secret: say what is wrong without repeating it.
+                return Err(invalid("SLACK_WEBHOOK_URL", "not an http(s) URL"));
+            }
+        }
+        let lang = match get("DIAGNOSIS_LANG") {
+            None => Lang::En,
+            Some(v) => v
+                .parse()
+                .map_err(|e: String| invalid("DIAGNOSIS_LANG", e))?,
+        };
+        let window = match get("DEDUP_WINDOW_MINUTES") {
+            None => None,
+            Some(v) => match v.parse::<u32>() {
+                Ok(minutes) if (1..=7 * 24 * 60).contains(&minutes) => Some(minutes),
+                _ => {
+                    return Err(invalid(
+                        "DEDUP_WINDOW_MINUTES",
+                        format!("{v:?} is not a whole number of minutes from 1 to 10080"),
+                    ))
+                }
+            },
+        };
+        let dedup = match (get("DEDUP_TABLE"), window) {
+            (Some(table), window) => Some(Dedup {
+                table,
+                window_minutes: window.unwrap_or(DEFAULT_DEDUP_WINDOW_MINUTES),
+            }),
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "DEDUP_WINDOW_MINUTES",
+                    "is set but DEDUP_TABLE is not",
+                ))
+            }
+            (None, None) => None,
+        };
+        if sns_topic_arn.is_none()
+            && slack_webhook_secret_arn.is_none()
+            && slack_webhook_url.is_none()
+        {
+            return Err(ConfigError::NoSink);
+        }
+        Ok(Config {
+            sns_topic_arn,
+            slack_webhook_secret_arn,
+            slack_webhook_url,
+            lang,
+            dedup,
+            ip_ranges_file: get("IP_RANGES_FILE").map(PathBuf::from),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const TOPIC: &str = "arn:aws:sns:ap-northeast-2:111122223333:ecs-pull-doctor";
+
+    #[test]
+    fn minimal_configuration_has_defaults() {
+        let c = config(&[("SNS_TOPIC_ARN", TOPIC)]).unwrap();
+        assert_eq!(c.lang, Lang::En);
+        assert_eq!(c.dedup, None);
+        assert_eq!(c.ip_ranges_file, None);
+    }
+
+    #[test]
+    fn dedup_window_defaults_and_validates() {
+        let c = config(&[("SNS_TOPIC_ARN", TOPIC), ("DEDUP_TABLE", "pull-doctor")]).unwrap();
+        assert_eq!(
+            c.dedup.unwrap().window_minutes,
+            DEFAULT_DEDUP_WINDOW_MINUTES
+        );
+        let err = config(&[
+            ("SNS_TOPIC_ARN", TOPIC),
+            ("DEDUP_TABLE", "t"),
+            ("DEDUP_WINDOW_MINUTES", "0"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("DEDUP_WINDOW_MINUTES:"),
+            "{err}"
+        );
+        let err = config(&[("SNS_TOPIC_ARN", TOPIC), ("DEDUP_WINDOW_MINUTES", "30")]).unwrap_err();
+        assert!(err.to_string().contains("DEDUP_TABLE"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let err =
+            config(&[("SNS_TOPIC_ARN", "arn:aws:sqs:ap-northeast-2:111122223333:q")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("SNS_TOPIC_ARN: not an sns ARN"),
+            "{err}"
+        );
+        let err = config(&[("SNS_TOPIC_ARN", TOPIC), ("DIAGNOSIS_LANG", "fr")]).unwrap_err();
+        assert!(err.to_string().starts_with("DIAGNOSIS_LANG:"), "{err}");
+        let err = config(&[("SLACK_WEBHOOK_SECRET_ARN", "slack")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("SLACK_WEBHOOK_SECRET_ARN:"),
+            "{err}"
+        );
+        assert_eq!(config(&[]).unwrap_err(), ConfigError::NoSink);
+        assert_eq!(
+            config(&[("SNS_TOPIC_ARN", "  ")]).unwrap_err(),
+            ConfigError::NoSink
+        );
+    }
+
+    #[test]
+    fn the_webhook_url_is_never_printed() {
+        let secret = "https://hooks.slack.com/services/T000/B000/very-secret";
+        let c = config(&[("SLACK_WEBHOOK_URL", secret), ("DIAGNOSIS_LANG", "ko")]).unwrap();
+        assert_eq!(c.lang, Lang::Ko);
+        assert!(!format!("{c:?}").contains("very-secret"));
+        let err = config(&[("SLACK_WEBHOOK_URL", "ftp://very-secret")]).unwrap_err();
+        assert!(!err.to_string().contains("very-secret"), "{err}");
+    }
+}
