@@ -16,6 +16,11 @@ fn view(value: &Value) -> NetworkView {
     snapshot::parse(&value.to_string(), "test").unwrap()
 }
 
+/// A sample's task against a changed copy of its network.
+fn run_with(sample: &str, net: &Value) -> Diagnosis {
+    diagnose(&common::sample_task(sample), Some(&view(net)), None)
+}
+
 fn with_reason(mut task: FailedTask, reason: &str) -> FailedTask {
     task.primary.reason = reason.to_string();
     task
@@ -54,11 +59,7 @@ fn reference_case_lists_every_route_table_of_the_service_that_lacks_the_endpoint
         .unwrap()
         .retain(|r| r["GatewayId"] != VPCE_S3);
     find(&mut net, "VpcEndpoints", "VpcEndpointId", VPCE_S3)["RouteTableIds"] = json!([]);
-    let d = diagnose(
-        &common::sample_task("s3-route-missing"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("s3-route-missing", &net);
     assert_eq!(d.verdict(), Code::S3RouteMissing);
     assert!(
         d.findings[0].commands[0].ends_with(&format!(
@@ -75,11 +76,7 @@ fn endpoint_policy_without_the_layer_bucket_is_reported() {
     find(&mut net, "VpcEndpoints", "VpcEndpointId", VPCE_S3)["PolicyDocument"] = json!(
         r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::my-app-assets","arn:aws:s3:::my-app-assets/*"]}]}"#
     );
-    let d = diagnose(
-        &common::sample_task("healthy-subnet"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("healthy-subnet", &net);
     assert_eq!(codes(&d), ["S3_ENDPOINT_POLICY_DENIES_LAYER_BUCKET"]);
     assert!(d.findings[0].commands[0].contains("prod-ap-northeast-2-starport-layer-bucket/*"));
 
@@ -104,11 +101,7 @@ fn conditional_endpoint_policy_is_not_inspected_rather_than_guessed() {
     find(&mut net, "VpcEndpoints", "VpcEndpointId", VPCE_S3)["PolicyDocument"] = json!(
         r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]}"#
     );
-    let d = diagnose(
-        &common::sample_task("healthy-subnet"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("healthy-subnet", &net);
     assert_eq!(
         codes(&d),
         ["NETWORK_PATH_LOOKS_OPEN", "INSPECTION_INCOMPLETE"]
@@ -126,11 +119,7 @@ fn task_security_group_without_https_egress_is_reported() {
     find(&mut net, "SecurityGroups", "GroupId", SG_TASKS)["IpPermissionsEgress"] = json!([
         {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}
     ]);
-    let d = diagnose(
-        &common::sample_task("healthy-subnet"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("healthy-subnet", &net);
     assert_eq!(d.verdict(), Code::TaskSgBlocksHttps);
     assert!(
         d.findings[0].commands[0].contains("PrefixListIds=[{PrefixListId=pl-78a54011}]"),
@@ -142,11 +131,7 @@ fn task_security_group_without_https_egress_is_reported() {
     find(&mut net, "SecurityGroups", "GroupId", SG_TASKS)["IpPermissionsEgress"] = json!([
         {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": "pl-78a54011"}]}
     ]);
-    let d = diagnose(
-        &common::sample_task("healthy-subnet"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("healthy-subnet", &net);
     assert_eq!(d.verdict(), Code::NetworkPathLooksOpen, "{:?}", codes(&d));
 }
 
@@ -159,11 +144,7 @@ fn nacl_denying_the_replies_is_reported_with_an_inbound_fix() {
         {"CidrBlock": "0.0.0.0/0", "Egress": false, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 32767},
         {"CidrBlock": "0.0.0.0/0", "Egress": true, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 32767}
     ]);
-    let d = diagnose(
-        &common::sample_task("healthy-subnet"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("healthy-subnet", &net);
     assert_eq!(d.verdict(), Code::NaclBlocksHttps);
     let command = &d.findings[0].commands[0];
     assert!(command.contains("--ingress --rule-number 32760 --protocol tcp --port-range From=1024,To=65535 --cidr-block 52.219.204.42/32"), "{command}");
@@ -221,11 +202,7 @@ fn s3_through_a_working_nat_is_open_and_mentions_the_unassociated_endpoint() {
         .unwrap()
         .push(json!({"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-0a7b6c5d4e3f2a1b0", "State": "active"}));
     net["NatGateways"] = json!([{"NatGatewayId": "nat-0a7b6c5d4e3f2a1b0", "SubnetId": "subnet-01f2e3d4c5b6a7980", "VpcId": "vpc-0c4d7e8f9a1b2c3d4", "State": "available", "ConnectivityType": "public"}]);
-    let d = diagnose(
-        &common::sample_task("s3-route-missing"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("s3-route-missing", &net);
     assert_eq!(codes(&d), ["NETWORK_PATH_LOOKS_OPEN"]);
     let evidence = d.findings[0]
         .evidence
@@ -291,11 +268,7 @@ fn missing_snapshot_parts_are_named_and_never_read_as_fine() {
     let object = net.as_object_mut().unwrap();
     object.remove("SecurityGroups");
     object.remove("NetworkAcls");
-    let d = diagnose(
-        &common::sample_task("healthy-subnet"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("healthy-subnet", &net);
     assert_eq!(
         codes(&d),
         ["NETWORK_PATH_LOOKS_OPEN", "INSPECTION_INCOMPLETE"]
@@ -333,11 +306,7 @@ fn unknown_endpoints_with_no_route_is_still_no_route() {
 fn object_without_route_tables() {
     let mut net = raw_network("s3-route-missing");
     net.as_object_mut().unwrap().remove("RouteTables");
-    let d = diagnose(
-        &common::sample_task("s3-route-missing"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("s3-route-missing", &net);
     assert_eq!(d.verdict(), Code::InspectionIncomplete, "{:?}", codes(&d));
     assert!(d
         .findings
@@ -350,11 +319,7 @@ fn failed_inspection_calls_are_carried_into_not_inspected() {
     let mut net = raw_network("healthy-subnet");
     net["InspectionErrors"] = json!([{"Part": "NetworkAcls", "Action": "ec2:DescribeNetworkAcls", "Message": "UnauthorizedOperation"}]);
     net.as_object_mut().unwrap().remove("NetworkAcls");
-    let d = diagnose(
-        &common::sample_task("healthy-subnet"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("healthy-subnet", &net);
     assert!(d
         .not_inspected
         .iter()
@@ -394,11 +359,7 @@ fn awsvpc_tasks_on_ec2_never_have_a_public_ip() {
         .iter()
         .any(|e| e.en.contains("never receive a public IP")));
     // With a public IP on Fargate the same subnet works.
-    let d = diagnose(
-        &common::sample_task("public-subnet-no-public-ip"),
-        Some(&view(&net)),
-        None,
-    );
+    let d = run_with("public-subnet-no-public-ip", &net);
     assert_eq!(d.verdict(), Code::NetworkPathLooksOpen, "{:?}", codes(&d));
 }
 
