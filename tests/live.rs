@@ -9,9 +9,9 @@
 
 mod common;
 
-use std::net::TcpListener;
+use common::moto::Moto;
+
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -25,89 +25,19 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A moto server for one test; killed on drop, panics included.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 -m moto.server starts (pip install -r tests/requirements.txt)");
-        let moto = Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !moto.answers() {
-            assert!(
-                Instant::now() < deadline,
-                "moto did not answer on {}",
-                moto.endpoint
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-
-    fn answers(&self) -> bool {
-        Command::new("python3")
-            .args([
-                "-c",
-                "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/moto-api/', timeout=2)",
-                &self.endpoint,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    fn reset(&self) {
-        let status = Command::new("python3")
-            .args([
-                "-c",
-                "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/moto-api/reset', method='POST'), timeout=10)",
-                &self.endpoint,
-            ])
-            .status()
-            .unwrap();
-        assert!(status.success(), "moto reset failed");
-    }
-
-    fn build(&self, scenario: &str) -> Value {
-        let out = Command::new("python3")
-            .arg(common::repo("tests/fixtures/moto_scenario.py"))
-            .args(["--endpoint", &self.endpoint, "--scenario", scenario])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "fixture {scenario} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn doctor(&self, args: &[&str]) -> Output {
-        doctor(&self.endpoint, args)
-    }
+/// Builds one scenario of `tests/fixtures/moto_scenario.py` through the API.
+fn build(moto: &Moto, scenario: &str) -> Value {
+    let out = Command::new("python3")
+        .arg(common::repo("tests/fixtures/moto_scenario.py"))
+        .args(["--endpoint", &moto.endpoint, "--scenario", scenario])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fixture {scenario} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The CLI with the standard AWS environment pointed at `endpoint`.
@@ -161,13 +91,6 @@ impl FaultProxy {
 }
 
 impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -243,21 +166,24 @@ fn live_inspection_gives_each_samples_verdict_and_snapshots_round_trip() {
     let mut problems = Vec::new();
     for (sample, expected) in SCENARIOS {
         moto.reset();
-        let built = moto.build(sample);
+        let built = build(&moto, sample);
         let event = event_for(sample, &built);
         let event = event.to_str().unwrap();
 
-        let live = moto.doctor(&[
-            "diagnose",
-            "--event",
-            event,
-            "--live",
-            "--report-calls",
-            "--format",
-            "json",
-            "--ip-ranges",
-            ranges,
-        ]);
+        let live = doctor(
+            &moto.endpoint,
+            &[
+                "diagnose",
+                "--event",
+                event,
+                "--live",
+                "--report-calls",
+                "--format",
+                "json",
+                "--ip-ranges",
+                ranges,
+            ],
+        );
         let stderr = String::from_utf8_lossy(&live.stderr).to_string();
         let live = json(&live);
         let live_codes = codes(&live);
@@ -278,32 +204,38 @@ fn live_inspection_gives_each_samples_verdict_and_snapshots_round_trip() {
 
         // snapshot → diagnose --network gives the same findings as --live.
         let subnet = built["task_subnet"].as_str().unwrap();
-        let snapshot = moto.doctor(&[
-            "snapshot",
-            "--subnet",
-            subnet,
-            "--service",
-            "prod/web",
-            "--region",
-            "ap-northeast-2",
-        ]);
+        let snapshot = doctor(
+            &moto.endpoint,
+            &[
+                "snapshot",
+                "--subnet",
+                subnet,
+                "--service",
+                "prod/web",
+                "--region",
+                "ap-northeast-2",
+            ],
+        );
         let snapshot = json(&snapshot);
         let file = std::env::temp_dir().join(format!(
             "ecs-pull-doctor-live-{}-{sample}-network.json",
             std::process::id()
         ));
         std::fs::write(&file, snapshot.to_string()).unwrap();
-        let replay = json(&moto.doctor(&[
-            "diagnose",
-            "--event",
-            event,
-            "--network",
-            file.to_str().unwrap(),
-            "--format",
-            "json",
-            "--ip-ranges",
-            ranges,
-        ]));
+        let replay = json(&doctor(
+            &moto.endpoint,
+            &[
+                "diagnose",
+                "--event",
+                event,
+                "--network",
+                file.to_str().unwrap(),
+                "--format",
+                "json",
+                "--ip-ranges",
+                ranges,
+            ],
+        ));
         if replay["findings"] != live["findings"]
             || replay["not_inspected"] != live["not_inspected"]
         {
@@ -320,16 +252,19 @@ fn live_inspection_gives_each_samples_verdict_and_snapshots_round_trip() {
 fn the_seed_scenario_live_names_the_real_route_table_and_endpoint() {
     let _serial = one_at_a_time();
     let moto = Moto::start();
-    let built = moto.build("s3-route-missing");
+    let built = build(&moto, "s3-route-missing");
     let event = event_for("s3-route-missing", &built);
-    let diagnosis = json(&moto.doctor(&[
-        "diagnose",
-        "--event",
-        event.to_str().unwrap(),
-        "--live",
-        "--format",
-        "json",
-    ]));
+    let diagnosis = json(&doctor(
+        &moto.endpoint,
+        &[
+            "diagnose",
+            "--event",
+            event.to_str().unwrap(),
+            "--live",
+            "--format",
+            "json",
+        ],
+    ));
     let first = &diagnosis["findings"][0];
     assert_eq!(first["code"], "S3_ROUTE_MISSING");
     let rtb_c = built["route_tables"]["priv-c"].as_str().unwrap();
@@ -352,14 +287,17 @@ fn the_seed_scenario_live_names_the_real_route_table_and_endpoint() {
 fn a_missing_subnet_is_a_clear_error() {
     let _serial = one_at_a_time();
     let moto = Moto::start();
-    moto.build("healthy-subnet");
-    let out = moto.doctor(&[
-        "snapshot",
-        "--subnet",
-        "subnet-0000000000000000",
-        "--region",
-        "ap-northeast-2",
-    ]);
+    build(&moto, "healthy-subnet");
+    let out = doctor(
+        &moto.endpoint,
+        &[
+            "snapshot",
+            "--subnet",
+            "subnet-0000000000000000",
+            "--region",
+            "ap-northeast-2",
+        ],
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("subnet-0000000000000000"), "{err}");
@@ -370,7 +308,7 @@ fn a_missing_subnet_is_a_clear_error() {
 fn denied_and_throttled_calls_are_named_and_the_diagnosis_still_runs() {
     let _serial = one_at_a_time();
     let moto = Moto::start();
-    let built = moto.build("s3-route-missing");
+    let built = build(&moto, "s3-route-missing");
     let proxy = FaultProxy::start(
         &moto.endpoint,
         &[
@@ -423,7 +361,7 @@ fn denied_and_throttled_calls_are_named_and_the_diagnosis_still_runs() {
 fn a_denied_subnet_lookup_names_the_permission() {
     let _serial = one_at_a_time();
     let moto = Moto::start();
-    let built = moto.build("healthy-subnet");
+    let built = build(&moto, "healthy-subnet");
     let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "DescribeSubnets"]);
     let event = event_for("healthy-subnet", &built);
     let out = doctor(
