@@ -527,14 +527,11 @@ impl RouteVerdict<'_> {
     }
 }
 
-fn peer_for(ip: Option<IpAddr>, fallback: Option<IpNet>) -> Peer {
-    match (ip, fallback) {
-        (Some(ip), _) => Peer::ip(ip),
-        (None, Some(net)) => Peer {
-            nets: vec![net],
-            ..Peer::default()
-        },
-        (None, None) => Peer {
+/// The far side of a path through a gateway: the dialled address, else anywhere.
+fn peer_for(ip: Option<IpAddr>) -> Peer {
+    match ip {
+        Some(ip) => Peer::ip(ip),
+        None => Peer {
             nets: vec!["0.0.0.0/0".parse().expect("static CIDR")],
             ..Peer::default()
         },

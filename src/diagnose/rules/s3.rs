@@ -23,7 +23,7 @@ impl<'a> Rules<'a> {
                     via = verdict.via(),
                     region = self.region
                 ));
-                self.check_filters(&peer_for(ip, None), "S3");
+                self.check_filters(&peer_for(ip), "S3");
             } else if !self.push_route_problem(&verdict, &format!("S3 ({s3_region})")) {
                 self.push_cross_region(s3_region, &layer_bucket, table);
             }
@@ -102,7 +102,7 @@ impl<'a> Rules<'a> {
                     rtb = table.route_table_id
                 ));
             }
-            self.check_filters(&peer_for(ip, None), "S3");
+            self.check_filters(&peer_for(ip), "S3");
             return;
         }
         if let Some(endpoint) = gateways.first() {

@@ -41,7 +41,7 @@ impl<'a> Rules<'a> {
                             "{service_name}은(는) 퍼블릭 주소로 해석되며 트래픽은 {via}를 통해 나갑니다.",
                             via = verdict.via()
                         ));
-                        self.check_filters(&peer_for(ip, None), &service_name);
+                        self.check_filters(&peer_for(ip), &service_name);
                     }
                     None if verdict.is_usable() => {
                         self.open_path.push(t!(
@@ -49,7 +49,7 @@ impl<'a> Rules<'a> {
                             "태스크가 {service_name}의 퍼블릭 주소로 연결했고 트래픽은 {via}를 통해 나갑니다.",
                             via = verdict.via()
                         ));
-                        self.check_filters(&peer_for(ip, None), &service_name);
+                        self.check_filters(&peer_for(ip), &service_name);
                     }
                     None => {
                         self.not_inspected.push(t!(
@@ -85,7 +85,7 @@ impl<'a> Rules<'a> {
                 "{service_name}에는 {via}를 통해 접근합니다.",
                 via = verdict.via()
             ));
-            self.check_filters(&peer_for(ip, None), &service_name);
+            self.check_filters(&peer_for(ip), &service_name);
             return;
         }
         if self.push_route_problem(&verdict, &service_name) {
@@ -386,7 +386,7 @@ impl<'a> Rules<'a> {
                 "{what}에는 {via}를 통해 접근합니다.",
                 via = verdict.via()
             ));
-            self.check_filters(&peer_for(ip, None), what);
+            self.check_filters(&peer_for(ip), what);
             return;
         }
         if !self.push_route_problem(&verdict, what) {
