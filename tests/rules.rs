@@ -21,6 +21,10 @@ fn run_with(sample: &str, net: &Value) -> Diagnosis {
     diagnose(&common::sample_task(sample), Some(&view(net)), None)
 }
 
+fn run_task_with(task: &FailedTask, net: &Value) -> Diagnosis {
+    diagnose(task, Some(&view(net)), None)
+}
+
 fn with_reason(mut task: FailedTask, reason: &str) -> FailedTask {
     task.primary.reason = reason.to_string();
     task
@@ -204,12 +208,7 @@ fn s3_through_a_working_nat_is_open_and_mentions_the_unassociated_endpoint() {
     net["NatGateways"] = json!([{"NatGatewayId": "nat-0a7b6c5d4e3f2a1b0", "SubnetId": "subnet-01f2e3d4c5b6a7980", "VpcId": "vpc-0c4d7e8f9a1b2c3d4", "State": "available", "ConnectivityType": "public"}]);
     let d = run_with("s3-route-missing", &net);
     assert_eq!(codes(&d), ["NETWORK_PATH_LOOKS_OPEN"]);
-    let evidence = d.findings[0]
-        .evidence
-        .iter()
-        .map(|e| e.en.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let evidence = common::evidence_en(&d.findings[0]);
     assert!(
         evidence.contains("not associated with rtb-0c3e5a7b9d1f24680"),
         "{evidence}"
@@ -301,6 +300,23 @@ fn unknown_endpoints_with_no_route_is_still_no_route() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_missing_part_is_listed_once_even_when_several_destinations_need_it() {
+    let mut net = raw_network("ecr-api-endpoint-missing");
+    net.as_object_mut().unwrap().remove("VpcEndpoints");
+    let task = with_reason(
+        common::sample_task("ecr-api-endpoint-missing"),
+        TIMEOUT_NO_IP,
+    );
+    let d = run_task_with(&task, &net);
+    let mentions = d
+        .not_inspected
+        .iter()
+        .filter(|n| n.en.contains("VpcEndpoints"))
+        .count();
+    assert_eq!(mentions, 1, "{:?}", d.not_inspected);
 }
 
 fn object_without_route_tables() {

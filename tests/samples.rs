@@ -180,12 +180,7 @@ fn healthy_subnet_reports_the_open_path_and_nothing_blocking() {
         d.findings.iter().map(|f| f.code).collect::<Vec<_>>()
     );
     assert_eq!(d.findings[0].severity, Severity::Info);
-    let evidence = d.findings[0]
-        .evidence
-        .iter()
-        .map(|e| e.en.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let evidence = common::evidence_en(&d.findings[0]);
     assert!(
         evidence.contains("routes S3 (pl-78a54011) to gateway endpoint vpce-04e8c1a2b3d5f6a79"),
         "{evidence}"

@@ -8,6 +8,7 @@ pub mod moto;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use ecs_pull_doctor::diagnose::Finding;
 use ecs_pull_doctor::event::{parse_task_event, FailedTask, TaskEvent};
 use ecs_pull_doctor::ipranges::{self, IpRanges};
 use ecs_pull_doctor::network::{snapshot, NetworkView};
@@ -63,4 +64,14 @@ pub fn sample_task(name: &str) -> FailedTask {
 
 pub fn sample_network(name: &str) -> NetworkView {
     snapshot::load(&repo(&format!("events/network/{name}.json"))).expect("sample snapshot parses")
+}
+
+/// A finding's English evidence, one line each.
+pub fn evidence_en(finding: &Finding) -> String {
+    finding
+        .evidence
+        .iter()
+        .map(|e| e.en.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

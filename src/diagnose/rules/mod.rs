@@ -301,6 +301,10 @@ impl<'a> Rules<'a> {
     }
 
     fn finish(mut self) -> Vec<Finding> {
+        // Several destinations (an unknown hop checks ecr.api, ecr.dkr and S3) can note the
+        // same missing part; say it once.
+        let mut seen = std::collections::HashSet::new();
+        self.not_inspected.retain(|n| seen.insert(n.en.clone()));
         let blocking = self
             .findings
             .iter()
