@@ -204,14 +204,10 @@ fn run(cli: Cli) -> Result<()> {
 
 /// The subnet and ECS service of a failed task, for live inspection.
 fn live_target(task: &FailedTask) -> Result<live::Target> {
-    let Some(subnet_id) = task.subnet_id.clone() else {
-        bail!("the event has no ENI attachment with a subnetId, so there is no subnet to inspect (bridge or host network mode?)");
-    };
-    let service = match (task.cluster_arn.clone(), task.service_name()) {
-        (Some(cluster), Some(service)) => Some((cluster, service.to_string())),
-        _ => None,
-    };
-    Ok(live::Target { subnet_id, service })
+    match live::Target::for_task(task) {
+        Some(target) => Ok(target),
+        None => bail!("the event has no ENI attachment with a subnetId, so there is no subnet to inspect (bridge or host network mode?)"),
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

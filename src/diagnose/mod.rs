@@ -234,13 +234,37 @@ pub fn diagnose(
     network: Option<&NetworkView>,
     ip_ranges: Option<&IpRanges>,
 ) -> Diagnosis {
+    let network = network.ok_or_else(|| {
+        t!(
+            "the task's network: no network view was given (use --network FILE or --live)",
+            "태스크 네트워크: 네트워크 정보가 없습니다(--network FILE 또는 --live 사용)"
+        )
+    });
+    diagnose_network(task, network, ip_ranges)
+}
+
+/// Runs the rules for one failed task whose network could not be read; `why` says what
+/// happened (it is reported under "not inspected").
+pub fn diagnose_without_network(
+    task: &FailedTask,
+    why: Localized,
+    ip_ranges: Option<&IpRanges>,
+) -> Diagnosis {
+    diagnose_network(task, Err(why), ip_ranges)
+}
+
+fn diagnose_network(
+    task: &FailedTask,
+    network: Result<&NetworkView, Localized>,
+    ip_ranges: Option<&IpRanges>,
+) -> Diagnosis {
     let region = task_region(task);
-    let vpc_id = network.and_then(|view| {
+    let vpc_id = network.as_ref().ok().and_then(|view| {
         let subnet = view.subnet(task.subnet_id.as_deref()?)?;
         subnet.vpc_id.clone()
     });
-    let vpc = match (network, vpc_id.as_deref(), region.as_deref()) {
-        (Some(view), Some(vpc_id), Some(region)) => Some(VpcContext {
+    let vpc = match (network.as_ref().ok(), vpc_id.as_deref(), region.as_deref()) {
+        (Some(&view), Some(vpc_id), Some(region)) => Some(VpcContext {
             view,
             vpc_id,
             region,

@@ -100,6 +100,18 @@ pub struct Target {
     pub service: Option<(String, String)>,
 }
 
+impl Target {
+    /// The failed task's subnet and service; `None` when the event names no subnet.
+    pub fn for_task(task: &crate::event::FailedTask) -> Option<Target> {
+        let subnet_id = task.subnet_id.clone()?;
+        let service = match (task.cluster_arn.clone(), task.service_name()) {
+            (Some(cluster), Some(service)) => Some((cluster, service.to_string())),
+            _ => None,
+        };
+        Some(Target { subnet_id, service })
+    }
+}
+
 /// The view and what it cost.
 #[derive(Debug, Clone)]
 pub struct Inspection {
@@ -114,7 +126,12 @@ pub struct Inspection {
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     #[error("cannot read subnet {subnet}: {message} (needs ec2:DescribeSubnets)")]
-    Subnet { subnet: String, message: String },
+    Subnet {
+        subnet: String,
+        message: String,
+        /// Throttling, a timeout, a 5xx: trying again later may succeed (a denial will not).
+        transient: bool,
+    },
     #[error("subnet {0} does not exist in this account and region")]
     SubnetNotFound(String),
 }
@@ -147,6 +164,33 @@ where
     }
 }
 
+/// Whether a failed call may succeed if made again later.
+fn is_transient<E>(err: &aws_sdk_ec2::error::SdkError<E>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    use aws_sdk_ec2::error::SdkError;
+    const THROTTLING: &[&str] = &[
+        "RequestLimitExceeded",
+        "Throttling",
+        "ThrottlingException",
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "Unavailable",
+    ];
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => {
+            service.raw().status().is_server_error()
+                || err.code().is_some_and(|code| THROTTLING.contains(&code))
+        }
+        _ => false,
+    }
+}
+
 fn vpc_filter(vpc_id: &str) -> Filter {
     Filter::builder().name("vpc-id").values(vpc_id).build()
 }
@@ -176,6 +220,7 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
             return Err(LiveError::Subnet {
                 subnet: target.subnet_id.clone(),
                 message: failure("Subnets", "ec2:DescribeSubnets", &err).message,
+                transient: is_transient(&err),
             })
         }
     };

@@ -34,15 +34,16 @@ mod service;
 
 use non_network::non_network_findings;
 
+/// `network` is the view, or why there is none (a line for `not_inspected`).
 pub(super) fn run(
     task: &FailedTask,
     failure: &FailureReport,
-    network: Option<&NetworkView>,
+    network: Result<&NetworkView, Localized>,
     region: Option<&str>,
     not_inspected: &mut Vec<Localized>,
 ) -> Vec<Finding> {
     if !failure.symptom.is_network() && failure.symptom != Symptom::Unknown {
-        return non_network_findings(task, failure, network, region);
+        return non_network_findings(task, failure, network.ok(), region);
     }
     let rules = match Rules::new(task, failure, network, region, not_inspected) {
         Ok(rules) => rules,
@@ -88,25 +89,25 @@ impl<'a> Rules<'a> {
     fn new(
         task: &'a FailedTask,
         failure: &'a FailureReport,
-        network: Option<&'a NetworkView>,
+        network: Result<&'a NetworkView, Localized>,
         region: Option<&'a str>,
         not_inspected: &'a mut Vec<Localized>,
     ) -> Result<Self, Box<Finding>> {
         let hint = network_hint(failure);
-        let Some(view) = network else {
-            not_inspected.push(t!(
-                "the task's network: no network view was given (use --network FILE or --live)",
-                "태스크 네트워크: 네트워크 정보가 없습니다(--network FILE 또는 --live 사용)"
-            ));
-            return Err(Box::new(incomplete(
-                t!(
+        let view = match network {
+            Ok(view) => view,
+            Err(why) => {
+                not_inspected.push(why);
+                return Err(Box::new(incomplete(
+                    t!(
                     "The network was not inspected, so the cause cannot be confirmed. {hint_en}",
                     "네트워크를 점검하지 않아 원인을 확정할 수 없습니다. {hint_ko}",
                     hint_en = hint.en,
                     hint_ko = hint.ko
                 ),
-                vec![],
-            )));
+                    vec![],
+                )));
+            }
         };
         let Some(region) = region else {
             return Err(Box::new(incomplete(

@@ -24,6 +24,8 @@ pub(super) fn non_network_findings(
         // A 403 from S3 on the layer bucket is what an endpoint policy without the bucket
         // produces; look at the endpoint on the task's route before blaming IAM.
         let mut scratch = Vec::new();
+        let network =
+            network.ok_or_else(|| crate::localized::Localized::new(String::new(), String::new()));
         if let Ok(mut rules) = Rules::new(task, failure, network, region, &mut scratch) {
             if let Some((table, _)) = rules.table {
                 let s3_region = failure
