@@ -20,6 +20,8 @@ pub struct Config {
     pub dedup: Option<Dedup>,
     /// `None`: the `ip-ranges.json` packaged next to the executable.
     pub ip_ranges_file: Option<PathBuf>,
+    /// A recorded network snapshot to diagnose against instead of calling EC2 (local replay).
+    pub network_snapshot_file: Option<PathBuf>,
 }
 
 /// Alert-storm suppression in DynamoDB.
@@ -45,6 +47,7 @@ impl std::fmt::Debug for Config {
             .field("lang", &self.lang)
             .field("dedup", &self.dedup)
             .field("ip_ranges_file", &self.ip_ranges_file)
+            .field("network_snapshot_file", &self.network_snapshot_file)
             .finish()
     }
 }
@@ -92,6 +95,11 @@ fn check_arn(variable: &'static str, value: &str, service: &str) -> Result<(), C
 }
 
 impl Config {
+    /// The configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
     /// Reads the configuration through `lookup` (the process environment in the Lambda).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| {
@@ -159,6 +167,7 @@ impl Config {
             lang,
             dedup,
             ip_ranges_file: get("IP_RANGES_FILE").map(PathBuf::from),
+            network_snapshot_file: get("NETWORK_SNAPSHOT_FILE").map(PathBuf::from),
         })
     }
 }

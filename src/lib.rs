@@ -11,12 +11,17 @@
 //! 5. [`diagnose`]: pure rules turn all of the above into ordered findings with fixes.
 //! 6. [`render`]: findings become text for people or JSON for machines, in English or Korean.
 //!
-//! Every module except the loaders does no I/O; the binaries read files and wire the steps.
+//! 7. [`alert`]: which failures are the same alert, for storm suppression.
+//!
+//! Every module except the loaders, [`network::live`] and [`lambda`] does no I/O; [`lambda`]
+//! wires the steps for the `bootstrap` function, the CLI wires them for people.
 
+pub mod alert;
 pub mod config;
 pub mod diagnose;
 pub mod event;
 pub mod ipranges;
+pub mod lambda;
 pub mod localized;
 pub mod network;
 pub mod reason;

@@ -17,6 +17,8 @@ use crate::localized::Lang;
 pub const HEADER_MAX: usize = 150;
 pub const SECTION_MAX: usize = 3000;
 pub const FIELD_MAX: usize = 2000;
+/// How much of the task's error message is quoted (the full text is in SNS and the logs).
+const REASON_MAX: usize = 1000;
 
 /// Escapes the three characters Slack's mrkdwn treats as control characters.
 pub fn escape(text: &str) -> String {
@@ -153,6 +155,13 @@ pub fn slack_payload(d: &Diagnosis, lang: Lang, footer: Option<&str>) -> Value {
         }
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap_code(&fix, SECTION_MAX)}}));
     }
+    // The original message, for whoever wants to search it; untrusted, so escaped and fenced.
+    let reason = format!(
+        "*{}*\n```{}```",
+        label("Error message", "오류 메시지"),
+        code_block_text(&cap(&f.reason, REASON_MAX))
+    );
+    blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap_code(&reason, SECTION_MAX)}}));
     let mut context: Vec<Value> = Vec::new();
     if let Some(link) = console_link(d) {
         context.push(json!({"type": "mrkdwn", "text": format!("<{link}|{}>", label("Open in the AWS console", "AWS 콘솔에서 열기"))}));

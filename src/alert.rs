@@ -1,0 +1,153 @@
+//! Alert identity and storm suppression: which failures count as "the same alert", which
+//! sinks still owe a delivery, and how the first post tells people where repeats are counted.
+//!
+//! Pure: the DynamoDB record that applies these decisions lives in `lambda::dedup`.
+
+use serde::Serialize;
+
+use crate::diagnose::Diagnosis;
+use crate::localized::Localized;
+use crate::t;
+
+/// Where a diagnosis is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sink {
+    Sns,
+    Slack,
+}
+
+impl Sink {
+    pub const ALL: [Sink; 2] = [Sink::Sns, Sink::Slack];
+
+    /// The name stored in the dedup record's `delivered` set and shown in responses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sink::Sns => "sns",
+            Sink::Slack => "slack",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Sink> {
+        Sink::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// DynamoDB's limit on a partition key is 2048 bytes; each part is capped well below it.
+const MAX_KEY_PART: usize = 400;
+
+fn key_part(value: Option<&str>) -> String {
+    let value = value.filter(|v| !v.is_empty()).unwrap_or("-");
+    let mut end = value.len().min(MAX_KEY_PART);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    // `#` separates the parts; a name cannot forge another key by containing it.
+    value[..end].replace('#', "%23")
+}
+
+/// The identity of an alert: cluster, service (or task family), task definition revision and
+/// the first finding's code. Tasks that a deployment restarts over and over share it; a
+/// different cause, a new revision or another service does not.
+pub fn alert_key(d: &Diagnosis) -> String {
+    let task = &d.task;
+    let task_definition = task
+        .task_definition_arn
+        .as_deref()
+        .map(|arn| arn.rsplit('/').next().unwrap_or(arn));
+    format!(
+        "{}#{}#{}#{}",
+        key_part(task.cluster_name()),
+        key_part(task.group.as_deref()),
+        key_part(task_definition),
+        d.verdict().as_str()
+    )
+}
+
+/// What the dedup record says about an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The first event of this alert in the window: notify every sink.
+    First,
+    /// The same task again (the asynchronous invoke is being retried): notify only the sinks
+    /// that have not been delivered.
+    Retry { delivered: Vec<Sink> },
+    /// Another task with the same alert inside the window: count it, post nothing.
+    Repeat { repeats: u64, first_task: String },
+}
+
+/// The sinks in `configured` that `delivered` does not hold, in order.
+pub fn pending_sinks(configured: &[Sink], delivered: &[Sink]) -> Vec<Sink> {
+    configured
+        .iter()
+        .copied()
+        .filter(|s| !delivered.contains(s))
+        .collect()
+}
+
+/// The line the first post carries: repeats are counted, and how to read the count.
+pub fn repeats_note(table: &str, key: &str, window_minutes: u32) -> Localized {
+    let key_json = serde_json::json!({ "pk": { "S": key } }).to_string();
+    let command = format!(
+        "aws dynamodb get-item --table-name {table} --key '{key_json}' --query 'Item.repeats.N'"
+    );
+    t!(
+        "Repeats of this failure in the next {window_minutes} minutes are counted, not posted. Count: {command}",
+        "앞으로 {window_minutes}분 동안 같은 실패는 알림 없이 횟수만 셉니다. 횟수 확인: {command}",
+        window_minutes = window_minutes,
+        command = command
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_parts_cannot_forge_a_separator_and_stay_short() {
+        assert_eq!(key_part(Some("a#b")), "a%23b");
+        assert_eq!(key_part(None), "-");
+        assert_eq!(key_part(Some("")), "-");
+        let long = "가".repeat(500);
+        let part = key_part(Some(&long));
+        assert!(part.len() <= MAX_KEY_PART && !part.is_empty());
+    }
+
+    #[test]
+    fn pending_sinks_skip_what_was_delivered() {
+        assert_eq!(pending_sinks(&Sink::ALL, &[Sink::Sns]), vec![Sink::Slack]);
+        assert_eq!(pending_sinks(&[Sink::Sns], &[Sink::Sns]), vec![]);
+        assert_eq!(pending_sinks(&Sink::ALL, &[]), Sink::ALL.to_vec());
+    }
+
+    #[test]
+    fn sinks_round_trip_their_names() {
+        for sink in Sink::ALL {
+            assert_eq!(Sink::parse(sink.as_str()), Some(sink));
+        }
+        assert_eq!(Sink::parse("email"), None);
+    }
+
+    #[test]
+    fn the_repeats_note_is_a_runnable_command() {
+        let note = repeats_note(
+            "pull-doctor",
+            "prod#service:web#web:42#S3_ROUTE_MISSING",
+            60,
+        );
+        assert!(note.en.contains("60 minutes"), "{}", note.en);
+        assert!(
+            note.en
+                .contains(r#"--key '{"pk":{"S":"prod#service:web#web:42#S3_ROUTE_MISSING"}}'"#),
+            "{}",
+            note.en
+        );
+        assert!(note.ko.contains("60분"));
+    }
+}

@@ -1,0 +1,443 @@
+//! The Lambda function: what is built once per cold start ([`Handler::start`]) and what each
+//! EventBridge event goes through ([`Handler::handle`]): parse → skip or inspect → diagnose →
+//! dedup → notify.
+//!
+//! Failure semantics, for the asynchronous invoke: a malformed event, a transient inspection
+//! failure and a failed sink return an error (Lambda retries the event, then sends it to the
+//! on-failure destination), each with its own `errorType`. With a dedup table, a retry only
+//! delivers to the sinks that have not got the alert yet.
+
+pub mod dedup;
+pub mod sinks;
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{error, info, warn};
+
+use crate::alert::{alert_key, pending_sinks, repeats_note, Claim, Sink};
+use crate::config::{Config, ConfigError};
+use crate::diagnose::{self, task_region, Diagnosis};
+use crate::event::{parse_task_event_value, FailedTask, TaskEvent};
+use crate::ipranges::{self, IpRanges, IpRangesError};
+use crate::localized::{Lang, Localized};
+use crate::network::live::{self, Clients, LiveError};
+use crate::network::snapshot::{self, SnapshotError};
+use crate::network::NetworkView;
+use crate::render::{slack::slack_payload, sns::sns_message};
+use crate::t;
+
+use dedup::DedupTable;
+use sinks::{SinkError, SlackSink, SnsSink};
+
+/// Why the function could not start; each names the variable to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("IP_RANGES_FILE: {0}")]
+    IpRanges(#[source] IpRangesError),
+    #[error("NETWORK_SNAPSHOT_FILE: {0}")]
+    Snapshot(#[source] SnapshotError),
+    #[error("SLACK_WEBHOOK_SECRET_ARN: {0}")]
+    WebhookSecret(String),
+    #[error("SLACK_WEBHOOK_URL: {0}")]
+    Webhook(String),
+}
+
+/// Why an event was not handled; the runtime reports [`HandlerError::error_type`].
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("malformed event: {0}")]
+    MalformedEvent(String),
+    #[error("cannot inspect the task's network (will be retried): {0}")]
+    InspectionFailed(String),
+    #[error("{}", sink_failure_message(failed, delivered))]
+    SinkFailed {
+        failed: Vec<SinkError>,
+        delivered: Vec<Sink>,
+    },
+}
+
+fn sink_failure_message(failed: &[SinkError], delivered: &[Sink]) -> String {
+    let failed: Vec<String> = failed.iter().map(ToString::to_string).collect();
+    let mut message = format!("delivery failed: {}", failed.join("; "));
+    if !delivered.is_empty() {
+        let names: Vec<&str> = delivered.iter().map(|s| s.as_str()).collect();
+        message.push_str(&format!(" (delivered: {})", names.join(", ")));
+    }
+    message
+}
+
+impl HandlerError {
+    /// The `errorType` the Lambda runtime reports (and the on-failure destination records).
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::MalformedEvent(_) => "MalformedEvent",
+            HandlerError::InspectionFailed(_) => "InspectionFailed",
+            HandlerError::SinkFailed { .. } => "SinkFailed",
+        }
+    }
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(error: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.error_type().to_string(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// What happened to an event: the function's response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Not a pull or initialisation failure; nothing was sent.
+    Skipped {
+        task_arn: Option<String>,
+        why: String,
+    },
+    /// The diagnosis went to `sent_to` (and earlier, on a retried invocation, to `already_sent`).
+    Sent {
+        task_arn: Option<String>,
+        findings: Vec<String>,
+        sent_to: Vec<Sink>,
+        already_sent: Vec<Sink>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        dedup_key: Option<String>,
+        /// Set when the dedup table could not be used, so the alert went out unsuppressed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        dedup_error: Option<String>,
+        not_inspected: Vec<String>,
+    },
+    /// Another task with the same alert was reported inside the window: counted, not posted.
+    Suppressed {
+        task_arn: Option<String>,
+        findings: Vec<String>,
+        dedup_key: String,
+        repeats: u64,
+        first_task: String,
+    },
+}
+
+/// Where the network view comes from.
+#[derive(Debug)]
+enum NetworkSource {
+    /// A recorded snapshot (local replay, no EC2 calls).
+    Snapshot(Box<NetworkView>),
+    /// EC2 and ECS in the function's account.
+    Live(Box<LiveSource>),
+}
+
+#[derive(Debug)]
+struct LiveSource {
+    /// Builds clients for a region other than the function's.
+    sdk: aws_config::SdkConfig,
+    clients: Clients,
+}
+
+/// Everything built once per cold start.
+#[derive(Debug)]
+pub struct Handler {
+    lang: Lang,
+    ip_ranges: Option<IpRanges>,
+    network: NetworkSource,
+    sns: Option<SnsSink>,
+    slack: Option<SlackSink>,
+    dedup: Option<DedupTable>,
+    dedup_window_minutes: u32,
+    /// The configured sinks, in delivery order.
+    sinks: Vec<Sink>,
+}
+
+fn milliseconds(since: Instant) -> u64 {
+    since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+fn now_epoch_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Handler {
+    /// Validates `config` and builds the clients, ip-ranges and webhook once.
+    pub async fn start(config: Config) -> Result<Handler, StartError> {
+        let sdk = live::load_config(None).await;
+        let ip_ranges = match ipranges::default_location(config.ip_ranges_file.as_deref()) {
+            Some(path) => Some(ipranges::load_file(&path).map_err(StartError::IpRanges)?),
+            None => {
+                warn!("no ip-ranges.json next to bootstrap and IP_RANGES_FILE is not set: IP owners outside the VPC will be unknown");
+                None
+            }
+        };
+        let network = match &config.network_snapshot_file {
+            Some(path) => NetworkSource::Snapshot(Box::new(
+                snapshot::load(path).map_err(StartError::Snapshot)?,
+            )),
+            None => NetworkSource::Live(Box::new(LiveSource {
+                clients: Clients::new(&sdk),
+                sdk: sdk.clone(),
+            })),
+        };
+        let sns = config
+            .sns_topic_arn
+            .clone()
+            .map(|arn| SnsSink::new(aws_sdk_sns::Client::new(&sdk), arn));
+        let webhook = match (&config.slack_webhook_url, &config.slack_webhook_secret_arn) {
+            (Some(url), _) => Some(
+                sinks::WebhookUrl::new(url)
+                    .ok_or_else(|| StartError::Webhook("not an http(s) URL".into()))?,
+            ),
+            (None, Some(arn)) => {
+                let client = aws_sdk_secretsmanager::Client::new(&sdk);
+                Some(
+                    sinks::webhook_from_secret(&client, arn)
+                        .await
+                        .map_err(StartError::WebhookSecret)?,
+                )
+            }
+            (None, None) => None,
+        };
+        let slack = webhook
+            .map(SlackSink::new)
+            .transpose()
+            .map_err(StartError::Webhook)?;
+        let dedup = config.dedup.as_ref().map(|d| {
+            DedupTable::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                d.table.clone(),
+                d.window_minutes,
+            )
+        });
+        let mut configured = Vec::new();
+        if sns.is_some() {
+            configured.push(Sink::Sns);
+        }
+        if slack.is_some() {
+            configured.push(Sink::Slack);
+        }
+        Ok(Handler {
+            lang: config.lang,
+            ip_ranges,
+            network,
+            sns,
+            slack,
+            dedup_window_minutes: config.dedup.as_ref().map_or(0, |d| d.window_minutes),
+            dedup,
+            sinks: configured,
+        })
+    }
+
+    /// Handles one EventBridge event; logs one line with the decision.
+    pub async fn handle(&self, payload: Value) -> Result<Outcome, HandlerError> {
+        let started = Instant::now();
+        let event_id = payload
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .to_string();
+        let task = match parse_task_event_value(payload) {
+            Ok(TaskEvent::PullFailure(task)) => task,
+            Ok(TaskEvent::Skipped { task_arn, why }) => {
+                info!(
+                    decision = "skipped",
+                    event_id, task_arn, why, "not a pull or initialisation failure"
+                );
+                return Ok(Outcome::Skipped { task_arn, why });
+            }
+            Err(err) => {
+                let error = HandlerError::MalformedEvent(err.to_string());
+                error!(decision = "failed", error_type = error.error_type(), event_id, error = %error, "event rejected");
+                return Err(error);
+            }
+        };
+        let task_arn = task.task_arn.clone();
+        let diagnosis = match self.diagnose(&task).await {
+            Ok(diagnosis) => diagnosis,
+            Err(error) => {
+                error!(decision = "failed", error_type = error.error_type(), event_id, task_arn, error = %error, "inspection failed");
+                return Err(error);
+            }
+        };
+        let inspect_ms = milliseconds(started);
+        let findings: Vec<String> = diagnosis
+            .findings
+            .iter()
+            .map(|f| f.code.as_str().to_string())
+            .collect();
+        let codes = findings.join(",");
+        // The same task's events (and retried invocations) share an identity.
+        let identity = task_arn.clone().unwrap_or_else(|| event_id.clone());
+
+        let key = alert_key(&diagnosis);
+        let mut already_sent = Vec::new();
+        let mut dedup_error = None;
+        let mut note = None;
+        if let Some(table) = &self.dedup {
+            match table.claim(&key, &identity, now_epoch_seconds()).await {
+                Ok(Claim::First) => {}
+                Ok(Claim::Retry { delivered }) => already_sent = delivered,
+                Ok(Claim::Repeat {
+                    repeats,
+                    first_task,
+                }) => {
+                    info!(
+                        decision = "suppressed",
+                        event_id,
+                        task_arn,
+                        codes,
+                        dedup_key = key,
+                        repeats,
+                        first_task,
+                        inspect_ms,
+                        total_ms = milliseconds(started),
+                        "repeat of an alert inside its window"
+                    );
+                    return Ok(Outcome::Suppressed {
+                        task_arn,
+                        findings,
+                        dedup_key: key,
+                        repeats,
+                        first_task,
+                    });
+                }
+                Err(err) => {
+                    // Losing the alert would be worse than posting it twice.
+                    warn!(event_id, task_arn, error = %err, "dedup table unavailable: notifying without suppression");
+                    dedup_error = Some(err.to_string());
+                }
+            }
+            if dedup_error.is_none() {
+                note = Some(repeats_note(table.table(), &key, self.dedup_window_minutes));
+            }
+        }
+
+        let pending = pending_sinks(&self.sinks, &already_sent);
+        let (sent_to, failed) = self.deliver(&diagnosis, note.as_ref(), &pending).await;
+        if let Some(table) = self.dedup.as_ref().filter(|_| dedup_error.is_none()) {
+            if let Err(err) = table.record_delivery(&key, &sent_to).await {
+                warn!(event_id, task_arn, error = %err, "delivery not recorded: a retry may post again");
+            }
+        }
+        let total_ms = milliseconds(started);
+        let sent_names: Vec<&str> = sent_to.iter().map(|s| s.as_str()).collect();
+        if !failed.is_empty() {
+            let error = HandlerError::SinkFailed {
+                failed,
+                delivered: sent_to,
+            };
+            error!(decision = "failed", error_type = error.error_type(), event_id, task_arn, codes, sent_to = sent_names.join(","), inspect_ms, total_ms, error = %error, "delivery failed");
+            return Err(error);
+        }
+        info!(
+            decision = "sent",
+            event_id,
+            task_arn,
+            codes,
+            sent_to = sent_names.join(","),
+            dedup_key = self.dedup.as_ref().map(|_| key.as_str()),
+            inspect_ms,
+            total_ms,
+            "diagnosis delivered"
+        );
+        Ok(Outcome::Sent {
+            task_arn,
+            findings,
+            sent_to,
+            already_sent,
+            dedup_key: self.dedup.as_ref().map(|_| key),
+            dedup_error,
+            not_inspected: diagnosis
+                .not_inspected
+                .iter()
+                .map(|l| l.get(self.lang).to_string())
+                .collect(),
+        })
+    }
+
+    /// Reads the network (snapshot or live) and runs the rules.
+    async fn diagnose(&self, task: &FailedTask) -> Result<Diagnosis, HandlerError> {
+        let ranges = self.ip_ranges.as_ref();
+        let (sdk, home_clients) = match &self.network {
+            NetworkSource::Snapshot(view) => {
+                return Ok(diagnose::diagnose(task, Some(view), ranges))
+            }
+            NetworkSource::Live(live) => (&live.sdk, &live.clients),
+        };
+        let Some(target) = live::Target::for_task(task) else {
+            let why = t!(
+                "the task's network: the event has no ENI attachment with a subnet (bridge or host network mode?)",
+                "태스크 네트워크: 이벤트에 서브넷이 있는 ENI 연결 정보가 없습니다(bridge/host 네트워크 모드?)"
+            );
+            return Ok(diagnose::diagnose_without_network(task, why, ranges));
+        };
+        // EventBridge delivers a region's events in that region; a forwarded event may not be.
+        let other_region =
+            task_region(task).filter(|r| sdk.region().map(|h| h.as_ref()) != Some(r));
+        let other_clients = other_region.map(|region| {
+            let config = sdk
+                .to_builder()
+                .region(aws_config::Region::new(region))
+                .build();
+            Clients::new(&config)
+        });
+        let clients = other_clients.as_ref().unwrap_or(home_clients);
+        match live::inspect(clients, &target).await {
+            Ok(inspection) => Ok(diagnose::diagnose(task, Some(&inspection.view), ranges)),
+            Err(LiveError::Subnet {
+                transient: true,
+                message,
+                subnet,
+            }) => Err(HandlerError::InspectionFailed(format!(
+                "ec2:DescribeSubnets for {subnet} failed ({message})"
+            ))),
+            Err(err) => {
+                let why: Localized = t!(
+                    "the task's network: {err}",
+                    "태스크 네트워크: {err}",
+                    err = err.to_string()
+                );
+                Ok(diagnose::diagnose_without_network(task, why, ranges))
+            }
+        }
+    }
+
+    /// Sends to each pending sink concurrently; returns what went and what failed.
+    async fn deliver(
+        &self,
+        d: &Diagnosis,
+        note: Option<&Localized>,
+        pending: &[Sink],
+    ) -> (Vec<Sink>, Vec<SinkError>) {
+        let lang = self.lang;
+        let to_sns = async {
+            let sns = self.sns.as_ref().filter(|_| pending.contains(&Sink::Sns))?;
+            let mut message = sns_message(d, lang);
+            if let Some(note) = note {
+                message.body.push_str(&format!("\n{}\n", note.get(lang)));
+            }
+            Some(sns.publish(&message).await.map(|_| Sink::Sns))
+        };
+        let to_slack = async {
+            let slack = self
+                .slack
+                .as_ref()
+                .filter(|_| pending.contains(&Sink::Slack))?;
+            let payload = slack_payload(d, lang, note.map(|n| n.get(lang)));
+            Some(slack.post(&payload).await.map(|_| Sink::Slack))
+        };
+        let (sns, slack) = tokio::join!(to_sns, to_slack);
+        let mut sent = Vec::new();
+        let mut failed = Vec::new();
+        for result in [sns, slack].into_iter().flatten() {
+            match result {
+                Ok(sink) => sent.push(sink),
+                Err(err) => failed.push(err),
+            }
+        }
+        (sent, failed)
+    }
+}

@@ -1,0 +1,205 @@
+//! Delivery: publishing to the SNS topic and posting to the Slack incoming webhook, and
+//! reading the webhook URL from Secrets Manager.
+//!
+//! The webhook URL is a credential (anyone holding it can post to the channel): it is kept in
+//! a type whose `Debug` hides it, and HTTP errors are stripped of it before they are shown.
+
+use std::time::Duration;
+
+use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sns::types::MessageAttributeValue;
+use serde_json::Value;
+
+use crate::alert::Sink;
+use crate::render::sns::SnsMessage;
+
+/// Slack answers within a second; a post that takes longer is retried with the invocation.
+const SLACK_TIMEOUT: Duration = Duration::from_secs(10);
+const SLACK_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How much of an error response body is quoted (Slack's are one word, e.g. `invalid_token`).
+const MAX_ERROR_BODY: usize = 200;
+
+/// A delivery that failed, with a message safe to log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{sink}: {message}")]
+pub struct SinkError {
+    pub sink: Sink,
+    pub message: String,
+}
+
+/// The SNS topic the diagnoses are published to.
+#[derive(Debug, Clone)]
+pub struct SnsSink {
+    client: aws_sdk_sns::Client,
+    topic_arn: String,
+}
+
+impl SnsSink {
+    pub fn new(client: aws_sdk_sns::Client, topic_arn: String) -> SnsSink {
+        SnsSink { client, topic_arn }
+    }
+
+    /// Publishes `message` with its filterable attributes and the diagnosis JSON as the
+    /// `json` attribute; returns the SNS message ID.
+    pub async fn publish(&self, message: &SnsMessage) -> Result<String, SinkError> {
+        let fail = |message: String| SinkError {
+            sink: Sink::Sns,
+            message,
+        };
+        let mut request = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(&message.subject)
+            .message(&message.body);
+        let attributes = message
+            .attributes
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .chain([("json", message.json.as_str())]);
+        for (name, value) in attributes {
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| fail(e.to_string()))?;
+            request = request.message_attributes(name, value);
+        }
+        match request.send().await {
+            Ok(out) => Ok(out.message_id().unwrap_or_default().to_string()),
+            Err(err) => Err(fail(match err.code() {
+                Some(code) => format!(
+                    "sns:Publish failed ({code}: {})",
+                    err.message().unwrap_or("")
+                ),
+                None => format!("sns:Publish failed ({})", DisplayErrorContext(&err)),
+            })),
+        }
+    }
+}
+
+/// A Slack incoming-webhook URL; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    /// Accepts an http(s) URL (https for Slack; http is for a local receiver).
+    pub fn new(url: &str) -> Option<WebhookUrl> {
+        let url = url.trim();
+        let parsed = reqwest::Url::parse(url).ok()?;
+        (matches!(parsed.scheme(), "https" | "http") && parsed.host().is_some())
+            .then(|| WebhookUrl(url.to_string()))
+    }
+}
+
+impl std::fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookUrl(<redacted>)")
+    }
+}
+
+/// The webhook URL in a secret's text: the URL itself, or a JSON object with a
+/// `webhook_url` (or `url`) member, as the console's key/value editor stores it.
+pub fn webhook_in_secret(text: &str) -> Option<WebhookUrl> {
+    let text = text.trim();
+    if text.starts_with('{') {
+        let value: Value = serde_json::from_str(text).ok()?;
+        let url = ["webhook_url", "url", "slack_webhook_url"]
+            .iter()
+            .find_map(|k| value.get(*k)?.as_str())?;
+        return WebhookUrl::new(url);
+    }
+    WebhookUrl::new(text)
+}
+
+/// Reads the webhook URL from a Secrets Manager secret (once per cold start).
+pub async fn webhook_from_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_arn: &str,
+) -> Result<WebhookUrl, String> {
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_arn)
+        .send()
+        .await
+        .map_err(|err| match err.code() {
+            Some(code) => format!(
+                "secretsmanager:GetSecretValue failed ({code}: {})",
+                err.message().unwrap_or("")
+            ),
+            None => format!(
+                "secretsmanager:GetSecretValue failed ({})",
+                DisplayErrorContext(&err)
+            ),
+        })?;
+    let text = out
+        .secret_string()
+        .ok_or("the secret has no SecretString (store the webhook URL as text)")?;
+    webhook_in_secret(text).ok_or_else(|| {
+        "the secret holds neither an http(s) URL nor a JSON object with \"webhook_url\"".to_string()
+    })
+}
+
+/// The Slack incoming webhook.
+#[derive(Debug, Clone)]
+pub struct SlackSink {
+    http: reqwest::Client,
+    url: WebhookUrl,
+}
+
+impl SlackSink {
+    pub fn new(url: WebhookUrl) -> Result<SlackSink, String> {
+        let http = reqwest::Client::builder()
+            .timeout(SLACK_TIMEOUT)
+            .connect_timeout(SLACK_CONNECT_TIMEOUT)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {}", e.without_url()))?;
+        Ok(SlackSink { http, url })
+    }
+
+    /// Posts a Block Kit payload; anything but 2xx is a failure.
+    pub async fn post(&self, payload: &Value) -> Result<(), SinkError> {
+        let fail = |message: String| SinkError {
+            sink: Sink::Slack,
+            message,
+        };
+        let response = self
+            .http
+            .post(&self.url.0)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(payload.to_string())
+            .send()
+            .await
+            // reqwest puts the URL in its errors; here the URL is the secret.
+            .map_err(|e| fail(format!("webhook post failed: {}", e.without_url())))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response.text().await.unwrap_or_default();
+        let body: String = body.trim().chars().take(MAX_ERROR_BODY).collect();
+        Err(fail(format!(
+            "webhook answered HTTP {}: {body}",
+            status.as_u16()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_urls_come_as_text_or_json_and_never_print() {
+        let url = "https://hooks.slack.com/services/T0/B0/secret-token";
+        assert_eq!(webhook_in_secret(url), WebhookUrl::new(url));
+        assert!(webhook_in_secret(url).is_some());
+        let json = format!(r#"{{"webhook_url": "{url}"}}"#);
+        assert_eq!(webhook_in_secret(&json), WebhookUrl::new(url));
+        assert_eq!(webhook_in_secret(r#"{"token": "x"}"#), None);
+        assert_eq!(webhook_in_secret("hooks.slack.com/services"), None);
+        assert_eq!(webhook_in_secret("ftp://example.com/x"), None);
+        let shown = format!("{:?}", WebhookUrl::new(url).unwrap());
+        assert!(!shown.contains("secret-token"), "{shown}");
+    }
+}
