@@ -9,9 +9,9 @@
 
 mod common;
 
-use common::moto::Moto;
+use common::moto::{aws_environment, build_scenario as build, event_for, FaultProxy, Moto};
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -25,105 +25,15 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Builds one scenario of `tests/fixtures/moto_scenario.py` through the API.
-fn build(moto: &Moto, scenario: &str) -> Value {
-    let out = Command::new("python3")
-        .arg(common::repo("tests/fixtures/moto_scenario.py"))
-        .args(["--endpoint", &moto.endpoint, "--scenario", scenario])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fixture {scenario} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// The CLI with the standard AWS environment pointed at `endpoint`.
 fn doctor(endpoint: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"));
+    aws_environment(&mut command, endpoint)
         .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_REGION", "ap-northeast-2")
-        // moto answers what it does not implement with HTTP 500: fail fast, no retries.
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env_remove("DIAGNOSIS_LANG")
         .env_remove("IP_RANGES_FILE")
         .output()
         .unwrap()
-}
-
-/// `tests/fixtures/fault_proxy.py` in front of moto: refuses the EC2 actions it is told to.
-struct FaultProxy {
-    child: Child,
-    endpoint: String,
-}
-
-impl FaultProxy {
-    fn start(upstream: &str, faults: &[&str]) -> FaultProxy {
-        use std::io::BufRead;
-        let mut child = Command::new("python3")
-            .arg(common::repo("tests/fixtures/fault_proxy.py"))
-            .args(["--upstream", upstream])
-            .args(faults)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line.trim().parse().expect("the proxy prints its port");
-        FaultProxy {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const REGISTRY_TIMEOUT_WITHOUT_IP: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/web:2026.11.27-1f3a9c2: failed to do request: Head \"https://111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/v2/web/manifests/2026.11.27-1f3a9c2\": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)";
-
-/// The sample's event, moved into the scenario's account, cluster, subnet and address.
-fn event_for(sample: &str, built: &Value) -> std::path::PathBuf {
-    let mut event: Value =
-        serde_json::from_str(&common::read(&format!("events/{sample}.json"))).unwrap();
-    event["account"] = built["account"].clone();
-    let detail = &mut event["detail"];
-    detail["clusterArn"] = built["cluster_arn"].clone();
-    for d in detail["attachments"][0]["details"].as_array_mut().unwrap() {
-        match d["name"].as_str() {
-            Some("subnetId") => d["value"] = built["task_subnet"].clone(),
-            Some("privateIPv4Address") => d["value"] = built["task_ip"].clone(),
-            _ => {}
-        }
-    }
-    if sample == "endpoint-sg-blocks-task" {
-        // moto gives interface endpoints random addresses outside the subnet, so this
-        // scenario uses the older wording that names no address.
-        detail["stoppedReason"] = REGISTRY_TIMEOUT_WITHOUT_IP.into();
-        detail["containers"][0]["reason"] = REGISTRY_TIMEOUT_WITHOUT_IP.into();
-    }
-    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-live-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{sample}.json"));
-    std::fs::write(&path, event.to_string()).unwrap();
-    path
 }
 
 fn json(out: &Output) -> Value {

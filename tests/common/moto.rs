@@ -3,6 +3,8 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 pub struct Moto {
@@ -77,4 +79,101 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Builds one scenario of `tests/fixtures/moto_scenario.py` through the API.
+pub fn build_scenario(moto: &Moto, scenario: &str) -> Value {
+    let out = Command::new("python3")
+        .arg(super::repo("tests/fixtures/moto_scenario.py"))
+        .args(["--endpoint", &moto.endpoint, "--scenario", scenario])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fixture {scenario} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `tests/fixtures/fault_proxy.py` in front of moto: refuses the EC2 actions it is told to.
+pub struct FaultProxy {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &str, faults: &[&str]) -> FaultProxy {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .arg(super::repo("tests/fixtures/fault_proxy.py"))
+            .args(["--upstream", upstream])
+            .args(faults)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line.trim().parse().expect("the proxy prints its port");
+        FaultProxy {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub const REGISTRY_TIMEOUT_WITHOUT_IP: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/web:2026.11.27-1f3a9c2: failed to do request: Head \"https://111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/v2/web/manifests/2026.11.27-1f3a9c2\": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)";
+
+/// The sample's event, moved into the scenario's account, cluster, subnet and address.
+pub fn event_for(sample: &str, built: &Value) -> std::path::PathBuf {
+    let mut event: Value =
+        serde_json::from_str(&super::read(&format!("events/{sample}.json"))).unwrap();
+    event["account"] = built["account"].clone();
+    let detail = &mut event["detail"];
+    detail["clusterArn"] = built["cluster_arn"].clone();
+    for d in detail["attachments"][0]["details"].as_array_mut().unwrap() {
+        match d["name"].as_str() {
+            Some("subnetId") => d["value"] = built["task_subnet"].clone(),
+            Some("privateIPv4Address") => d["value"] = built["task_ip"].clone(),
+            _ => {}
+        }
+    }
+    if sample == "endpoint-sg-blocks-task" {
+        // moto gives interface endpoints random addresses outside the subnet, so this
+        // scenario uses the older wording that names no address.
+        detail["stoppedReason"] = REGISTRY_TIMEOUT_WITHOUT_IP.into();
+        detail["containers"][0]["reason"] = REGISTRY_TIMEOUT_WITHOUT_IP.into();
+    }
+    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{sample}.json"));
+    std::fs::write(&path, event.to_string()).unwrap();
+    path
+}
+
+/// The standard AWS environment of a child process, pointed at `endpoint` (moto or a proxy
+/// in front of it), with nothing from the developer's own AWS configuration.
+pub fn aws_environment<'c>(command: &'c mut Command, endpoint: &str) -> &'c mut Command {
+    command
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_REGION", "ap-northeast-2")
+        // moto answers what it does not implement with HTTP 500: fail fast, no retries.
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 }

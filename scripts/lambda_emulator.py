@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Runs the real `bootstrap` binary against a local emulator of the Lambda Runtime API.
+
+The emulator serves GET /2018-06-01/runtime/invocation/next (one event at a time, with the
+Lambda-Runtime-Aws-Request-Id and Lambda-Runtime-Deadline-Ms headers) and takes the
+handler's POST .../{id}/response, .../{id}/error and /runtime/init/error. Like an
+asynchronous invoke, an event whose invocation fails is delivered again, up to --retries
+times. With --slack-receiver it also runs a local HTTP receiver standing in for the Slack
+incoming webhook (--slack-fail N answers the first N posts with HTTP 500).
+
+Used by `make invoke`, the end-to-end tests (tests/lambda.rs, with --json) and
+scripts/bench_lambda.py. Only the standard library.
+"""
+
+import argparse
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RUNTIME_PREFIX = "/2018-06-01/runtime"
+FUNCTION_ARN = "arn:aws:lambda:ap-northeast-2:111122223333:function:ecs-pull-doctor"
+# The path shape of a real webhook, with a token the tests look for in logs.
+SLACK_PATH = "/services/T00000000/B00000000/local-receiver-secret-token"
+
+
+class RuntimeApi:
+    """The Runtime API's state: events waiting, results by request ID."""
+
+    def __init__(self, deadline_seconds):
+        self.events = queue.Queue()
+        self.results = {}
+        self.handed_out = {}
+        self.cond = threading.Condition()
+        self.init_error = None
+        self.deadline_seconds = deadline_seconds
+
+    def handler(self):
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path != RUNTIME_PREFIX + "/invocation/next":
+                    return self.reply(404, b'{"errorType":"NotFound"}')
+                request_id, payload = api.events.get()
+                deadline = int((time.time() + api.deadline_seconds) * 1000)
+                with api.cond:
+                    api.handed_out[request_id] = time.perf_counter()
+                self.reply(
+                    200,
+                    payload,
+                    [
+                        ("Content-Type", "application/json"),
+                        ("Lambda-Runtime-Aws-Request-Id", request_id),
+                        ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+                        ("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN),
+                        ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0"),
+                    ],
+                )
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                received = time.perf_counter()
+                path = self.path
+                if path == RUNTIME_PREFIX + "/init/error":
+                    with api.cond:
+                        api.init_error = decode(body)
+                        api.cond.notify_all()
+                    return self.reply(202, b'{"status":"OK"}')
+                prefix = RUNTIME_PREFIX + "/invocation/"
+                if path.startswith(prefix) and (path.endswith("/response") or path.endswith("/error")):
+                    request_id, kind = path[len(prefix):].rsplit("/", 1)
+                    with api.cond:
+                        api.results[request_id] = (kind, decode(body), received)
+                        api.cond.notify_all()
+                    return self.reply(202, b'{"status":"OK"}')
+                self.reply(404, b'{"errorType":"NotFound"}')
+
+        return Handler
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A server that does not print a traceback when a client goes away (bootstrap is
+    stopped while it waits for the next event)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def decode(body):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")
+
+
+class SlackReceiver:
+    """Records every POST; answers the first `fail` of them with HTTP 500."""
+
+    def __init__(self, port, fail):
+        self.posts = []
+        self.fail = fail
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = decode(self.rfile.read(length))
+                failing = receiver.fail > 0
+                if failing:
+                    receiver.fail -= 1
+                status, text = (500, b"internal_error") if failing else (200, b"ok")
+                receiver.posts.append({"path": self.path, "status": status, "body": body})
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text)
+
+        self.server = QuietServer(("127.0.0.1", port), Handler)
+        self.url = "http://127.0.0.1:%d%s" % (self.server.server_address[1], SLACK_PATH)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadline_seconds=60):
+    """Starts `bootstrap`, feeds it `events` ([(name, bytes)]), returns what happened."""
+    api = RuntimeApi(deadline_seconds)
+    server = QuietServer(("127.0.0.1", 0), api.handler())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    child_env = dict(os.environ if env is None else env)
+    child_env.update(
+        {
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:%d" % server.server_address[1],
+            "AWS_LAMBDA_FUNCTION_NAME": "ecs-pull-doctor",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    child_env.setdefault("AWS_REGION", "ap-northeast-2")
+    if slack is not None and not (
+        child_env.get("SLACK_WEBHOOK_URL") or child_env.get("SLACK_WEBHOOK_SECRET_ARN")
+    ):
+        child_env["SLACK_WEBHOOK_URL"] = slack.url
+
+    logs = []
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [bootstrap], env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+
+    def pump():
+        for line in child.stdout:
+            logs.append(line.decode("utf-8", "replace").rstrip("\n"))
+
+    pump_thread = threading.Thread(target=pump, daemon=True)
+    pump_thread.start()
+
+    # Reaped here with wait4 (not Popen.poll) to keep the child's resource usage (peak RSS).
+    exit_info = {}
+
+    def exited(block=False):
+        if not exit_info:
+            pid, status, usage = os.wait4(child.pid, 0 if block else os.WNOHANG)
+            if pid:
+                exit_info.update(status=status, usage=usage)
+        return bool(exit_info)
+
+    invocations = []
+    first_response_ms = None
+    for name, payload in events:
+        for attempt in range(1, retries + 2):
+            request_id = str(uuid.uuid4())
+            api.events.put((request_id, payload))
+            limit = time.time() + timeout
+            with api.cond:
+                while request_id not in api.results and api.init_error is None:
+                    if exited() or time.time() > limit:
+                        break
+                    api.cond.wait(0.05)
+                result = api.results.get(request_id)
+                handed_out = api.handed_out.get(request_id)
+            record = {"event": name, "attempt": attempt, "request_id": request_id}
+            if result is None:
+                record["outcome"] = "no_result"
+                record["why"] = (
+                    "init error" if api.init_error is not None
+                    else "bootstrap exited (status %s)" % exit_info["status"] if exited()
+                    else "timed out after %ss" % timeout
+                )
+                invocations.append(record)
+                break
+            kind, body, received = result
+            if first_response_ms is None:
+                first_response_ms = (received - started) * 1000
+            record["outcome"] = kind
+            record["body"] = body
+            record["ms"] = round((received - handed_out) * 1000, 3) if handed_out else None
+            invocations.append(record)
+            if kind == "response":
+                break
+        if invocations and invocations[-1]["outcome"] == "no_result":
+            break
+
+    if not exited():
+        child.send_signal(signal.SIGTERM)
+        exited(block=True)
+    pump_thread.join(timeout=5)
+    server.shutdown()
+    return {
+        "invocations": invocations,
+        "init_error": api.init_error,
+        "cold_start_ms": round(first_response_ms, 3) if first_response_ms is not None else None,
+        "max_rss_kb": exit_info["usage"].ru_maxrss,
+        "exit_status": exit_info["status"],
+        "slack": slack.posts if slack is not None else [],
+        "logs": logs,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--event", action="append", default=[], help="event JSON file (repeatable)")
+    parser.add_argument("--retries", type=int, default=0, help="redeliver a failed event (async invoke: 2)")
+    parser.add_argument("--slack-receiver", action="store_true", help="run a local Slack webhook receiver")
+    parser.add_argument("--slack-port", type=int, default=0)
+    parser.add_argument("--slack-fail", type=int, default=0, help="answer the first N posts with HTTP 500")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--json", action="store_true", help="print everything as one JSON document")
+    args = parser.parse_args()
+
+    events = []
+    for path in args.event:
+        with open(path, "rb") as f:
+            events.append((path, f.read()))
+    slack = SlackReceiver(args.slack_port, args.slack_fail) if args.slack_receiver else None
+    report = run(args.bootstrap, events, retries=args.retries, slack=slack, timeout=args.timeout)
+
+    if args.json:
+        json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        for line in report["logs"]:
+            print("log: " + line, file=sys.stderr)
+        if report["init_error"] is not None:
+            print("init error: %s" % json.dumps(report["init_error"], ensure_ascii=False))
+        for inv in report["invocations"]:
+            print("== %s (attempt %d): %s" % (inv["event"], inv["attempt"], inv["outcome"]))
+            if "body" in inv:
+                print(json.dumps(inv["body"], ensure_ascii=False, indent=2))
+            else:
+                print(inv.get("why", ""))
+        for post in report["slack"]:
+            print("== Slack received (answered %d):" % post["status"])
+            print(json.dumps(post["body"], ensure_ascii=False, indent=2))
+    failed = report["init_error"] is not None or any(
+        i["outcome"] != "response" for i in report["invocations"]
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

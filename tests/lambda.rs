@@ -1,0 +1,497 @@
+//! The Lambda end to end: the real `bootstrap` binary, driven by `scripts/lambda_emulator.py`
+//! (a local Lambda Runtime API, with asynchronous-invoke retries), moto's server as EC2, ECS,
+//! SNS, DynamoDB and Secrets Manager, and the emulator's local HTTP receiver as the Slack
+//! webhook. What arrived is read back from moto (`/moto-api/data.json`) and the receiver.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::moto::{aws_environment, build_scenario, event_for, FaultProxy, Moto};
+use serde_json::Value;
+
+/// One moto and one emulated Lambda at a time (see tests/live.rs).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The path part of the receiver's URL: a webhook token that must never be logged.
+const WEBHOOK_TOKEN: &str = "local-receiver-secret-token";
+
+const CONFIG_VARIABLES: &[&str] = &[
+    "SNS_TOPIC_ARN",
+    "SLACK_WEBHOOK_SECRET_ARN",
+    "SLACK_WEBHOOK_URL",
+    "DIAGNOSIS_LANG",
+    "DEDUP_TABLE",
+    "DEDUP_WINDOW_MINUTES",
+    "NETWORK_SNAPSHOT_FILE",
+    "RUST_LOG",
+    "AWS_LAMBDA_LOG_LEVEL",
+];
+
+/// Runs the events through `bootstrap` with `vars` set; the emulator's JSON report.
+fn invoke(endpoint: &str, vars: &[(&str, &str)], events: &[&Path], options: &[&str]) -> Value {
+    let mut command = Command::new("python3");
+    command
+        .arg(common::repo("scripts/lambda_emulator.py"))
+        .args(["--bootstrap", env!("CARGO_BIN_EXE_bootstrap"), "--json"])
+        .args(["--timeout", "90"])
+        .args(options);
+    for event in events {
+        command.arg("--event").arg(event);
+    }
+    aws_environment(&mut command, endpoint);
+    for variable in CONFIG_VARIABLES {
+        command.env_remove(variable);
+    }
+    command.env("IP_RANGES_FILE", common::ip_ranges_path());
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    let out = command.output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the emulator's report is not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+}
+
+fn webhook_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/services/T00000000/B00000000/{WEBHOOK_TOKEN}")
+}
+
+/// The SNS topic, dedup table and webhook secret (`tests/fixtures/lambda_sinks.py`).
+fn sinks(moto: &Moto, slack_url: Option<&str>) -> Value {
+    let mut command = Command::new("python3");
+    command
+        .arg(common::repo("tests/fixtures/lambda_sinks.py"))
+        .args(["--endpoint", &moto.endpoint]);
+    if let Some(url) = slack_url {
+        command.args(["--slack-url", url, "--secret-format", "json"]);
+    }
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every SNS publish moto received: (subject, message, attributes name → value).
+fn published(moto: &Moto) -> Vec<(String, String, Value)> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + '/moto-api/data.json', timeout=10).read().decode())",
+            &moto.endpoint,
+        ])
+        .output()
+        .unwrap();
+    let data: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut notifications = Vec::new();
+    for topic in data["sns"]["Topic"].as_array().into_iter().flatten() {
+        for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
+            // [message_id, message, subject, message_attributes, group_id]
+            let attributes: serde_json::Map<String, Value> = sent[3]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(name, value)| {
+                    let text = value["StringValue"]
+                        .as_str()
+                        .or(value["Value"].as_str())
+                        .unwrap_or_default();
+                    (name.clone(), Value::String(text.to_string()))
+                })
+                .collect();
+            notifications.push((
+                sent[2].as_str().unwrap_or_default().to_string(),
+                sent[1].as_str().unwrap_or_default().to_string(),
+                Value::Object(attributes),
+            ));
+        }
+    }
+    notifications
+}
+
+/// A copy of an event with `change` applied.
+fn variant(event: &Path, name: &str, change: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(event).unwrap()).unwrap();
+    change(&mut value);
+    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-lambda-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, value.to_string()).unwrap();
+    path
+}
+
+fn another_task(event: &Path, name: &str) -> PathBuf {
+    variant(event, name, |e| {
+        let arn = format!(
+            "arn:aws:ecs:ap-northeast-2:{}:task/prod/{name}",
+            e["account"].as_str().unwrap()
+        );
+        e["detail"]["taskArn"] = arn.clone().into();
+        e["resources"] = serde_json::json!([arn]);
+    })
+}
+
+fn outcomes(report: &Value) -> Vec<String> {
+    report["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| match i["outcome"].as_str().unwrap() {
+            "response" => i["body"]["status"].as_str().unwrap_or("?").to_string(),
+            "error" => format!("error:{}", i["body"]["errorType"].as_str().unwrap_or("?")),
+            other => format!("{other}: {}", i["why"]),
+        })
+        .collect()
+}
+
+fn slack_posts(report: &Value) -> Vec<(u64, Value)> {
+    report["slack"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["status"].as_u64().unwrap(), p["body"].clone()))
+        .collect()
+}
+
+/// Every log line is a JSON object and none carries the webhook token.
+fn log_decisions(report: &Value) -> Vec<String> {
+    let mut decisions = Vec::new();
+    for line in report["logs"].as_array().unwrap() {
+        let line = line.as_str().unwrap();
+        assert!(
+            !line.contains(WEBHOOK_TOKEN),
+            "a log line carries the webhook URL: {line}"
+        );
+        let value: Value = serde_json::from_str(line)
+            .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"));
+        if let Some(decision) = value["decision"].as_str() {
+            decisions.push(decision.to_string());
+        }
+    }
+    decisions
+}
+
+#[test]
+fn a_live_diagnosis_reaches_sns_and_slack_once_and_repeats_are_counted() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let built = build_scenario(&moto, "s3-route-missing");
+    let port = free_port();
+    let sinks = sinks(&moto, Some(&webhook_url(port)));
+    let first = event_for("s3-route-missing", &built);
+    let second = another_task(&first, "second-task");
+    let report = invoke(
+        &moto.endpoint,
+        &[
+            ("SNS_TOPIC_ARN", sinks["topic_arn"].as_str().unwrap()),
+            (
+                "SLACK_WEBHOOK_SECRET_ARN",
+                sinks["secret_arn"].as_str().unwrap(),
+            ),
+            ("DEDUP_TABLE", sinks["table"].as_str().unwrap()),
+        ],
+        // The first task, a second task of the same service, the first task's event again.
+        &[&first, &second, &first],
+        &["--slack-receiver", "--slack-port", &port.to_string()],
+    );
+    assert_eq!(
+        outcomes(&report),
+        ["sent", "suppressed", "sent"],
+        "{report:#}"
+    );
+    let bodies: Vec<&Value> = report["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["body"])
+        .collect();
+    assert_eq!(
+        bodies[0]["findings"][0], "S3_ROUTE_MISSING",
+        "{:#}",
+        bodies[0]
+    );
+    assert_eq!(bodies[0]["sent_to"], serde_json::json!(["sns", "slack"]));
+    assert_eq!(bodies[1]["repeats"], 1, "{:#}", bodies[1]);
+    assert_eq!(bodies[1]["first_task"], first_task_arn(&first));
+    assert_eq!(
+        bodies[2]["sent_to"],
+        serde_json::json!([]),
+        "{:#}",
+        bodies[2]
+    );
+    assert_eq!(
+        bodies[2]["already_sent"],
+        serde_json::json!(["sns", "slack"])
+    );
+
+    let notifications = published(&moto);
+    assert_eq!(notifications.len(), 1, "{notifications:#?}");
+    let (subject, message, attributes) = &notifications[0];
+    assert_eq!(
+        subject, "ECS pull failure: S3_ROUTE_MISSING in prod/web (web)",
+        "{subject}"
+    );
+    assert_eq!(attributes["finding"], "S3_ROUTE_MISSING");
+    assert_eq!(attributes["cluster"], "prod");
+    assert_eq!(attributes["service"], "web");
+    assert_eq!(attributes["severity"], "critical");
+    let json: Value = serde_json::from_str(attributes["json"].as_str().unwrap()).unwrap();
+    assert_eq!(json["findings"][0]["code"], "S3_ROUTE_MISSING", "{json:#}");
+    assert!(message.contains("modify-vpc-endpoint"), "{message}");
+    assert!(
+        message.contains("aws dynamodb get-item --table-name ecs-pull-doctor-dedup"),
+        "the first post says how to find repeats: {message}"
+    );
+
+    let posts = slack_posts(&report);
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    let (status, body) = &posts[0];
+    assert_eq!(*status, 200);
+    assert!(
+        body["blocks"][0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("S3_ROUTE_MISSING"),
+        "{body:#}"
+    );
+    let text = body.to_string();
+    assert!(
+        text.contains(built["route_tables"]["priv-c"].as_str().unwrap()),
+        "the console link names the task's route table: {text}"
+    );
+    assert!(text.contains("aws dynamodb get-item"), "{text}");
+    assert_eq!(log_decisions(&report), ["sent", "suppressed", "sent"]);
+}
+
+fn first_task_arn(event: &Path) -> Value {
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(event).unwrap()).unwrap();
+    value["detail"]["taskArn"].clone()
+}
+
+#[test]
+fn a_failed_slack_post_fails_the_invocation_and_the_retry_does_not_republish() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let built = build_scenario(&moto, "s3-route-missing");
+    let port = free_port();
+    let sinks = sinks(&moto, None);
+    let event = event_for("s3-route-missing", &built);
+    let url = webhook_url(port);
+    let report = invoke(
+        &moto.endpoint,
+        &[
+            ("SNS_TOPIC_ARN", sinks["topic_arn"].as_str().unwrap()),
+            ("SLACK_WEBHOOK_URL", &url),
+            ("DEDUP_TABLE", sinks["table"].as_str().unwrap()),
+        ],
+        &[&event],
+        &[
+            "--slack-receiver",
+            "--slack-port",
+            &port.to_string(),
+            "--slack-fail",
+            "1",
+            "--retries",
+            "2",
+        ],
+    );
+    assert_eq!(
+        outcomes(&report),
+        ["error:SinkFailed", "sent"],
+        "{report:#}"
+    );
+    let error = report["invocations"][0]["body"]["errorMessage"]
+        .as_str()
+        .unwrap();
+    assert!(
+        error.contains("slack: webhook answered HTTP 500") && error.contains("(delivered: sns)"),
+        "{error}"
+    );
+    assert!(!error.contains(WEBHOOK_TOKEN), "{error}");
+    let retry = &report["invocations"][1]["body"];
+    assert_eq!(retry["sent_to"], serde_json::json!(["slack"]), "{retry:#}");
+    assert_eq!(retry["already_sent"], serde_json::json!(["sns"]));
+    assert_eq!(
+        published(&moto).len(),
+        1,
+        "the retry published to SNS again"
+    );
+    let statuses: Vec<u64> = slack_posts(&report).iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses, [500, 200]);
+    assert_eq!(log_decisions(&report), ["failed", "sent"]);
+}
+
+#[test]
+fn bad_and_ordinary_events_send_nothing_and_untrusted_text_arrives_escaped() {
+    let _serial = one_at_a_time();
+    // Offline: the recorded snapshot instead of EC2, only the Slack receiver as a sink.
+    let seed = common::repo("events/s3-route-missing.json");
+    let malformed = variant(&seed, "malformed", |e| e["detail"] = "not a task".into());
+    let not_ecs = variant(&seed, "not-ecs", |e| e["source"] = "aws.ec2".into());
+    let hostile = variant(&seed, "hostile", |e| {
+        let image = "evil.example/<!channel>&<https://phish.example|ECR>";
+        e["detail"]["containers"][0]["image"] = image.into();
+        let reason = format!(
+            "{} <!here> ```x``` <https://phish.example|click>",
+            e["detail"]["containers"][0]["reason"].as_str().unwrap()
+        );
+        e["detail"]["containers"][0]["reason"] = reason.clone().into();
+        e["detail"]["stoppedReason"] = reason.into();
+    });
+    let ordinary = common::repo("events/essential-container-exited.json");
+    let port = free_port();
+    let url = webhook_url(port);
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    let report = invoke(
+        // Nothing answers here: no AWS call may be needed.
+        "http://127.0.0.1:9",
+        &[
+            ("SLACK_WEBHOOK_URL", &url),
+            ("NETWORK_SNAPSHOT_FILE", snapshot.to_str().unwrap()),
+            ("DIAGNOSIS_LANG", "ko"),
+        ],
+        &[&malformed, &not_ecs, &ordinary, &hostile],
+        &["--slack-receiver", "--slack-port", &port.to_string()],
+    );
+    assert_eq!(
+        outcomes(&report),
+        [
+            "error:MalformedEvent",
+            "error:MalformedEvent",
+            "skipped",
+            "sent"
+        ],
+        "{report:#}"
+    );
+    let not_ecs_error = report["invocations"][1]["body"]["errorMessage"]
+        .as_str()
+        .unwrap();
+    assert!(not_ecs_error.contains("aws.ec2"), "{not_ecs_error}");
+    assert!(report["invocations"][2]["body"]["why"]
+        .as_str()
+        .unwrap()
+        .contains("EssentialContainerExited"));
+
+    let posts = slack_posts(&report);
+    assert_eq!(
+        posts.len(),
+        1,
+        "only the pull failure is posted: {posts:#?}"
+    );
+    let body = posts[0].1.to_string();
+    for raw in ["<!channel>", "<!here>", "<https://phish"] {
+        assert!(!body.contains(raw), "{raw} reached Slack unescaped: {body}");
+    }
+    assert!(body.contains("&lt;!channel&gt;"), "{body}");
+    assert!(body.contains("&lt;!here&gt;"), "{body}");
+    assert!(body.contains("클러스터"), "DIAGNOSIS_LANG=ko: {body}");
+    let decisions = log_decisions(&report);
+    assert_eq!(decisions, ["failed", "failed", "skipped", "sent"]);
+}
+
+#[test]
+fn inspection_failures_and_an_unusable_dedup_table_lose_nothing() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let built = build_scenario(&moto, "s3-route-missing");
+    let sinks = sinks(&moto, None);
+    let event = event_for("s3-route-missing", &built);
+    let topic = sinks["topic_arn"].as_str().unwrap();
+
+    // Throttled: worth retrying, so the invocation fails and nothing is sent yet.
+    let throttled = FaultProxy::start(&moto.endpoint, &["--throttle", "DescribeSubnets"]);
+    let report = invoke(
+        &throttled.endpoint,
+        &[("SNS_TOPIC_ARN", topic)],
+        &[&event],
+        &[],
+    );
+    assert_eq!(outcomes(&report), ["error:InspectionFailed"], "{report:#}");
+    assert!(report["invocations"][0]["body"]["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("RequestLimitExceeded"));
+    assert_eq!(published(&moto).len(), 0);
+
+    // Denied: retrying will not help, so what the message alone shows is sent, and the
+    // missing permission is named.
+    let denied = FaultProxy::start(&moto.endpoint, &["--deny", "DescribeSubnets"]);
+    let report = invoke(
+        &denied.endpoint,
+        &[("SNS_TOPIC_ARN", topic)],
+        &[&event],
+        &[],
+    );
+    assert_eq!(outcomes(&report), ["sent"], "{report:#}");
+    let not_inspected = report["invocations"][0]["body"]["not_inspected"].to_string();
+    assert!(
+        not_inspected.contains("ec2:DescribeSubnets")
+            && not_inspected.contains("UnauthorizedOperation"),
+        "{not_inspected}"
+    );
+    let notifications = published(&moto);
+    assert_eq!(notifications.len(), 1);
+    assert_eq!(notifications[0].2["finding"], "INSPECTION_INCOMPLETE");
+
+    // A dedup table that does not exist: the alert still goes out, unsuppressed, twice.
+    let report = invoke(
+        &moto.endpoint,
+        &[("SNS_TOPIC_ARN", topic), ("DEDUP_TABLE", "no-such-table")],
+        &[&event, &another_task(&event, "other")],
+        &[],
+    );
+    assert_eq!(outcomes(&report), ["sent", "sent"], "{report:#}");
+    assert!(report["invocations"][0]["body"]["dedup_error"]
+        .as_str()
+        .unwrap()
+        .contains("ResourceNotFoundException"));
+    assert_eq!(published(&moto).len(), 3);
+
+    // Bad configuration stops the cold start with the variable named.
+    let report = invoke(
+        &moto.endpoint,
+        &[("SNS_TOPIC_ARN", topic), ("DEDUP_WINDOW_MINUTES", "30")],
+        &[&event],
+        &[],
+    );
+    assert_eq!(report["init_error"]["errorType"], "InvalidConfiguration");
+    assert!(report["init_error"]["errorMessage"]
+        .as_str()
+        .unwrap()
+        .starts_with("DEDUP_WINDOW_MINUTES"));
+    let missing_secret = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:absent-AbCdEf";
+    let report = invoke(
+        &moto.endpoint,
+        &[("SLACK_WEBHOOK_SECRET_ARN", missing_secret)],
+        &[&event],
+        &[],
+    );
+    let message = report["init_error"]["errorMessage"].as_str().unwrap();
+    assert!(
+        message.starts_with("SLACK_WEBHOOK_SECRET_ARN: secretsmanager:GetSecretValue failed (ResourceNotFoundException"),
+        "{message}"
+    );
+    assert_eq!(published(&moto).len(), 3);
+}
