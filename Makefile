@@ -18,7 +18,14 @@ DOCTOR := $(CARGO) run --quiet --bin ecs-pull-doctor --
 
 SAMPLES := $(sort $(basename $(notdir $(wildcard events/*.json))))
 
-.PHONY: demo test lint fmt build ip-ranges bench bench-live clean
+TARGET_DIR = $(or $(CARGO_TARGET_DIR),target)
+
+# make invoke: the event to replay, and the network snapshot to replay it against (the
+# sample's own by default; NETWORK= empty inspects live with your AWS credentials).
+EVENT ?= events/s3-route-missing.json
+NETWORK ?= $(wildcard events/network/$(notdir $(EVENT)))
+
+.PHONY: demo test lint fmt build invoke ip-ranges bench bench-live bench-lambda clean
 
 ## demo: the seed scenario in full, then every bundled sample's verdict (no network needed)
 demo:
@@ -42,8 +49,15 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
+## build: release binaries (the CLI and the Lambda's bootstrap)
 build:
-	$(CARGO) build --release --bin ecs-pull-doctor
+	$(CARGO) build --release --bin ecs-pull-doctor --bin bootstrap
+
+## invoke: the real bootstrap on EVENT through a local Lambda Runtime API, with a local Slack receiver
+invoke:
+	$(CARGO) build --quiet --bin bootstrap
+	@if [ -n "$(NETWORK)" ]; then export NETWORK_SNAPSHOT_FILE="$(NETWORK)"; fi; \
+	python3 scripts/lambda_emulator.py --bootstrap $(TARGET_DIR)/debug/bootstrap --event $(EVENT) --slack-receiver
 
 ## ip-ranges: download AWS's current ip-ranges.json into data/ (needs network)
 ip-ranges:
@@ -64,7 +78,12 @@ bench:
 ## bench-live: a full diagnose --live against a local moto server (calls, rounds, wall time)
 bench-live:
 	$(CARGO) build --release --bin ecs-pull-doctor
-	python3 scripts/bench_live.py --binary $${CARGO_TARGET_DIR:-target}/release/ecs-pull-doctor
+	python3 scripts/bench_live.py --binary $(TARGET_DIR)/release/ecs-pull-doctor
+
+## bench-lambda: bootstrap's cold start, warm latency, peak RSS and size (release, moto on loopback)
+bench-lambda:
+	$(CARGO) build --release --bin bootstrap
+	python3 scripts/bench_lambda.py --bootstrap $(TARGET_DIR)/release/bootstrap
 
 clean:
 	$(CARGO) clean

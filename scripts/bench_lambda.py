@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Benchmark of the `bootstrap` Lambda (not a test): cold start, warm latency, peak RSS, size.
+
+Runs the release binary through scripts/lambda_emulator.py (the Runtime API on loopback):
+
+* cold start, process start to first response, for an ordinary STOPPED event (no AWS call)
+  and for the seed pull failure diagnosed live against moto and published to SNS and Slack;
+* warm latency per event inside one process: offline (NETWORK_SNAPSHOT_FILE, Slack receiver:
+  no AWS call, so this is the function's own time) and live against moto (API time included);
+* peak RSS of the process (wait4's ru_maxrss) and the size of the (stripped) binary;
+* for orientation, a Python process that imports boto3 and creates EC2 and SNS clients.
+
+    scripts/bench_lambda.py --bootstrap target/release/bootstrap [--runs 20]
+
+Needs IP_RANGES_FILE (the function loads it at cold start) and moto (tests/requirements.txt).
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests/fixtures"))
+
+import lambda_emulator  # noqa: E402
+from bench_live import free_port  # noqa: E402
+
+SEED = ROOT / "events/s3-route-missing.json"
+ORDINARY = ROOT / "events/essential-container-exited.json"
+SNAPSHOT = ROOT / "events/network/s3-route-missing.json"
+TOPIC = "arn:aws:sns:ap-northeast-2:123456789012:ecs-pull-doctor"
+
+
+def base_env(endpoint):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_", "SNS_", "DEDUP_"))}
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "ap-northeast-2",
+            "AWS_MAX_ATTEMPTS": "1",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }
+    )
+    env.pop("NETWORK_SNAPSHOT_FILE", None)
+    return env
+
+
+def summary(values, unit):
+    values = sorted(values)
+    p90 = values[min(len(values) - 1, int(round(0.9 * (len(values) - 1))))]
+    return "median %.1f %s (min %.1f, p90 %.1f, n=%d)" % (statistics.median(values), unit, values[0], p90, len(values))
+
+
+def run(bootstrap, events, env, slack=False):
+    receiver = lambda_emulator.SlackReceiver(0, 0) if slack else None
+    report = lambda_emulator.run(bootstrap, events, env=env, slack=receiver, timeout=60)
+    bad = [i for i in report["invocations"] if i["outcome"] != "response"]
+    if bad or report["init_error"]:
+        raise SystemExit("bootstrap failed: %s\n%s" % (bad or report["init_error"], "\n".join(report["logs"])))
+    if receiver:
+        receiver.server.shutdown()
+    return report
+
+
+def start_moto():
+    port = free_port()
+    endpoint = "http://127.0.0.1:%d" % port
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import urllib.request
+
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=2)
+            return moto, endpoint
+        except OSError:
+            if time.time() > deadline:
+                raise SystemExit("moto did not start")
+            time.sleep(0.1)
+
+
+def python_reference():
+    code = "import boto3; boto3.client('ec2', region_name='ap-northeast-2'); boto3.client('sns', region_name='ap-northeast-2')"
+    started = time.perf_counter()
+    try:
+        child = subprocess.Popen([sys.executable, "-c", code])
+    except OSError:
+        return None
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        return None
+    return (time.perf_counter() - started) * 1000, usage.ru_maxrss / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    if not os.environ.get("IP_RANGES_FILE"):
+        raise SystemExit("set IP_RANGES_FILE (or run `make ip-ranges`): the function loads it at cold start")
+
+    size = os.path.getsize(args.bootstrap)
+    print("binary: %s, %.1f MB" % (args.bootstrap, size / 1e6))
+
+    seed = [("seed", SEED.read_bytes())]
+    ordinary = [("ordinary", ORDINARY.read_bytes())]
+
+    # Cold start without any AWS call: an ordinary STOPPED event is skipped.
+    env = base_env("http://127.0.0.1:9")
+    env["SNS_TOPIC_ARN"] = TOPIC
+    cold, rss = [], []
+    for _ in range(args.runs):
+        report = run(args.bootstrap, ordinary, env)
+        cold.append(report["cold_start_ms"])
+        rss.append(report["max_rss_kb"] / 1024)
+    print("cold start, ordinary STOPPED (skipped, no AWS call): " + summary(cold, "ms"))
+    print("  peak RSS: " + summary(rss, "MB"))
+
+    # Warm, offline: the function's own time per pull failure (snapshot, Slack on loopback).
+    env = base_env("http://127.0.0.1:9")
+    env["NETWORK_SNAPSHOT_FILE"] = str(SNAPSHOT)
+    report = run(args.bootstrap, seed * (args.runs + 1), env, slack=True)
+    warm = [i["ms"] for i in report["invocations"][1:]]
+    print("warm, seed pull failure offline (diagnose + Slack post on loopback): " + summary(warm, "ms"))
+    print("  peak RSS: %.1f MB" % (report["max_rss_kb"] / 1024))
+
+    moto, endpoint = start_moto()
+    try:
+        built = json.loads(
+            subprocess.check_output(
+                [sys.executable, str(ROOT / "tests/fixtures/moto_scenario.py"), "--endpoint", endpoint, "--scenario", "s3-route-missing"]
+            )
+        )
+        sinks = json.loads(
+            subprocess.check_output([sys.executable, str(ROOT / "tests/fixtures/lambda_sinks.py"), "--endpoint", endpoint])
+        )
+        event = json.loads(SEED.read_text())
+        event["account"] = built["account"]
+        event["detail"]["clusterArn"] = built["cluster_arn"]
+        for d in event["detail"]["attachments"][0]["details"]:
+            if d["name"] == "subnetId":
+                d["value"] = built["task_subnet"]
+            if d["name"] == "privateIPv4Address":
+                d["value"] = built["task_ip"]
+        live = [("seed-live", json.dumps(event).encode())]
+        env = base_env(endpoint)
+        env["SNS_TOPIC_ARN"] = sinks["topic_arn"]
+
+        cold, rss = [], []
+        for _ in range(max(3, args.runs // 2)):
+            report = run(args.bootstrap, live, env, slack=True)
+            cold.append(report["cold_start_ms"])
+            rss.append(report["max_rss_kb"] / 1024)
+        print("cold start, seed pull failure live vs moto (12 EC2/ECS calls, SNS publish, Slack post): " + summary(cold, "ms"))
+        print("  peak RSS: " + summary(rss, "MB"))
+
+        report = run(args.bootstrap, live * (args.runs + 1), env, slack=True)
+        warm = [i["ms"] for i in report["invocations"][1:]]
+        print("warm, seed pull failure live vs moto (API time included): " + summary(warm, "ms"))
+        print("  peak RSS: %.1f MB" % (report["max_rss_kb"] / 1024))
+    finally:
+        moto.terminate()
+        moto.wait()
+
+    reference = python_reference()
+    if reference:
+        print("for orientation, python3 + boto3 EC2 and SNS clients: %.0f ms, %.1f MB" % reference)
+    else:
+        print("for orientation: boto3 is not importable here")
+
+
+if __name__ == "__main__":
+    main()
