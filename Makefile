@@ -25,7 +25,21 @@ TARGET_DIR = $(or $(CARGO_TARGET_DIR),target)
 EVENT ?= events/s3-route-missing.json
 NETWORK ?= $(wildcard events/network/$(notdir $(EVENT)))
 
-.PHONY: demo test lint fmt build invoke ip-ranges bench bench-live bench-lambda clean
+# The SAM CLI: SAM_CLI, else the venv `make sam-cli` creates, else `sam` on the PATH.
+SAM_VENV ?= $(HOME)/.cache/ecs-pull-doctor/sam-venv
+SAM ?= $(or $(SAM_CLI),$(wildcard $(SAM_VENV)/bin/sam),$(shell command -v sam 2>/dev/null))
+export SAM_CLI_TELEMETRY = 0
+
+# The function's architecture for `sam build` (the template's Architecture parameter must
+# match: sam build --parameter-overrides Architecture=x86_64 with LAMBDA_ARCH=x86_64).
+LAMBDA_ARCH ?= arm64
+HOST_ARCH := $(shell uname -m | sed 's/aarch64/arm64/')
+RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
+RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
+CROSS_CC_arm64 := aarch64-linux-gnu-gcc
+CROSS_CC_x86_64 := x86_64-linux-gnu-gcc
+
+.PHONY: demo test lint fmt build invoke ip-ranges bench bench-live bench-lambda clean sam-cli deploy build-Function
 
 ## demo: the seed scenario in full, then every bundled sample's verdict (no network needed)
 demo:
@@ -42,9 +56,22 @@ demo:
 test: lint
 	$(CARGO) test --all-targets
 
+## lint: rustfmt check, clippy -D warnings, cfn-lint, and sam validate --lint where the SAM CLI is installed
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	cfn-lint template.yaml
+	@if [ -n "$(SAM)" ]; then \
+	  $(SAM) validate --lint --region ap-northeast-2 --template-file template.yaml; \
+	else \
+	  echo "sam validate --lint skipped: no SAM CLI (make sam-cli installs one)"; \
+	fi
+
+## sam-cli: install the pinned SAM CLI into its own venv ($(SAM_VENV))
+sam-cli:
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet -r deploy/requirements-sam.txt
+	$(SAM_VENV)/bin/sam --version
 
 fmt:
 	$(CARGO) fmt --all
@@ -52,6 +79,29 @@ fmt:
 ## build: release binaries (the CLI and the Lambda's bootstrap)
 build:
 	$(CARGO) build --release --bin ecs-pull-doctor --bin bootstrap
+
+## build-Function: what `sam build` runs (BuildMethod: makefile): bootstrap for LAMBDA_ARCH and ip-ranges.json into ARTIFACTS_DIR
+build-Function:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run sam build" >&2; exit 1; }
+	@ranges="$(IP_RANGES_FILE)"; test -n "$$ranges" && test -f "$$ranges" || { \
+	  echo "no ip-ranges.json to package: run make ip-ranges or set IP_RANGES_FILE" >&2; exit 1; }
+ifeq ($(LAMBDA_ARCH),$(HOST_ARCH))
+	$(CARGO) build --release --bin bootstrap
+	cp $(TARGET_DIR)/release/bootstrap $(ARTIFACTS_DIR)/bootstrap
+else
+	@command -v $(CROSS_CC_$(LAMBDA_ARCH)) >/dev/null || { \
+	  echo "building for $(LAMBDA_ARCH) on $(HOST_ARCH) needs a cross linker: apt-get install gcc-$(subst _,-,$(RUST_TARGET_$(LAMBDA_ARCH):-unknown-linux-gnu=))-linux-gnu libc6-dev-$(subst x86_64,amd64,$(LAMBDA_ARCH))-cross" >&2; exit 1; }
+	rustup target add $(RUST_TARGET_$(LAMBDA_ARCH))
+	CARGO_TARGET_$(shell echo $(RUST_TARGET_$(LAMBDA_ARCH)) | tr a-z- A-Z_)_LINKER=$(CROSS_CC_$(LAMBDA_ARCH)) \
+	  $(CARGO) build --release --bin bootstrap --target $(RUST_TARGET_$(LAMBDA_ARCH))
+	cp $(TARGET_DIR)/$(RUST_TARGET_$(LAMBDA_ARCH))/release/bootstrap $(ARTIFACTS_DIR)/bootstrap
+endif
+	cp "$(IP_RANGES_FILE)" $(ARTIFACTS_DIR)/ip-ranges.json
+
+## deploy: sam build and a guided sam deploy (asks for the stack name, region and parameters)
+deploy:
+	$(SAM) build --parameter-overrides Architecture=$(LAMBDA_ARCH)
+	$(SAM) deploy --guided
 
 ## invoke: the real bootstrap on EVENT through a local Lambda Runtime API, with a local Slack receiver
 invoke:

@@ -31,6 +31,15 @@ use crate::t;
 use dedup::DedupTable;
 use sinks::{SinkError, SlackSink, SnsSink};
 
+/// The IAM actions of the delivery (on the topic, the table and the secret); the inspection's
+/// are [`live::IAM_ACTIONS`]. The SAM template's policy is checked against both.
+pub const SINK_IAM_ACTIONS: &[&str] = &[
+    "sns:Publish",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "secretsmanager:GetSecretValue",
+];
+
 /// Why the function could not start; each names the variable to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -1,0 +1,294 @@
+//! The SAM template against the code: its IAM policy grants exactly the API calls the code
+//! makes (found by reading the source, so a new call without a permission fails here), its
+//! EventBridge pattern is `deploy/event-pattern.json` (the one tests/event_pattern.rs routes
+//! through EventBridge), cfn-lint passes (and fails on a bad runtime, so it really runs the
+//! SAM transform), `sam validate --lint` passes where the SAM CLI is installed, and the
+//! `bootstrap` binary needs no newer glibc than provided.al2023's 2.34.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use ecs_pull_doctor::lambda::SINK_IAM_ACTIONS;
+use ecs_pull_doctor::network::live::IAM_ACTIONS;
+use regex::Regex;
+use serde_json::Value;
+
+/// The template as JSON, read with cfn-lint's own YAML decoder (it knows `!Ref` and friends).
+fn template() -> Value {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys\nfrom cfnlint.decode import decode\ntemplate, errors = decode(sys.argv[1])\nif errors: sys.exit(str(errors))\nprint(json.dumps(template))",
+        ])
+        .arg(common::repo("template.yaml"))
+        .output()
+        .expect("python3 with cfn-lint (pip install -r tests/requirements.txt)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every action the function's policies allow, statement by statement (an `Fn::If` branch
+/// counts: it is granted when its condition holds).
+fn granted_actions(template: &Value) -> Vec<String> {
+    let mut actions = Vec::new();
+    let policies = template["Resources"]["Function"]["Properties"]["Policies"]
+        .as_array()
+        .expect("the function has inline policies");
+    for policy in policies {
+        for statement in policy["Statement"].as_array().unwrap() {
+            let statement = match statement.get("Fn::If") {
+                Some(branches) => &branches[1],
+                None => statement,
+            };
+            assert_eq!(statement["Effect"], "Allow", "{statement}");
+            match &statement["Action"] {
+                Value::String(action) => actions.push(action.clone()),
+                Value::Array(list) => {
+                    actions.extend(list.iter().map(|a| a.as_str().unwrap().to_string()))
+                }
+                other => panic!("unexpected Action {other}"),
+            }
+        }
+    }
+    actions
+}
+
+/// The SDK operations the code calls, as IAM actions, read from the source: each client's
+/// fluent calls (`.describe_subnets()`, `.publish()`…) in the files that make AWS calls.
+fn actions_called_in_source() -> BTreeSet<String> {
+    let call = Regex::new(r"\.\s*([a-z][a-z_]+)\(\)").unwrap();
+    let files: &[(&str, &[(&str, &str)])] = &[
+        (
+            "src/network/live.rs",
+            &[("describe_services", "ecs"), ("describe_", "ec2")],
+        ),
+        (
+            "src/lambda/sinks.rs",
+            &[("publish", "sns"), ("get_secret_value", "secretsmanager")],
+        ),
+        (
+            "src/lambda/dedup.rs",
+            &[
+                ("put_item", "dynamodb"),
+                ("update_item", "dynamodb"),
+                ("get_item", "dynamodb"),
+                ("delete_item", "dynamodb"),
+            ],
+        ),
+    ];
+    let mut actions = BTreeSet::new();
+    for (file, services) in files {
+        let source = std::fs::read_to_string(common::repo(file)).unwrap();
+        for captures in call.captures_iter(&source) {
+            let operation = &captures[1];
+            let Some((_, service)) = services
+                .iter()
+                .find(|(prefix, _)| operation.starts_with(prefix))
+            else {
+                continue;
+            };
+            let pascal: String = operation
+                .split('_')
+                .map(|word| {
+                    let mut chars = word.chars();
+                    chars.next().map_or(String::new(), |first| {
+                        first.to_ascii_uppercase().to_string() + chars.as_str()
+                    })
+                })
+                .collect();
+            actions.insert(format!("{service}:{pascal}"));
+        }
+    }
+    actions
+}
+
+#[test]
+fn the_policy_grants_exactly_the_calls_the_code_makes() {
+    let template = template();
+    let granted = granted_actions(&template);
+    let granted_set: BTreeSet<String> = granted.iter().cloned().collect();
+    assert_eq!(
+        granted.len(),
+        granted_set.len(),
+        "an action is granted twice: {granted:?}"
+    );
+    assert!(
+        granted.iter().all(|a| !a.contains('*')),
+        "no wildcard actions: {granted:?}"
+    );
+
+    let declared: BTreeSet<String> = IAM_ACTIONS
+        .iter()
+        .chain(SINK_IAM_ACTIONS)
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(
+        granted_set, declared,
+        "template policy vs the code's IAM action lists"
+    );
+
+    let called = actions_called_in_source();
+    assert!(
+        called.len() >= 14,
+        "the source scan found too few calls to be trusted: {called:?}"
+    );
+    let missing: Vec<&String> = called.difference(&declared).collect();
+    assert!(
+        missing.is_empty(),
+        "the code calls {missing:?} without a permission in the template"
+    );
+    let unused: Vec<&String> = declared.difference(&called).collect();
+    assert!(
+        unused.is_empty(),
+        "the template grants {unused:?}, which the code never calls"
+    );
+
+    // Only the inspection's Describe calls are unscoped (IAM cannot scope them).
+    for policy in template["Resources"]["Function"]["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+    {
+        for statement in policy["Statement"].as_array().unwrap() {
+            if statement["Resource"] == "*" {
+                assert_eq!(statement["Sid"], "InspectNetwork", "{statement}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_rule_uses_the_tested_event_pattern() {
+    let template = template();
+    let event = &template["Resources"]["Function"]["Properties"]["Events"]["PullFailures"];
+    assert_eq!(event["Type"], "EventBridgeRule");
+    let pattern: Value = serde_json::from_str(&common::read("deploy/event-pattern.json")).unwrap();
+    assert_eq!(event["Properties"]["Pattern"], pattern);
+}
+
+#[test]
+fn the_function_is_set_up_for_asynchronous_failures() {
+    let template = template();
+    let function = &template["Resources"]["Function"]["Properties"];
+    assert_eq!(function["Runtime"], "provided.al2023");
+    assert_eq!(function["Handler"], "bootstrap");
+    assert_eq!(function["MemorySize"], 128);
+    // Three rounds of calls at up to 20 s each, then the sinks.
+    assert!(
+        function["Timeout"].as_u64().unwrap() >= 70,
+        "{}",
+        function["Timeout"]
+    );
+    let invoke = &function["EventInvokeConfig"];
+    assert_eq!(invoke["MaximumRetryAttempts"], 2);
+    assert_eq!(
+        invoke["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0],
+        "FailureQueue"
+    );
+    let table = &template["Resources"]["DedupTable"]["Properties"];
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        ecs_pull_doctor::lambda::dedup::TTL_ATTRIBUTE
+    );
+    assert_eq!(table["KeySchema"][0]["AttributeName"], "pk");
+    for output in ["FunctionArn", "TopicArn", "FailureQueueUrl"] {
+        assert!(template["Outputs"].get(output).is_some(), "output {output}");
+    }
+}
+
+fn cfn_lint(path: &Path) -> std::process::Output {
+    // The console script's entry point, through python3, so the pinned cfn-lint is the one
+    // that runs whatever is first on the PATH.
+    Command::new("python3")
+        .args([
+            "-c",
+            "import sys\nfrom cfnlint.runner import main\nsys.argv[0] = 'cfn-lint'\nsys.exit(main())",
+            "--",
+        ])
+        .arg(path)
+        .output()
+        .expect("python3 with cfn-lint (pip install -r tests/requirements.txt)")
+}
+
+#[test]
+fn cfn_lint_passes_and_catches_a_bad_runtime() {
+    let out = cfn_lint(&common::repo("template.yaml"));
+    assert!(
+        out.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = std::env::temp_dir().join(format!("ecs-pull-doctor-bad-{}.yaml", std::process::id()));
+    std::fs::write(
+        &bad,
+        common::read("template.yaml").replace("provided.al2023", "provided.al2099"),
+    )
+    .unwrap();
+    let out = cfn_lint(&bad);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() && report.contains("provided.al2099"),
+        "{report}"
+    );
+}
+
+/// `sam validate --lint`: the SAM CLI from `SAM_CLI` (what `.ci/run` installs in a venv) or
+/// the PATH. Skipped, loudly, where neither exists: the SAM CLI is not a build dependency.
+#[test]
+fn sam_validate_lint_passes() {
+    let sam = std::env::var("SAM_CLI").unwrap_or_else(|_| "sam".to_string());
+    let probe = Command::new(&sam).arg("--version").output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        if std::env::var_os("SAM_CLI").is_some() {
+            panic!("SAM_CLI={sam} does not run");
+        }
+        eprintln!("SKIPPED: no SAM CLI (set SAM_CLI or put sam on the PATH; .ci/run installs one)");
+        return;
+    }
+    let out = Command::new(&sam)
+        .args([
+            "validate",
+            "--lint",
+            "--region",
+            "ap-northeast-2",
+            "--template-file",
+        ])
+        .arg(common::repo("template.yaml"))
+        .env("SAM_CLI_TELEMETRY", "0")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sam validate --lint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bootstrap_runs_on_provided_al2023_glibc() {
+    let out = Command::new("objdump")
+        .args(["-T", env!("CARGO_BIN_EXE_bootstrap")])
+        .output()
+        .expect("objdump (binutils)");
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    let version = Regex::new(r"GLIBC_(\d+)\.(\d+)").unwrap();
+    let newest = version
+        .captures_iter(&symbols)
+        .map(|c| (c[1].parse::<u32>().unwrap(), c[2].parse::<u32>().unwrap()))
+        .max()
+        .expect("bootstrap links glibc dynamically");
+    assert!(
+        newest <= (2, 34),
+        "bootstrap needs GLIBC_{}.{}; provided.al2023 has 2.34",
+        newest.0,
+        newest.1
+    );
+}
