@@ -131,6 +131,19 @@ pub enum Outcome {
     },
 }
 
+/// What the dedup record decided for one event.
+enum Decision {
+    /// Deliver to the configured sinks not in `already_sent`; `note` tells how repeats are
+    /// counted; `dedup_error` says why the table could not be used.
+    Notify {
+        already_sent: Vec<Sink>,
+        note: Option<Localized>,
+        dedup_error: Option<String>,
+    },
+    /// Another task already raised this alert inside the window.
+    Suppress { repeats: u64, first_task: String },
+}
+
 /// Where the network view comes from.
 #[derive(Debug)]
 enum NetworkSource {
@@ -282,47 +295,37 @@ impl Handler {
         let identity = task_arn.clone().unwrap_or_else(|| event_id.clone());
 
         let key = alert_key(&diagnosis);
-        let mut already_sent = Vec::new();
-        let mut dedup_error = None;
-        let mut note = None;
-        if let Some(table) = &self.dedup {
-            match table.claim(&key, &identity, now_epoch_seconds()).await {
-                Ok(Claim::First) => {}
-                Ok(Claim::Retry { delivered }) => already_sent = delivered,
-                Ok(Claim::Repeat {
+        let (already_sent, note, dedup_error) = match self.decide(&key, &identity).await {
+            Decision::Notify {
+                already_sent,
+                note,
+                dedup_error,
+            } => (already_sent, note, dedup_error),
+            Decision::Suppress {
+                repeats,
+                first_task,
+            } => {
+                info!(
+                    decision = "suppressed",
+                    event_id,
+                    task_arn,
+                    codes,
+                    dedup_key = key,
                     repeats,
                     first_task,
-                }) => {
-                    info!(
-                        decision = "suppressed",
-                        event_id,
-                        task_arn,
-                        codes,
-                        dedup_key = key,
-                        repeats,
-                        first_task,
-                        inspect_ms,
-                        total_ms = milliseconds(started),
-                        "repeat of an alert inside its window"
-                    );
-                    return Ok(Outcome::Suppressed {
-                        task_arn,
-                        findings,
-                        dedup_key: key,
-                        repeats,
-                        first_task,
-                    });
-                }
-                Err(err) => {
-                    // Losing the alert would be worse than posting it twice.
-                    warn!(event_id, task_arn, error = %err, "dedup table unavailable: notifying without suppression");
-                    dedup_error = Some(err.to_string());
-                }
+                    inspect_ms,
+                    total_ms = milliseconds(started),
+                    "repeat of an alert inside its window"
+                );
+                return Ok(Outcome::Suppressed {
+                    task_arn,
+                    findings,
+                    dedup_key: key,
+                    repeats,
+                    first_task,
+                });
             }
-            if dedup_error.is_none() {
-                note = Some(repeats_note(table.table(), &key, self.dedup_window_minutes));
-            }
-        }
+        };
 
         let pending = pending_sinks(&self.sinks, &already_sent);
         let (sent_to, failed) = self.deliver(&diagnosis, note.as_ref(), &pending).await;
@@ -365,6 +368,46 @@ impl Handler {
                 .map(|l| l.get(self.lang).to_string())
                 .collect(),
         })
+    }
+
+    /// Asks the dedup record (when there is one) whether this event notifies.
+    async fn decide(&self, key: &str, identity: &str) -> Decision {
+        let Some(table) = &self.dedup else {
+            return Decision::Notify {
+                already_sent: Vec::new(),
+                note: None,
+                dedup_error: None,
+            };
+        };
+        let note = || Some(repeats_note(table.table(), key, self.dedup_window_minutes));
+        match table.claim(key, identity, now_epoch_seconds()).await {
+            Ok(Claim::First) => Decision::Notify {
+                already_sent: Vec::new(),
+                note: note(),
+                dedup_error: None,
+            },
+            Ok(Claim::Retry { delivered }) => Decision::Notify {
+                already_sent: delivered,
+                note: note(),
+                dedup_error: None,
+            },
+            Ok(Claim::Repeat {
+                repeats,
+                first_task,
+            }) => Decision::Suppress {
+                repeats,
+                first_task,
+            },
+            Err(err) => {
+                // Losing the alert would be worse than posting it twice.
+                warn!(key, error = %err, "dedup table unavailable: notifying without suppression");
+                Decision::Notify {
+                    already_sent: Vec::new(),
+                    note: None,
+                    dedup_error: Some(err.to_string()),
+                }
+            }
+        }
     }
 
     /// Reads the network (snapshot or live) and runs the rules.
@@ -448,5 +491,77 @@ impl Handler {
             }
         }
         (sent, failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_reports_its_own_error_type() {
+        let cases = [
+            (HandlerError::MalformedEvent("x".into()), "MalformedEvent"),
+            (
+                HandlerError::InspectionFailed("x".into()),
+                "InspectionFailed",
+            ),
+            (
+                HandlerError::SinkFailed {
+                    failed: vec![SinkError {
+                        sink: Sink::Slack,
+                        message: "webhook answered HTTP 500: internal_error".into(),
+                    }],
+                    delivered: vec![Sink::Sns],
+                },
+                "SinkFailed",
+            ),
+        ];
+        for (error, expected) in cases {
+            let message = error.to_string();
+            let diagnostic = lambda_runtime::Diagnostic::from(error);
+            assert_eq!(diagnostic.error_type, expected);
+            assert_eq!(diagnostic.error_message, message);
+        }
+    }
+
+    #[test]
+    fn a_sink_failure_names_what_failed_and_what_was_delivered() {
+        let error = HandlerError::SinkFailed {
+            failed: vec![SinkError {
+                sink: Sink::Slack,
+                message: "webhook answered HTTP 500: internal_error".into(),
+            }],
+            delivered: vec![Sink::Sns],
+        };
+        assert_eq!(
+            error.to_string(),
+            "delivery failed: slack: webhook answered HTTP 500: internal_error (delivered: sns)"
+        );
+    }
+
+    #[test]
+    fn outcomes_serialise_with_a_status() {
+        let skipped = Outcome::Skipped {
+            task_arn: None,
+            why: "scaling".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&skipped).unwrap(),
+            serde_json::json!({"status": "skipped", "task_arn": null, "why": "scaling"})
+        );
+        let sent = Outcome::Sent {
+            task_arn: Some("t".into()),
+            findings: vec!["S3_ROUTE_MISSING".into()],
+            sent_to: vec![Sink::Slack],
+            already_sent: vec![Sink::Sns],
+            dedup_key: None,
+            dedup_error: None,
+            not_inspected: vec![],
+        };
+        let value = serde_json::to_value(&sent).unwrap();
+        assert_eq!(value["status"], "sent");
+        assert_eq!(value["sent_to"], serde_json::json!(["slack"]));
+        assert!(value.get("dedup_key").is_none());
     }
 }
