@@ -188,9 +188,14 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
 
     def exited(block=False):
         if not exit_info:
-            pid, status, usage = os.wait4(child.pid, 0 if block else os.WNOHANG)
+            try:
+                pid, status, usage = os.wait4(child.pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: the exit is known, the usage is not
+                pid, status, usage = child.pid, None, None
             if pid:
                 exit_info.update(status=status, usage=usage)
+                # Popen must not wait for this pid again (it may belong to another process by then).
+                child.returncode = status if status is not None else -1
         return bool(exit_info)
 
     invocations = []
@@ -238,7 +243,7 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
         "invocations": invocations,
         "init_error": api.init_error,
         "cold_start_ms": round(first_response_ms, 3) if first_response_ms is not None else None,
-        "max_rss_kb": exit_info["usage"].ru_maxrss,
+        "max_rss_kb": exit_info["usage"].ru_maxrss if exit_info["usage"] else None,
         "exit_status": exit_info["status"],
         "slack": slack.posts if slack is not None else [],
         "logs": logs,

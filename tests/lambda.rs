@@ -481,6 +481,16 @@ fn inspection_failures_and_an_unusable_dedup_table_lose_nothing() {
         .as_str()
         .unwrap()
         .starts_with("DEDUP_WINDOW_MINUTES"));
+    let report = invoke(
+        &moto.endpoint,
+        &[("SNS_TOPIC_ARN", topic), ("IP_RANGES_FILE", "/nonexistent/ip-ranges.json")],
+        &[&event],
+        &[],
+    );
+    assert_eq!(
+        report["init_error"]["errorMessage"],
+        "IP_RANGES_FILE: /nonexistent/ip-ranges.json does not exist or is not a file"
+    );
     let missing_secret = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:absent-AbCdEf";
     let report = invoke(
         &moto.endpoint,

@@ -8,8 +8,10 @@
 //! delivers to the sinks that have not got the alert yet.
 
 pub mod dedup;
+pub mod ranges;
 pub mod sinks;
 
+use std::borrow::Cow;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -20,7 +22,7 @@ use crate::alert::{alert_key, pending_sinks, repeats_note, Claim, Sink};
 use crate::config::{Config, ConfigError};
 use crate::diagnose::{self, task_region, Diagnosis};
 use crate::event::{parse_task_event_value, FailedTask, TaskEvent};
-use crate::ipranges::{self, IpRanges, IpRangesError};
+use crate::ipranges;
 use crate::localized::{Lang, Localized};
 use crate::network::live::{self, Clients, LiveError};
 use crate::network::snapshot::{self, SnapshotError};
@@ -29,6 +31,7 @@ use crate::render::{slack::slack_payload, sns::sns_message};
 use crate::t;
 
 use dedup::DedupTable;
+use ranges::BackgroundRanges;
 use sinks::{SinkError, SlackSink, SnsSink};
 
 /// The IAM actions of the delivery (on the topic, the table and the secret); the inspection's
@@ -45,8 +48,8 @@ pub const SINK_IAM_ACTIONS: &[&str] = &[
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("IP_RANGES_FILE: {0}")]
-    IpRanges(#[source] IpRangesError),
+    #[error("IP_RANGES_FILE: {} does not exist or is not a file", .0.display())]
+    IpRangesMissing(std::path::PathBuf),
     #[error("NETWORK_SNAPSHOT_FILE: {0}")]
     Snapshot(#[source] SnapshotError),
     #[error("SLACK_WEBHOOK_SECRET_ARN: {0}")]
@@ -164,7 +167,7 @@ struct LiveSource {
 #[derive(Debug)]
 pub struct Handler {
     lang: Lang,
-    ip_ranges: Option<IpRanges>,
+    ip_ranges: BackgroundRanges,
     network: NetworkSource,
     sns: Option<SnsSink>,
     slack: Option<SlackSink>,
@@ -187,14 +190,15 @@ fn now_epoch_seconds() -> u64 {
 impl Handler {
     /// Validates `config` and builds the clients, ip-ranges and webhook once.
     pub async fn start(config: Config) -> Result<Handler, StartError> {
+        // First: the parse runs while everything else is set up.
+        let ranges_path = ipranges::default_location(config.ip_ranges_file.as_deref());
+        match &ranges_path {
+            Some(path) if !path.is_file() => return Err(StartError::IpRangesMissing(path.clone())),
+            Some(_) => {}
+            None => warn!("no ip-ranges.json next to bootstrap and IP_RANGES_FILE is not set: IP owners outside the VPC will be unknown"),
+        }
+        let ip_ranges = BackgroundRanges::start(ranges_path);
         let sdk = live::load_config(None).await;
-        let ip_ranges = match ipranges::default_location(config.ip_ranges_file.as_deref()) {
-            Some(path) => Some(ipranges::load_file(&path).map_err(StartError::IpRanges)?),
-            None => {
-                warn!("no ip-ranges.json next to bootstrap and IP_RANGES_FILE is not set: IP owners outside the VPC will be unknown");
-                None
-            }
-        };
         let network = match &config.network_snapshot_file {
             Some(path) => NetworkSource::Snapshot(Box::new(
                 snapshot::load(path).map_err(StartError::Snapshot)?,
@@ -412,19 +416,30 @@ impl Handler {
 
     /// Reads the network (snapshot or live) and runs the rules.
     async fn diagnose(&self, task: &FailedTask) -> Result<Diagnosis, HandlerError> {
-        let ranges = self.ip_ranges.as_ref();
+        // The network first: ip-ranges finish parsing while the API answers.
+        let inspected = self.read_network(task).await?;
+        let ranges = self.ip_ranges.get().await;
+        Ok(match &inspected {
+            Ok(view) => diagnose::diagnose(task, Some(view), ranges),
+            Err(why) => diagnose::diagnose_without_network(task, why.clone(), ranges),
+        })
+    }
+
+    /// The task's network view, or why there is none; an error only when trying again later
+    /// may succeed.
+    async fn read_network(
+        &self,
+        task: &FailedTask,
+    ) -> Result<Result<Cow<'_, NetworkView>, Localized>, HandlerError> {
         let (sdk, home_clients) = match &self.network {
-            NetworkSource::Snapshot(view) => {
-                return Ok(diagnose::diagnose(task, Some(view), ranges))
-            }
+            NetworkSource::Snapshot(view) => return Ok(Ok(Cow::Borrowed(view.as_ref()))),
             NetworkSource::Live(live) => (&live.sdk, &live.clients),
         };
         let Some(target) = live::Target::for_task(task) else {
-            let why = t!(
+            return Ok(Err(t!(
                 "the task's network: the event has no ENI attachment with a subnet (bridge or host network mode?)",
                 "태스크 네트워크: 이벤트에 서브넷이 있는 ENI 연결 정보가 없습니다(bridge/host 네트워크 모드?)"
-            );
-            return Ok(diagnose::diagnose_without_network(task, why, ranges));
+            )));
         };
         // EventBridge delivers a region's events in that region; a forwarded event may not be.
         let other_region =
@@ -438,7 +453,7 @@ impl Handler {
         });
         let clients = other_clients.as_ref().unwrap_or(home_clients);
         match live::inspect(clients, &target).await {
-            Ok(inspection) => Ok(diagnose::diagnose(task, Some(&inspection.view), ranges)),
+            Ok(inspection) => Ok(Ok(Cow::Owned(inspection.view))),
             Err(LiveError::Subnet {
                 transient: true,
                 message,
@@ -446,14 +461,11 @@ impl Handler {
             }) => Err(HandlerError::InspectionFailed(format!(
                 "ec2:DescribeSubnets for {subnet} failed ({message})"
             ))),
-            Err(err) => {
-                let why: Localized = t!(
-                    "the task's network: {err}",
-                    "태스크 네트워크: {err}",
-                    err = err.to_string()
-                );
-                Ok(diagnose::diagnose_without_network(task, why, ranges))
-            }
+            Err(err) => Ok(Err(t!(
+                "the task's network: {err}",
+                "태스크 네트워크: {err}",
+                err = err.to_string()
+            ))),
         }
     }
 
