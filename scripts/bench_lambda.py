@@ -130,9 +130,11 @@ def main():
     print("cold start, ordinary STOPPED (skipped, no AWS call): " + summary(cold, "ms"))
     print("  peak RSS: " + summary(rss, "MB"))
 
-    # Warm, offline: the function's own time per pull failure (snapshot, Slack on loopback).
+    # Offline (snapshot, Slack on loopback): the function's own time for a pull failure.
     env = base_env("http://127.0.0.1:9")
     env["NETWORK_SNAPSHOT_FILE"] = str(SNAPSHOT)
+    cold = [run(args.bootstrap, seed, env, slack=True)["cold_start_ms"] for _ in range(args.runs)]
+    print("cold start, seed pull failure offline (waits for ip-ranges, diagnose, Slack post): " + summary(cold, "ms"))
     report = run(args.bootstrap, seed * (args.runs + 1), env, slack=True)
     warm = [i["ms"] for i in report["invocations"][1:]]
     print("warm, seed pull failure offline (diagnose + Slack post on loopback): " + summary(warm, "ms"))
