@@ -10,25 +10,17 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Command;
 
-use common::moto::Moto;
+use common::moto::{fixture, Moto};
 use serde_json::Value;
 
 fn route(moto: &Moto, events: &[PathBuf]) -> HashMap<String, bool> {
-    let out = Command::new("python3")
-        .arg(common::repo("tests/fixtures/eventbridge_route.py"))
-        .args(["--endpoint", &moto.endpoint, "--pattern"])
-        .arg(common::repo("deploy/event-pattern.json"))
-        .args(events)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "--pattern".into(),
+        common::repo("deploy/event-pattern.json").into(),
+    ];
+    args.extend(events.iter().map(|e| e.clone().into_os_string()));
+    serde_json::from_value(fixture(moto, "eventbridge_route.py", &args)).unwrap()
 }
 
 /// An ordinary stop made from the bundled one, with another reason and stop code.

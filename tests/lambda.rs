@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::moto::{aws_environment, build_scenario, event_for, FaultProxy, Moto};
+use common::moto::{aws_environment, build_scenario, event_for, fixture, FaultProxy, Moto};
 use serde_json::Value;
 
 /// One moto and one emulated Lambda at a time (see tests/live.rs).
@@ -78,20 +78,11 @@ fn webhook_url(port: u16) -> String {
 
 /// The SNS topic, dedup table and webhook secret (`tests/fixtures/lambda_sinks.py`).
 fn sinks(moto: &Moto, slack_url: Option<&str>) -> Value {
-    let mut command = Command::new("python3");
-    command
-        .arg(common::repo("tests/fixtures/lambda_sinks.py"))
-        .args(["--endpoint", &moto.endpoint]);
-    if let Some(url) = slack_url {
-        command.args(["--slack-url", url, "--secret-format", "json"]);
-    }
-    let out = command.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let args = match slack_url {
+        Some(url) => vec!["--slack-url", url, "--secret-format", "json"],
+        None => vec![],
+    };
+    fixture(moto, "lambda_sinks.py", &args)
 }
 
 /// Every SNS publish moto received: (subject, message, attributes name → value).
@@ -483,7 +474,10 @@ fn inspection_failures_and_an_unusable_dedup_table_lose_nothing() {
         .starts_with("DEDUP_WINDOW_MINUTES"));
     let report = invoke(
         &moto.endpoint,
-        &[("SNS_TOPIC_ARN", topic), ("IP_RANGES_FILE", "/nonexistent/ip-ranges.json")],
+        &[
+            ("SNS_TOPIC_ARN", topic),
+            ("IP_RANGES_FILE", "/nonexistent/ip-ranges.json"),
+        ],
         &[&event],
         &[],
     );

@@ -81,19 +81,25 @@ impl Drop for Moto {
     }
 }
 
-/// Builds one scenario of `tests/fixtures/moto_scenario.py` through the API.
-pub fn build_scenario(moto: &Moto, scenario: &str) -> Value {
+/// Runs `tests/fixtures/<script>` against moto with `args`; its JSON output.
+pub fn fixture<S: AsRef<std::ffi::OsStr>>(moto: &Moto, script: &str, args: &[S]) -> Value {
     let out = Command::new("python3")
-        .arg(super::repo("tests/fixtures/moto_scenario.py"))
-        .args(["--endpoint", &moto.endpoint, "--scenario", scenario])
+        .arg(super::repo(&format!("tests/fixtures/{script}")))
+        .args(["--endpoint", &moto.endpoint])
+        .args(args)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "fixture {scenario} failed: {}",
+        "{script} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Builds one scenario of `tests/fixtures/moto_scenario.py` through the API.
+pub fn build_scenario(moto: &Moto, scenario: &str) -> Value {
+    fixture(moto, "moto_scenario.py", &["--scenario", scenario])
 }
 
 /// `tests/fixtures/fault_proxy.py` in front of moto: refuses the EC2 actions it is told to.
