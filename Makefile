@@ -101,7 +101,7 @@ endif
 ## deploy: sam build and a guided sam deploy (asks for the stack name, region and parameters)
 deploy:
 	$(SAM) build --parameter-overrides Architecture=$(LAMBDA_ARCH)
-	$(SAM) deploy --guided
+	$(SAM) deploy --guided --parameter-overrides Architecture=$(LAMBDA_ARCH)
 
 ## invoke: the real bootstrap on EVENT through a local Lambda Runtime API, with a local Slack receiver
 invoke:
