@@ -39,7 +39,7 @@ RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 CROSS_CC_arm64 := aarch64-linux-gnu-gcc
 CROSS_CC_x86_64 := x86_64-linux-gnu-gcc
 
-.PHONY: demo test lint fmt build invoke ip-ranges bench bench-live bench-lambda clean sam-cli deploy build-Function
+.PHONY: demo test lint fmt build invoke ip-ranges bench bench-live bench-lambda clean sam-cli package deploy build-Function
 
 ## demo: the seed scenario in full, then every bundled sample's verdict (no network needed)
 demo:
@@ -97,6 +97,17 @@ else
 	cp $(TARGET_DIR)/$(RUST_TARGET_$(LAMBDA_ARCH))/release/bootstrap $(ARTIFACTS_DIR)/bootstrap
 endif
 	cp "$(IP_RANGES_FILE)" $(ARTIFACTS_DIR)/ip-ranges.json
+
+## package: sam build for LAMBDA_ARCH, then the packaged bootstrap (with its own ip-ranges.json) answers the seed sample
+package:
+	$(SAM) build --parameter-overrides Architecture=$(LAMBDA_ARCH)
+	@test -x .aws-sam/build/Function/bootstrap && test -s .aws-sam/build/Function/ip-ranges.json
+ifeq ($(LAMBDA_ARCH),$(HOST_ARCH))
+	env -u IP_RANGES_FILE NETWORK_SNAPSHOT_FILE=events/network/s3-route-missing.json \
+	  python3 scripts/lambda_emulator.py --bootstrap .aws-sam/build/Function/bootstrap \
+	  --event events/s3-route-missing.json --slack-receiver >/dev/null
+	@echo "package: .aws-sam/build/Function/bootstrap ($(LAMBDA_ARCH)) answered the seed sample"
+endif
 
 ## deploy: sam build and a guided sam deploy (asks for the stack name, region and parameters)
 deploy:
