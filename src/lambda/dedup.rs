@@ -34,7 +34,7 @@ pub struct DedupError {
 pub struct DedupTable {
     client: aws_sdk_dynamodb::Client,
     table: String,
-    window_seconds: u64,
+    window_minutes: u32,
 }
 
 type Item = HashMap<String, AttributeValue>;
@@ -63,12 +63,16 @@ impl DedupTable {
         DedupTable {
             client,
             table,
-            window_seconds: u64::from(window_minutes) * 60,
+            window_minutes,
         }
     }
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    pub fn window_minutes(&self) -> u32 {
+        self.window_minutes
     }
 
     fn error<E>(
@@ -98,7 +102,10 @@ impl DedupTable {
             .put_item()
             .table_name(&self.table)
             .item("pk", AttributeValue::S(key.to_string()))
-            .item(TTL_ATTRIBUTE, number(now + self.window_seconds))
+            .item(
+                TTL_ATTRIBUTE,
+                number(now + u64::from(self.window_minutes) * 60),
+            )
             .item("first_task", AttributeValue::S(task.to_string()))
             .item("first_seen", number(now))
             .item("repeats", number(0))

@@ -172,7 +172,6 @@ pub struct Handler {
     sns: Option<SnsSink>,
     slack: Option<SlackSink>,
     dedup: Option<DedupTable>,
-    dedup_window_minutes: u32,
     /// The configured sinks, in delivery order.
     sinks: Vec<Sink>,
 }
@@ -251,7 +250,6 @@ impl Handler {
             network,
             sns,
             slack,
-            dedup_window_minutes: config.dedup.as_ref().map_or(0, |d| d.window_minutes),
             dedup,
             sinks: configured,
         })
@@ -383,7 +381,7 @@ impl Handler {
                 dedup_error: None,
             };
         };
-        let note = || Some(repeats_note(table.table(), key, self.dedup_window_minutes));
+        let note = || Some(repeats_note(table.table(), key, table.window_minutes()));
         match table.claim(key, identity, now_epoch_seconds()).await {
             Ok(Claim::First) => Decision::Notify {
                 already_sent: Vec::new(),

@@ -4,7 +4,7 @@
 //! when a diagnosis needs an IP's owner, it overlaps the SDK's set-up and the network
 //! inspection's API calls, and an event that is skipped never waits for it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use tokio::sync::{Mutex, OnceCell};
 use tokio::task::JoinHandle;
@@ -17,7 +17,6 @@ type Loading = JoinHandle<Result<IpRanges, IpRangesError>>;
 /// The ranges, loading or loaded.
 #[derive(Debug)]
 pub struct BackgroundRanges {
-    path: Option<PathBuf>,
     loading: Mutex<Option<Loading>>,
     loaded: OnceCell<Option<IpRanges>>,
 }
@@ -30,14 +29,9 @@ impl BackgroundRanges {
             .clone()
             .map(|path| tokio::task::spawn_blocking(move || ipranges::load_file(&path)));
         BackgroundRanges {
-            path,
             loading: Mutex::new(loading),
             loaded: OnceCell::new(),
         }
-    }
-
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
     }
 
     /// The parsed ranges, waiting for the parse if it is still running. A file that does not
