@@ -224,7 +224,7 @@ fn without_a_network_view_the_verdict_is_incomplete_never_all_clear() {
 #[test]
 fn seed_without_network_still_points_at_s3_with_ip_ranges() {
     let task = common::sample_task("s3-route-missing");
-    let d = diagnose(&task, None, Some(common::full_ip_ranges()));
+    let d = diagnose(&task, None, Some(common::ip_ranges()));
     assert_eq!(d.verdict(), Code::InspectionIncomplete);
     assert!(
         d.findings[0].summary.en.contains("S3"),
@@ -237,7 +237,7 @@ fn seed_without_network_still_points_at_s3_with_ip_ranges() {
         .contains("52.219.204.42 (S3 ap-northeast-2)"));
     assert_eq!(
         d.ip_ranges_create_date.as_deref(),
-        Some(common::full_ip_ranges().create_date.as_str())
+        Some(common::ip_ranges().create_date.as_str())
     );
 }
 
@@ -280,7 +280,7 @@ fn public_events_are_classified_like_the_product_would() {
         Some("172.31.68.200".parse().unwrap())
     );
     assert_eq!(task.primary.container.as_deref(), Some("Example"));
-    let d = diagnose(&task, None, Some(common::full_ip_ranges()));
+    let d = diagnose(&task, None, Some(common::ip_ranges()));
     assert_eq!(d.failure.hop.as_str(), "layer_storage");
     assert_eq!(d.failure.ip_owner.as_ref().unwrap().region, "us-east-1");
     assert_eq!(d.verdict(), Code::InspectionIncomplete);

@@ -239,19 +239,13 @@ fn cfn_lint_passes_and_catches_a_bad_runtime() {
     );
 }
 
-/// `sam validate --lint`: the SAM CLI from `SAM_CLI` (what `.ci/run` installs in a venv) or
-/// the PATH. Skipped, loudly, where neither exists: the SAM CLI is not a build dependency.
+/// `sam validate --lint`: the SAM CLI from `SAM_CLI` or the PATH. The SAM CLI is not a build
+/// dependency, so a plain `cargo test` reports this as ignored; `make test` installs the pinned
+/// one (`make sam-cli`) and runs it.
 #[test]
+#[ignore = "needs the SAM CLI (SAM_CLI or sam on the PATH); make test installs one and runs this"]
 fn sam_validate_lint_passes() {
     let sam = std::env::var("SAM_CLI").unwrap_or_else(|_| "sam".to_string());
-    let probe = Command::new(&sam).arg("--version").output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        if std::env::var_os("SAM_CLI").is_some() {
-            panic!("SAM_CLI={sam} does not run");
-        }
-        eprintln!("SKIPPED: no SAM CLI (set SAM_CLI or put sam on the PATH; .ci/run installs one)");
-        return;
-    }
     let out = Command::new(&sam)
         .args([
             "validate",
@@ -263,7 +257,9 @@ fn sam_validate_lint_passes() {
         .arg(common::repo("template.yaml"))
         .env("SAM_CLI_TELEMETRY", "0")
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| {
+            panic!("{sam} does not run ({e}): make sam-cli installs the pinned SAM CLI")
+        });
     assert!(
         out.status.success(),
         "sam validate --lint: {}{}",

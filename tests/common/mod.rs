@@ -1,5 +1,5 @@
 //! Shared helpers for the black-box tests: paths into the repository, the bundled samples,
-//! and the full ip-ranges snapshot (found the way the product finds it).
+//! the committed ip-ranges excerpt, and the full snapshot (found the way the product finds it).
 
 #![allow(dead_code)]
 
@@ -17,9 +17,24 @@ pub fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
-/// Where the full ip-ranges snapshot is: `IP_RANGES_FILE` (what CI sets), else the copy
-/// `make ip-ranges` downloads into `data/`.
+/// The committed excerpt of ip-ranges.json (`scripts/ip_ranges_excerpt.py`): every prefix
+/// that holds an address the tests name, so those addresses are classified as the full file
+/// classifies them.
 pub fn ip_ranges_path() -> PathBuf {
+    repo("tests/fixtures/ip-ranges-excerpt.json")
+}
+
+/// The excerpt, loaded once per test binary.
+pub fn ip_ranges() -> &'static IpRanges {
+    static RANGES: OnceLock<IpRanges> = OnceLock::new();
+    RANGES.get_or_init(|| {
+        ipranges::load_file(&ip_ranges_path()).expect("the ip-ranges excerpt should parse")
+    })
+}
+
+/// Where AWS's full published snapshot is: `IP_RANGES_FILE` (what CI sets), else the copy
+/// `make ip-ranges` downloads into `data/`. Only the tests that need every range use it.
+pub fn full_ip_ranges_path() -> PathBuf {
     if let Some(path) = std::env::var_os("IP_RANGES_FILE") {
         let path = PathBuf::from(path);
         let path = if path.is_relative() {
@@ -37,7 +52,7 @@ pub fn ip_ranges_path() -> PathBuf {
     let downloaded = repo("data/ip-ranges.json");
     assert!(
         downloaded.is_file(),
-        "these tests need AWS's full ip-ranges.json: run `make ip-ranges` (needs network) or set IP_RANGES_FILE=/path/to/ip-ranges.json"
+        "this test needs AWS's full ip-ranges.json: set IP_RANGES_FILE or run `make ip-ranges` (needs network)"
     );
     downloaded
 }
@@ -46,7 +61,7 @@ pub fn ip_ranges_path() -> PathBuf {
 pub fn full_ip_ranges() -> &'static IpRanges {
     static RANGES: OnceLock<IpRanges> = OnceLock::new();
     RANGES.get_or_init(|| {
-        ipranges::load_file(&ip_ranges_path()).expect("the ip-ranges snapshot should parse")
+        ipranges::load_file(&full_ip_ranges_path()).expect("the ip-ranges snapshot should parse")
     })
 }
 
