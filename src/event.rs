@@ -20,6 +20,8 @@ pub const TASK_STATE_CHANGE: &str = "ECS Task State Change";
 /// message (the message can be wrapped, e.g. in a service event).
 const PULL_OR_INIT_MARKERS: &[&str] = &[
     "cannotpullcontainer",
+    // The EC2 launch type's agent names ECR pull failures (GetAuthorizationToken) its own way.
+    "cannotpullecrcontainer",
     "cannotpullimagemanifest",
     "resourceinitializationerror",
     "the task cannot pull",

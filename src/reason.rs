@@ -33,6 +33,9 @@ pub enum Symptom {
     Dns,
     Denied,
     NotFound,
+    /// Docker's `pull access denied …, repository does not exist or may require …`: the
+    /// registry answers the same for a missing repository and for missing credentials.
+    NotFoundOrDenied,
     RateLimited,
     Platform,
     ImageFormat,
@@ -57,6 +60,7 @@ impl Symptom {
             Symptom::Dns => "dns",
             Symptom::Denied => "denied",
             Symptom::NotFound => "not_found",
+            Symptom::NotFoundOrDenied => "not_found_or_denied",
             Symptom::RateLimited => "rate_limited",
             Symptom::Platform => "platform",
             Symptom::ImageFormat => "image_format",
@@ -131,13 +135,16 @@ static URL: LazyLock<Regex> = LazyLock::new(|| {
 /// phrases that introduce one.
 static IMAGE_REF_HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?:resolve ref(?:erence)?|(?:cannot|can't|can not) pull(?: the image)?|pull image|repository|failed to pull image|manifest for)\s+["'\[]?([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::\d+)?/"#,
+        r#"(?:resolve ref(?:erence)?|(?:cannot|can't|can not) pull(?: the image)?|pull image|repository|failed to pull image|manifest for|pull access denied for)\s+["'\[]?([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::\d+)?/"#,
     )
     .expect("static regex")
 });
 /// Hosts that error messages link for help, never hosts the task talked to.
 const DOCUMENTATION_HOSTS: &[&str] = &["www.docker.com", "docs.docker.com", "docs.aws.amazon.com"];
 
+/// `CannotPullContainerError: timeout`, the whole of some older agents' messages.
+static BARE_TIMEOUT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\btimeout\b").expect("static regex"));
 static STATUS_403: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b403\b").expect("static regex"));
 static STATUS_429: LazyLock<Regex> =
@@ -267,6 +274,7 @@ fn symptom_of(text: &str) -> Symptom {
         text,
         &[
             "descriptor matching platform",
+            "descriptor for platform",
             "no matching manifest for",
             "does not match the specified platform",
         ],
@@ -286,7 +294,13 @@ fn symptom_of(text: &str) -> Symptom {
     }
     if contains_any(
         text,
-        &["toomanyrequests", "too many requests", "pull rate limit"],
+        &[
+            "toomanyrequests",
+            "too many requests",
+            "pull rate limit",
+            "throttlingexception",
+            "rate exceeded",
+        ],
     ) || STATUS_429.is_match(text)
     {
         return Symptom::RateLimited;
@@ -301,6 +315,11 @@ fn symptom_of(text: &str) -> Symptom {
     if is_denied(text) {
         return Symptom::Denied;
     }
+    if text.contains("pull access denied")
+        && contains_any(text, &["repository does not exist", "may require"])
+    {
+        return Symptom::NotFoundOrDenied;
+    }
     if contains_any(
         text,
         &[
@@ -309,6 +328,12 @@ fn symptom_of(text: &str) -> Symptom {
             "repository does not exist",
             "name unknown",
             "pull access denied",
+            "unknown blob",
+            "api error (404)",
+            // SSM's GetParameters names the parameters that do not exist.
+            "invalid parameters:",
+            "resourcenotfoundexception",
+            "did not contain json key",
         ],
     ) {
         return Symptom::NotFound;
@@ -341,9 +366,14 @@ fn symptom_of(text: &str) -> Symptom {
                 "timed out",
                 "send request failed",
                 "connection issue between the task and",
+                // Windows' wording of a connect timeout.
+                "connected party did not properly respond",
             ],
         )
     {
+        return Symptom::Timeout;
+    }
+    if BARE_TIMEOUT.is_match(text) {
         return Symptom::Timeout;
     }
     Symptom::Unknown
@@ -363,6 +393,8 @@ fn is_denied(text: &str) -> bool {
             "denied:",
             "unauthorized",
             "no basic auth credentials",
+            // The EC2 agent found no execution-role credentials to ask ECR with.
+            "engine ecr credentials: not found",
         ],
     ) || STATUS_403.is_match(text)
 }
@@ -382,6 +414,11 @@ fn hop_of(text: &str, host: Option<&FailingHost>) -> Hop {
     ) {
         return Hop::CloudwatchLogs;
     }
+    // Before Secrets Manager: an SSM parameter may reference a secret
+    // (`/aws/reference/secretsmanager/…`), and the call that failed is still SSM's.
+    if contains_any(text, &["parameter store", "from ssm"]) {
+        return Hop::Ssm;
+    }
     if contains_any(
         text,
         &[
@@ -393,10 +430,7 @@ fn hop_of(text: &str, host: Option<&FailingHost>) -> Hop {
     ) {
         return Hop::SecretsManager;
     }
-    if contains_any(
-        text,
-        &["from ssm", "ssm:", "parameter store", "systems manager"],
-    ) {
+    if contains_any(text, &["ssm:", "systems manager"]) {
         return Hop::Ssm;
     }
     if contains_any(
@@ -406,8 +440,15 @@ fn hop_of(text: &str, host: Option<&FailingHost>) -> Hop {
             "ecr registry auth",
             "getauthorizationtoken",
             "authorization token",
+            "ecr auth:",
+            "engine ecr credentials",
         ],
     ) {
+        return Hop::EcrAuth;
+    }
+    // The EC2 agent's own error wraps what GetAuthorizationToken answered (throttling, a
+    // malformed token); a message that names another host says so below.
+    if text.contains("cannotpullecrcontainererror") && host.is_none() {
         return Hop::EcrAuth;
     }
     if let Some(host) = host.filter(|h| h.source == HostSource::Request) {
@@ -416,7 +457,10 @@ fn hop_of(text: &str, host: Option<&FailingHost>) -> Hop {
             .path
             .as_deref()
             .is_some_and(|p| p.contains("/manifests/"));
-        if by_host != Hop::Registry || is_manifest || !copies_layers(text) {
+        // A layer GET to a host outside AWS is the registry's own blob store or CDN (Docker
+        // Hub's, ghcr's, a pull-through cache's upstream), reached over the internet, not S3.
+        let outside_aws = !host.name.ends_with(".amazonaws.com");
+        if by_host != Hop::Registry || is_manifest || outside_aws || !copies_layers(text) {
             return by_host;
         }
     }
@@ -439,6 +483,9 @@ fn hop_of(text: &str, host: Option<&FailingHost>) -> Hop {
                 "toomanyrequests",
                 "pull access denied",
                 "failed to authorize",
+                "api error (404)",
+                "unknown blob",
+                "descriptor for platform",
             ],
         )
     {
@@ -595,9 +642,9 @@ mod tests {
     }
 
     #[test]
-    fn pull_access_denied_alone_means_not_found() {
+    fn pull_access_denied_alone_is_missing_image_or_missing_credentials() {
         let f = parse_reason("CannotPullContainerError: Error response from daemon: pull access denied for myorg/app, repository does not exist or may require 'docker login'");
-        assert_eq!(f.symptom, Symptom::NotFound);
+        assert_eq!(f.symptom, Symptom::NotFoundOrDenied);
         let f = parse_reason("CannotPullContainerError: Error response from daemon: pull access denied for myorg/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
         assert_eq!(f.symptom, Symptom::Denied);
     }

@@ -1,5 +1,7 @@
-//! The message parser against 53 real pull-failure messages from public reports, and against
-//! random and hostile input.
+//! The message parser against 144 real pull-failure messages from public reports (GitHub
+//! issues, re:Post and Stack Overflow, AWS documentation, the ECS agent's own source and tests,
+//! Batch and Nextflow reports; each line names its source), and against random and hostile
+//! input.
 
 mod common;
 
@@ -46,9 +48,9 @@ fn corpus() -> &'static [CorpusEntry] {
 
 #[test]
 fn every_corpus_message_parses_as_expected() {
-    let ranges = common::full_ip_ranges();
+    let ranges = common::ip_ranges();
     let entries = corpus();
-    assert_eq!(entries.len(), 53, "the corpus has 53 real messages");
+    assert_eq!(entries.len(), 144, "the corpus has 144 real messages");
     let mut failures = Vec::new();
     for (line, entry) in entries.iter().enumerate() {
         let got = classify(&entry.message, Some(ranges), None);
@@ -85,11 +87,61 @@ fn every_corpus_message_parses_as_expected() {
 }
 
 #[test]
+fn the_corpus_covers_every_hop_every_symptom_and_the_ec2_agent() {
+    use Hop::*;
+    use Symptom::*;
+    let entries = corpus();
+    for hop in [
+        EcrAuth,
+        Registry,
+        LayerStorage,
+        SecretsManager,
+        Ssm,
+        CloudwatchLogs,
+        EnvFiles,
+        Hop::Unknown,
+    ] {
+        assert!(
+            entries.iter().any(|e| e.expect.hop == hop),
+            "no line for {hop:?}"
+        );
+    }
+    for symptom in [
+        Timeout,
+        Unreachable,
+        Refused,
+        Dns,
+        Denied,
+        NotFound,
+        NotFoundOrDenied,
+        RateLimited,
+        Platform,
+        ImageFormat,
+        DiskFull,
+        Symptom::Unknown,
+    ] {
+        assert!(
+            entries.iter().any(|e| e.expect.symptom == symptom),
+            "no line for {symptom:?}"
+        );
+    }
+    let ec2_agent = entries
+        .iter()
+        .filter(|e| e.message.contains("CannotPullECRContainerError"))
+        .count();
+    assert!(
+        ec2_agent >= 5,
+        "{ec2_agent} lines of the EC2 agent's own error"
+    );
+    assert!(entries.iter().all(|e| !e.source.trim().is_empty()));
+}
+
+#[test]
 fn s3_address_in_new_wording_overrides_the_registry_url() {
     // The corpus message whose URL is the image reference but whose dialled IP is S3.
     let message = "CannotPullContainerError: The task cannot pull \n425687053209.dkr.ecr.us-east-1.amazonaws.com/clubapp-backend:latest\nfrom the registry...\ndial tcp 16.15.178.247:443: i/o timeout";
     assert_eq!(parse_reason(message).hop, Hop::Registry);
-    let classified = classify(message, Some(common::full_ip_ranges()), None);
+    let classified = classify(message, Some(common::ip_ranges()), None);
     assert_eq!(classified.hop, Hop::LayerStorage);
     assert_eq!(classified.ip_owner.unwrap().service, "S3");
 }
@@ -147,7 +199,7 @@ proptest! {
 
     #[test]
     fn mangled_corpus_messages_parse_without_panicking(
-        index in 0usize..53,
+        index in 0usize..144,
         cut in 0usize..2000,
         noise in "[\\PC]{0,40}",
     ) {

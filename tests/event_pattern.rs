@@ -69,6 +69,12 @@ fn pull_and_init_failures_match_and_ordinary_stops_do_not() {
         "TaskFailedToStart",
     ));
 
+    events.push(ordinary_stop(
+        "ec2-ecr-auth",
+        "CannotPullECRContainerError: RequestError: send request failed caused by: Post https://api.ecr.ap-northeast-2.amazonaws.com/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)",
+        "TaskFailedToStart",
+    ));
+
     let delivered = route(&moto, &events);
     assert_eq!(delivered.len(), events.len());
     let mut wrong = Vec::new();
@@ -80,6 +86,7 @@ fn pull_and_init_failures_match_and_ordinary_stops_do_not() {
         let expected = stopped
             && [
                 "CannotPullContainerError",
+                "CannotPullECRContainerError",
                 "CannotPullImageManifestError",
                 "ResourceInitializationError",
             ]
@@ -94,6 +101,7 @@ fn pull_and_init_failures_match_and_ordinary_stops_do_not() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    // Twelve bundled pull failures, the public synthetic one and the manifest error match.
-    assert_eq!(delivered.values().filter(|d| **d).count(), 14);
+    // Twelve bundled pull failures, the public synthetic one, the manifest error and the EC2
+    // agent's ECR error match.
+    assert_eq!(delivered.values().filter(|d| **d).count(), 15);
 }

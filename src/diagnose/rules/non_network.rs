@@ -50,30 +50,51 @@ pub(super) fn non_network_findings(
                 }
             }
         }
+        // ECR pre-signs the layer URL, so S3 did not judge the execution role: a policy that
+        // explains the 403 is the whole answer.
+        if findings
+            .iter()
+            .any(|f| f.code == Code::S3EndpointPolicyDeniesLayerBucket)
+        {
+            return findings;
+        }
+    }
+
+    if failure.symptom == Symptom::NotFoundOrDenied {
+        // Docker's registry answers the same for both, so both are said, the missing image
+        // first (the commoner cause), each with its own check.
+        let ambiguity = t!(
+            "The registry gives this answer both when the repository or tag does not exist and when the credentials may not pull it, so both causes are listed.",
+            "레지스트리는 리포지토리나 태그가 없을 때와 자격 증명으로 풀할 수 없을 때 같은 응답을 주므로 두 원인을 모두 제시합니다."
+        );
+        let mut not_found = image_not_found(failure, &image, ecr.as_ref());
+        not_found.evidence.push(ambiguity.clone());
+        let mut denied = registry_access_denied(failure, &image, ecr.as_ref(), &region_flag);
+        denied.evidence.push(ambiguity);
+        findings.push(not_found);
+        findings.push(denied);
+        return findings;
     }
 
     let finding = match failure.symptom {
-        Symptom::NotFound => Finding {
-            code: Code::ImageNotFound,
+        Symptom::NotFound => image_not_found(failure, &image, ecr.as_ref()),
+        Symptom::Denied => denied_finding(failure, &image, ecr.as_ref(), &region_flag),
+        Symptom::RateLimited if failure.hop == Hop::EcrAuth => Finding {
+            code: Code::RegistryRateLimited,
             severity: Severity::Critical,
             summary: t!(
-                "The image {image} does not exist in its registry: the repository, tag or digest was not found.",
-                "레지스트리에 이미지 {image}가 없습니다. 리포지토리, 태그 또는 다이제스트를 찾을 수 없습니다."
+                "ECR throttled the registry authentication (GetAuthorizationToken) for {image}: too many tasks or instances asked for a token at once.",
+                "ECR이 {image}의 레지스트리 인증(GetAuthorizationToken)을 제한했습니다. 너무 많은 태스크나 인스턴스가 동시에 토큰을 요청했습니다."
             ),
             evidence: vec![reason_evidence(failure)],
             fix: t!(
-                "Check the image URI in the task definition and that this tag was pushed to this registry and region (a build that failed to push, or a tag that a lifecycle policy expired).",
-                "태스크 정의의 이미지 URI와 해당 태그가 이 레지스트리와 리전에 푸시되었는지 확인하세요(푸시에 실패한 빌드나 수명 주기 정책으로 만료된 태그)."
+                "Spread task launches (smaller deployment batches, lower maximumPercent), keep the ECS agent current (it caches tokens), and ask for a higher GetAuthorizationToken rate in Service Quotas if the launches are legitimate.",
+                "태스크 시작을 분산하고(작은 배포 배치, 낮은 maximumPercent), ECS 에이전트를 최신으로 유지하며(토큰을 캐시함), 필요한 경우 Service Quotas에서 GetAuthorizationToken 한도 상향을 요청하세요."
             ),
-            commands: ecr
-                .as_ref()
-                .map(|e| vec![format!(
-                    "aws ecr describe-images --region {region} --registry-id {account} --repository-name {repo} --image-ids {id}",
-                    region = e.region, account = e.account, repo = e.repository, id = e.image_id()
-                )])
-                .unwrap_or_default(),
+            commands: vec![format!(
+                "aws service-quotas list-service-quotas {region_flag}--service-code ecr --query \"Quotas[?contains(QuotaName, 'GetAuthorizationToken')]\""
+            )],
         },
-        Symptom::Denied => denied_finding(failure, &image, ecr.as_ref(), &region_flag),
         Symptom::RateLimited => Finding {
             code: Code::RegistryRateLimited,
             severity: Severity::Critical,
@@ -138,6 +159,29 @@ pub(super) fn non_network_findings(
     findings
 }
 
+fn image_not_found(failure: &FailureReport, image: &str, ecr: Option<&EcrImage>) -> Finding {
+    Finding {
+        code: Code::ImageNotFound,
+        severity: Severity::Critical,
+        summary: t!(
+            "The image {image} does not exist in its registry: the repository, tag or digest was not found.",
+            "레지스트리에 이미지 {image}가 없습니다. 리포지토리, 태그 또는 다이제스트를 찾을 수 없습니다."
+        ),
+        evidence: vec![reason_evidence(failure)],
+        fix: t!(
+            "Check the image URI in the task definition and that this tag was pushed to this registry and region (a build that failed to push, or a tag that a lifecycle policy expired).",
+            "태스크 정의의 이미지 URI와 해당 태그가 이 레지스트리와 리전에 푸시되었는지 확인하세요(푸시에 실패한 빌드나 수명 주기 정책으로 만료된 태그)."
+        ),
+        commands: ecr
+            .as_ref()
+            .map(|e| vec![format!(
+                "aws ecr describe-images --region {region} --registry-id {account} --repository-name {repo} --image-ids {id}",
+                region = e.region, account = e.account, repo = e.repository, id = e.image_id()
+            )])
+            .unwrap_or_default(),
+    }
+}
+
 fn denied_finding(
     failure: &FailureReport,
     image: &str,
@@ -180,29 +224,38 @@ fn denied_finding(
             ),
             commands: vec![],
         },
-        _ => Finding {
-            code: Code::RegistryAccessDenied,
-            severity: Severity::Critical,
-            summary: t!(
-                "The registry refused to serve {image}: the task execution role, the repository policy or the registry credentials do not allow the pull.",
-                "레지스트리가 {image} 제공을 거부했습니다. 태스크 실행 역할, 리포지토리 정책 또는 레지스트리 자격 증명이 풀을 허용하지 않습니다."
-            ),
-            evidence: vec![reason_evidence(failure)],
-            fix: t!(
-                "Give the task execution role ecr:GetAuthorizationToken, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (AmazonECSTaskExecutionRolePolicy has them); for another account's repository allow this account in the repository policy; for a private non-ECR registry set repositoryCredentials.",
-                "태스크 실행 역할에 ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer 권한을 주세요(AmazonECSTaskExecutionRolePolicy에 포함). 다른 계정의 리포지토리라면 리포지토리 정책에서 이 계정을 허용하고, ECR이 아닌 프라이빗 레지스트리는 repositoryCredentials를 설정하세요."
-            ),
-            commands: {
-                let mut commands = vec!["aws iam attach-role-policy --role-name <task-execution-role> --policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy".to_string()];
-                if let Some(e) = ecr {
-                    commands.push(format!(
-                        "aws ecr get-repository-policy {region_flag}--registry-id {account} --repository-name {repo}",
-                        account = e.account,
-                        repo = e.repository
-                    ));
-                }
-                commands
-            },
+        _ => registry_access_denied(failure, image, ecr, region_flag),
+    }
+}
+
+fn registry_access_denied(
+    failure: &FailureReport,
+    image: &str,
+    ecr: Option<&EcrImage>,
+    region_flag: &str,
+) -> Finding {
+    Finding {
+        code: Code::RegistryAccessDenied,
+        severity: Severity::Critical,
+        summary: t!(
+            "The registry refused to serve {image}: the task execution role, the repository policy or the registry credentials do not allow the pull.",
+            "레지스트리가 {image} 제공을 거부했습니다. 태스크 실행 역할, 리포지토리 정책 또는 레지스트리 자격 증명이 풀을 허용하지 않습니다."
+        ),
+        evidence: vec![reason_evidence(failure)],
+        fix: t!(
+            "Give the task execution role ecr:GetAuthorizationToken, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (AmazonECSTaskExecutionRolePolicy has them); for another account's repository allow this account in the repository policy; for a private non-ECR registry set repositoryCredentials.",
+            "태스크 실행 역할에 ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer 권한을 주세요(AmazonECSTaskExecutionRolePolicy에 포함). 다른 계정의 리포지토리라면 리포지토리 정책에서 이 계정을 허용하고, ECR이 아닌 프라이빗 레지스트리는 repositoryCredentials를 설정하세요."
+        ),
+        commands: {
+            let mut commands = vec!["aws iam attach-role-policy --role-name <task-execution-role> --policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy".to_string()];
+            if let Some(e) = ecr {
+                commands.push(format!(
+                    "aws ecr get-repository-policy {region_flag}--registry-id {account} --repository-name {repo}",
+                    account = e.account,
+                    repo = e.repository
+                ));
+            }
+            commands
         },
     }
 }
