@@ -84,19 +84,18 @@ fn endpoint_policy_without_the_layer_bucket_is_reported() {
     assert_eq!(codes(&d), ["S3_ENDPOINT_POLICY_DENIES_LAYER_BUCKET"]);
     assert!(d.findings[0].commands[0].contains("prod-ap-northeast-2-starport-layer-bucket/*"));
 
-    // A 403 from S3 is what that policy produces: the policy comes before IAM.
+    // A 403 from S3 is what that policy produces. ECR pre-signs the layer URL, so S3 did not
+    // judge the execution role: the policy is the whole answer, without an IAM finding beside it.
     let task = with_reason(
         common::sample_task("healthy-subnet"),
         "CannotPullContainerError: ref pull has been retried 1 time(s): failed to copy: httpReadSeeker: failed open: unexpected status code https://prod-ap-northeast-2-starport-layer-bucket.s3.ap-northeast-2.amazonaws.com/sha256/ab: 403 Forbidden",
     );
     let d = diagnose(&task, Some(&view(&net)), None);
-    assert_eq!(
-        codes(&d),
-        [
-            "S3_ENDPOINT_POLICY_DENIES_LAYER_BUCKET",
-            "REGISTRY_ACCESS_DENIED"
-        ]
-    );
+    assert_eq!(codes(&d), ["S3_ENDPOINT_POLICY_DENIES_LAYER_BUCKET"]);
+
+    // With a policy that allows the bucket, the same 403 is the registry's refusal.
+    let d = diagnose(&task, Some(&view(&raw_network("healthy-subnet"))), None);
+    assert_eq!(codes(&d), ["REGISTRY_ACCESS_DENIED"]);
 }
 
 #[test]
@@ -193,7 +192,7 @@ fn layers_in_another_region_need_a_way_out() {
         "CannotPullContainerError: ref pull has been retried 1 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get \"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x\": dial tcp 16.15.180.104:443: i/o timeout",
     );
     let net = view(&raw_network("healthy-subnet"));
-    let d = diagnose(&task, Some(&net), Some(common::full_ip_ranges()));
+    let d = diagnose(&task, Some(&net), Some(common::ip_ranges()));
     assert_eq!(d.verdict(), Code::CrossRegionLayerBucket, "{:?}", codes(&d));
     assert!(d.findings[0].commands[0].contains("put-replication-configuration --region us-east-1"));
 }
@@ -244,6 +243,31 @@ fn ipv6_registry_address_without_an_ipv6_route() {
     );
     assert_eq!(d.verdict(), Code::NoRouteToTarget, "{:?}", codes(&d));
     assert!(d.findings[0].commands[0].contains("--destination-ipv6-cidr-block ::/0"));
+}
+
+#[test]
+fn ipv6_peer_blocked_by_the_task_security_group_gets_an_ipv6_rule() {
+    let task = with_reason(
+        common::sample_task("dockerhub-rate-limit"),
+        "CannotPullContainerError: failed to authorize: failed to fetch anonymous token: Get \"https://auth.ipv6.docker.com/token\": dial tcp [2600:1f18:2148:bc00:e947:5a7f:a49f:9126]:443: i/o timeout",
+    );
+    let mut net = raw_network("dockerhub-rate-limit");
+    find(&mut net, "RouteTables", "RouteTableId", RTB_C)["Routes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"DestinationIpv6CidrBlock": "::/0", "EgressOnlyInternetGatewayId": "eigw-0123456789abcdef0", "State": "active", "Origin": "CreateRoute"}));
+    // IPv4 egress only, as the default group has.
+    find(&mut net, "SecurityGroups", "GroupId", SG_TASKS)["IpPermissionsEgress"] = json!([
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": []}
+    ]);
+    let d = run_task_with(&task, &net);
+    assert_eq!(d.verdict(), Code::TaskSgBlocksHttps, "{:?}", codes(&d));
+    let command = &d.findings[0].commands[0];
+    assert!(
+        command.contains("Ipv6Ranges=[{CidrIpv6=::/0}]"),
+        "{command}"
+    );
+    assert!(!command.contains("0.0.0.0/0"), "{command}");
 }
 
 #[test]

@@ -44,20 +44,19 @@ impl<'a> Rules<'a> {
                 ),
             )
         } else {
-            let cidr = match peer.nets.as_slice() {
-                [single] if single.prefix_len() == 0 || single.addr().is_ipv4() => {
-                    if single.addr().is_ipv4() {
-                        "0.0.0.0/0".to_string()
-                    } else {
-                        "::/0".to_string()
-                    }
-                }
-                _ => "0.0.0.0/0".to_string(),
-            };
-            let key = if cidr.contains(':') {
-                "Ipv6Ranges=[{CidrIpv6=::/0}]".to_string()
+            // Egress to any address of the peer's family: an internet peer's address changes
+            // (DNS answers rotate), and an IPv6 peer needs an IPv6 rule.
+            let ipv6 = peer.nets.first().is_some_and(|n| n.addr().is_ipv6());
+            let (cidr, key) = if ipv6 {
+                (
+                    "::/0".to_string(),
+                    "Ipv6Ranges=[{CidrIpv6=::/0}]".to_string(),
+                )
             } else {
-                format!("IpRanges=[{{CidrIp={cidr}}}]")
+                (
+                    "0.0.0.0/0".to_string(),
+                    "IpRanges=[{CidrIp=0.0.0.0/0}]".to_string(),
+                )
             };
             (
                 cidr.clone(),
