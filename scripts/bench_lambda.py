@@ -7,7 +7,8 @@ Runs the release binary through scripts/lambda_emulator.py (the Runtime API on l
   and for the seed pull failure diagnosed live against moto and published to SNS and Slack;
 * warm latency per event inside one process: offline (NETWORK_SNAPSHOT_FILE, Slack receiver:
   no AWS call, so this is the function's own time) and live against moto (API time included);
-* peak RSS of the process (wait4's ru_maxrss) and the size of the (stripped) binary;
+* peak RSS of the process (its VmHWM, read before it is stopped: wait4's ru_maxrss would count
+  the forking Python process too) and the size of the (stripped) binary;
 * for orientation, a Python process that imports boto3 and creates EC2 and SNS clients.
 
     scripts/bench_lambda.py --bootstrap target/release/bootstrap [--runs 20]
@@ -126,7 +127,7 @@ def main():
     for _ in range(args.runs):
         report = run(args.bootstrap, ordinary, env)
         cold.append(report["cold_start_ms"])
-        rss.append(report["max_rss_kb"] / 1024)
+        rss.append(report["peak_rss_kb"] / 1024)
     print("cold start, ordinary STOPPED (skipped, no AWS call): " + summary(cold, "ms"))
     print("  peak RSS: " + summary(rss, "MB"))
 
@@ -138,7 +139,7 @@ def main():
     report = run(args.bootstrap, seed * (args.runs + 1), env, slack=True)
     warm = [i["ms"] for i in report["invocations"][1:]]
     print("warm, seed pull failure offline (diagnose + Slack post on loopback): " + summary(warm, "ms"))
-    print("  peak RSS: %.1f MB" % (report["max_rss_kb"] / 1024))
+    print("  peak RSS: %.1f MB" % (report["peak_rss_kb"] / 1024))
 
     moto, endpoint = start_moto()
     try:
@@ -166,14 +167,14 @@ def main():
         for _ in range(max(3, args.runs // 2)):
             report = run(args.bootstrap, live, env, slack=True)
             cold.append(report["cold_start_ms"])
-            rss.append(report["max_rss_kb"] / 1024)
+            rss.append(report["peak_rss_kb"] / 1024)
         print("cold start, seed pull failure live vs moto (12 EC2/ECS calls, SNS publish, Slack post): " + summary(cold, "ms"))
         print("  peak RSS: " + summary(rss, "MB"))
 
         report = run(args.bootstrap, live * (args.runs + 1), env, slack=True)
         warm = [i["ms"] for i in report["invocations"][1:]]
         print("warm, seed pull failure live vs moto (API time included): " + summary(warm, "ms"))
-        print("  peak RSS: %.1f MB" % (report["max_rss_kb"] / 1024))
+        print("  peak RSS: %.1f MB" % (report["peak_rss_kb"] / 1024))
     finally:
         moto.terminate()
         moto.wait()

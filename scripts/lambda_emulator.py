@@ -73,7 +73,8 @@ class RuntimeApi:
                         ("Lambda-Runtime-Aws-Request-Id", request_id),
                         ("Lambda-Runtime-Deadline-Ms", str(deadline)),
                         ("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN),
-                        ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0"),
+                        # Lambda gives every invocation its own X-Ray trace ID.
+                        ("Lambda-Runtime-Trace-Id", trace_id(request_id)),
                     ],
                 )
 
@@ -107,6 +108,24 @@ class QuietServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         pass
+
+
+def own_peak_rss_kb(pid):
+    """VmHWM of a running process: its peak resident set since exec."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def trace_id(request_id):
+    """An X-Ray trace header for one invocation: Root=1-<8 hex epoch>-<24 hex>."""
+    return "Root=1-%08x-%s;Parent=%s;Sampled=0" % (
+        int(time.time()), request_id.replace("-", "")[:24], request_id.replace("-", "")[8:24])
 
 
 def decode(body):
@@ -149,8 +168,11 @@ class SlackReceiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadline_seconds=60):
-    """Starts `bootstrap`, feeds it `events` ([(name, bytes)]), returns what happened."""
+def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadline_seconds=60,
+        on_result=None, keep_logs=True):
+    """Starts `bootstrap`, feeds it `events` ([(name, bytes)], any iterable), returns what
+    happened. `on_result(record, pid)` is called after each invocation (the soak benchmark
+    samples the process there); `keep_logs=False` drops the log lines as they arrive."""
     api = RuntimeApi(deadline_seconds)
     server = QuietServer(("127.0.0.1", 0), api.handler())
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -178,7 +200,8 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
 
     def pump():
         for line in child.stdout:
-            logs.append(line.decode("utf-8", "replace").rstrip("\n"))
+            if keep_logs:
+                logs.append(line.decode("utf-8", "replace").rstrip("\n"))
 
     pump_thread = threading.Thread(target=pump, daemon=True)
     pump_thread.start()
@@ -229,12 +252,19 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
             record["body"] = body
             record["ms"] = round((received - handed_out) * 1000, 3) if handed_out else None
             invocations.append(record)
+            if on_result is not None:
+                on_result(record, child.pid)
             if kind == "response":
                 break
         if invocations and invocations[-1]["outcome"] == "no_result":
             break
 
+    # The child's own peak resident set, read before it is stopped. wait4's ru_maxrss is not
+    # that: it keeps the high-water mark from before exec, when the child was still a fork of
+    # this (larger) Python process, so it grows with whatever this process holds.
+    peak_rss_kb = None
     if not exited():
+        peak_rss_kb = own_peak_rss_kb(child.pid)
         child.send_signal(signal.SIGTERM)
         exited(block=True)
     pump_thread.join(timeout=5)
@@ -243,6 +273,7 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
         "invocations": invocations,
         "init_error": api.init_error,
         "cold_start_ms": round(first_response_ms, 3) if first_response_ms is not None else None,
+        "peak_rss_kb": peak_rss_kb,
         "max_rss_kb": exit_info["usage"].ru_maxrss if exit_info["usage"] else None,
         "exit_status": exit_info["status"],
         "slack": slack.posts if slack is not None else [],

@@ -341,6 +341,11 @@ fn bad_and_ordinary_events_send_nothing_and_untrusted_text_arrives_escaped() {
     let seed = common::repo("events/s3-route-missing.json");
     let malformed = variant(&seed, "malformed", |e| e["detail"] = "not a task".into());
     let not_ecs = variant(&seed, "not-ecs", |e| e["source"] = "aws.ec2".into());
+    let not_json = std::env::temp_dir().join(format!(
+        "ecs-pull-doctor-not-json-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&not_json, "{\"detail-type\": \"ECS Task State Change\", ").unwrap();
     let hostile = variant(&seed, "hostile", |e| {
         let image = "evil.example/<!channel>&<https://phish.example|ECR>";
         e["detail"]["containers"][0]["image"] = image.into();
@@ -364,9 +369,12 @@ fn bad_and_ordinary_events_send_nothing_and_untrusted_text_arrives_escaped() {
             ("DIAGNOSIS_LANG", "ko"),
         ],
         // Without a dedup table every pull failure notifies: the hostile event twice.
-        &[&malformed, &not_ecs, &ordinary, &hostile, &hostile],
+        &[
+            &malformed, &not_ecs, &ordinary, &hostile, &hostile, &not_json,
+        ],
         &["--slack-receiver", "--slack-port", &port.to_string()],
     );
+    std::fs::remove_file(&not_json).unwrap();
     assert_eq!(
         outcomes(&report),
         [
@@ -374,7 +382,8 @@ fn bad_and_ordinary_events_send_nothing_and_untrusted_text_arrives_escaped() {
             "error:MalformedEvent",
             "skipped",
             "sent",
-            "sent"
+            "sent",
+            "error:MalformedEvent"
         ],
         "{report:#}"
     );
@@ -382,6 +391,10 @@ fn bad_and_ordinary_events_send_nothing_and_untrusted_text_arrives_escaped() {
         .as_str()
         .unwrap();
     assert!(not_ecs_error.contains("aws.ec2"), "{not_ecs_error}");
+    let not_json_error = report["invocations"][5]["body"]["errorMessage"]
+        .as_str()
+        .unwrap();
+    assert!(not_json_error.contains("not JSON"), "{not_json_error}");
     assert!(report["invocations"][2]["body"]["why"]
         .as_str()
         .unwrap()
@@ -500,4 +513,16 @@ fn inspection_failures_and_an_unusable_dedup_table_lose_nothing() {
         "{message}"
     );
     assert_eq!(published(&moto).len(), 3);
+}
+
+#[test]
+fn outside_lambda_bootstrap_says_so_and_exits() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/services/T/B/x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let logs = String::from_utf8_lossy(&out.stdout);
+    assert!(logs.contains("AWS_LAMBDA_RUNTIME_API is not set"), "{logs}");
 }

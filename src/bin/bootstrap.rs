@@ -1,15 +1,15 @@
 //! The Lambda function `bootstrap` (provided.al2023): JSON logs, the handler built once per
-//! cold start, then the Lambda Runtime API loop. Everything else is in `ecs_pull_doctor::lambda`.
+//! cold start, then the Runtime API loop (`lambda::runtime_api`). Everything else is in
+//! `ecs_pull_doctor::lambda`.
 
 use std::process::ExitCode;
 use std::str::FromStr;
 
-use lambda_runtime::{service_fn, LambdaEvent};
-use serde_json::Value;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
 use ecs_pull_doctor::config::Config;
+use ecs_pull_doctor::lambda::runtime_api::{self, ErrorBody, RuntimeApi};
 use ecs_pull_doctor::lambda::{Handler, StartError};
 
 /// The AWS SDK and HTTP crates log request details at info; only their warnings are wanted.
@@ -44,50 +44,35 @@ async fn start() -> Result<Handler, StartError> {
 
 /// Tells the Runtime API why initialisation failed, so the invoke's error (and the console)
 /// shows it instead of a bare "Runtime exited". Best effort: the process exits either way.
-async fn report_init_error(error: &StartError) {
-    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
-        return;
+async fn report_init_error(api: &RuntimeApi, error: &StartError) {
+    let body = ErrorBody {
+        error_type: "InvalidConfiguration".into(),
+        error_message: error.to_string(),
     };
-    let body = serde_json::json!({
-        "errorType": "InvalidConfiguration",
-        "errorMessage": error.to_string(),
-        "stackTrace": [],
-    });
-    let posted = reqwest::Client::new()
-        .post(format!("http://{api}/2018-06-01/runtime/init/error"))
-        .header(
-            "Lambda-Runtime-Function-Error-Type",
-            "Runtime.InvalidConfiguration",
-        )
-        .body(body.to_string())
-        .send()
-        .await;
-    if let Err(err) = posted {
-        tracing::warn!(error = %err.without_url(), "cannot report the init error to the Runtime API");
+    if let Err(err) = api.init_error(&body).await {
+        tracing::warn!(error = %err, "cannot report the init error to the Runtime API");
     }
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     init_logging();
+    let api = match RuntimeApi::from_env() {
+        Ok(api) => api,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
     let handler = match start().await {
         Ok(handler) => handler,
         Err(err) => {
             tracing::error!(error = %err, "cannot start");
-            report_init_error(&err).await;
+            report_init_error(&api, &err).await;
             return ExitCode::FAILURE;
         }
     };
-    let handler = &handler;
-    let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handler.handle(event.payload).await
-    }))
-    .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(error = %err, "the Runtime API loop stopped");
-            ExitCode::FAILURE
-        }
-    }
+    let stopped = runtime_api::serve(&api, |payload| handler.handle(payload)).await;
+    tracing::error!(error = %stopped, "the Runtime API loop stopped");
+    ExitCode::FAILURE
 }

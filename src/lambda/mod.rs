@@ -9,6 +9,7 @@
 
 pub mod dedup;
 pub mod ranges;
+pub mod runtime_api;
 pub mod sinks;
 
 use std::borrow::Cow;
@@ -93,9 +94,9 @@ impl HandlerError {
     }
 }
 
-impl From<HandlerError> for lambda_runtime::Diagnostic {
+impl From<HandlerError> for runtime_api::ErrorBody {
     fn from(error: HandlerError) -> Self {
-        lambda_runtime::Diagnostic {
+        runtime_api::ErrorBody {
             error_type: error.error_type().to_string(),
             error_message: error.to_string(),
         }
@@ -529,9 +530,9 @@ mod tests {
         ];
         for (error, expected) in cases {
             let message = error.to_string();
-            let diagnostic = lambda_runtime::Diagnostic::from(error);
-            assert_eq!(diagnostic.error_type, expected);
-            assert_eq!(diagnostic.error_message, message);
+            let body = runtime_api::ErrorBody::from(error);
+            assert_eq!(body.error_type, expected);
+            assert_eq!(body.error_message, message);
         }
     }
 
