@@ -4,6 +4,7 @@
 //!   ratio, a straightforward linear scan over the same entries;
 //! - loading (parsing) the full snapshot;
 //! - `explain` (parse + classify) over every corpus message;
+//! - one probe check (the seed's broken subnet to S3) over the seed snapshot;
 //! - a full `diagnose` of the seed sample, files already loaded.
 //!
 //! Needs the full snapshot: `IP_RANGES_FILE`, else `data/ip-ranges.json` (`make ip-ranges`).
@@ -13,6 +14,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use ecs_pull_doctor::diagnose::probe::{check, Origin, Probe, Target};
 use ecs_pull_doctor::diagnose::{classify, diagnose};
 use ecs_pull_doctor::event::{parse_task_event, TaskEvent};
 use ecs_pull_doctor::ipranges::IpRanges;
@@ -107,6 +109,26 @@ fn benches(c: &mut Criterion) {
         panic!("the seed sample is a pull failure")
     };
     let view = snapshot::load(&repo("events/network/s3-route-missing.json")).unwrap();
+    let probe = Probe {
+        from: Origin {
+            subnet_id: "subnet-0c9d8e7f6a5b4c3d2".into(),
+            security_groups: Some(vec!["sg-0a9b8c7d6e5f4a3b2".into()]),
+            public_ip: Some(false),
+            private_ip: Some("10.20.11.57".parse().unwrap()),
+            awsvpc_on_ec2: false,
+            workload: None,
+            account: None,
+        },
+        to: Target::S3 {
+            region: "ap-northeast-2".into(),
+        },
+        dialled: Some("52.219.204.42".parse().unwrap()),
+        owner: None,
+        image: None,
+    };
+    c.bench_function("probe/seed_subnet_to_s3", |b| {
+        b.iter(|| black_box(check(black_box(&view), "ap-northeast-2", black_box(&probe))))
+    });
     c.bench_function("diagnose/seed_sample", |b| {
         b.iter_batched(
             || (),

@@ -435,9 +435,47 @@ fn every_iam_action_of_the_live_inspection_is_documented_in_the_readme() {
 fn every_code_is_documented_in_the_readme() {
     let readme = common::read("README.md");
     for code in Code::ALL {
+        let row = format!("| `{code}` | {} |", code.meaning());
         assert!(
-            readme.contains(&format!("`{code}`")),
-            "README does not document {code}"
+            readme.lines().any(|line| line == row),
+            "README's finding-code table does not say: {row}"
         );
     }
+}
+
+#[test]
+fn a_probe_is_checked_without_any_failed_task() {
+    use ecs_pull_doctor::diagnose::probe::{check, Origin, Probe, Target};
+    let net = common::sample_network("s3-route-missing");
+    let origin = |subnet: &str| Origin {
+        subnet_id: subnet.to_string(),
+        security_groups: Some(vec![SG_TASKS.to_string()]),
+        public_ip: Some(false),
+        private_ip: None,
+        awsvpc_on_ec2: false,
+        workload: None,
+        account: None,
+    };
+    let to_s3 = |subnet: &str| Probe {
+        from: origin(subnet),
+        to: Target::S3 {
+            region: "ap-northeast-2".into(),
+        },
+        dialled: None,
+        owner: None,
+        image: None,
+    };
+    // The broken subnet of the reference case, and its healthy sibling.
+    let broken = check(&net, "ap-northeast-2", &to_s3("subnet-0c9d8e7f6a5b4c3d2"));
+    assert_eq!(
+        broken.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+        [Code::S3RouteMissing]
+    );
+    let healthy = check(&net, "ap-northeast-2", &to_s3("subnet-0a1b2c3d4e5f60718"));
+    assert!(healthy.findings.is_empty(), "{:?}", healthy.findings);
+    assert!(healthy
+        .open_steps
+        .iter()
+        .any(|s| s.en.contains("gateway endpoint vpce-04e8c1a2b3d5f6a79")));
+    assert!(healthy.routing_inspected);
 }

@@ -305,3 +305,77 @@ fn both_languages_render_every_sample() {
         assert!(ko.chars().any(|c| ('\u{ac00}'..='\u{d7a3}').contains(&c)));
     }
 }
+
+/// Where each network sample's walk ends: the blocked step's code, or open all the way.
+const WALKS: &[(&str, Option<Code>)] = &[
+    ("s3-route-missing", Some(Code::S3RouteMissing)),
+    ("healthy-subnet", None),
+    (
+        "no-s3-endpoint-no-nat",
+        Some(Code::S3GatewayEndpointMissing),
+    ),
+    ("nat-route-blackhole", Some(Code::RouteBlackhole)),
+    ("nat-gateway-failed", Some(Code::NatGatewayNotAvailable)),
+    (
+        "ecr-api-endpoint-missing",
+        Some(Code::InterfaceEndpointMissing),
+    ),
+    ("endpoint-sg-blocks-task", Some(Code::EndpointSgBlocksHttps)),
+    ("nacl-blocks-https", Some(Code::NaclBlocksHttps)),
+    ("public-subnet-no-public-ip", Some(Code::PublicIpMissing)),
+    ("main-route-table", Some(Code::S3RouteMissing)),
+];
+
+#[test]
+fn the_walk_stops_where_the_verdict_blocks() {
+    use ecs_pull_doctor::diagnose::walk::StepState;
+    for (name, blocked) in WALKS {
+        let d = run(name);
+        assert_eq!(d.paths.len(), 1, "{name}: one probe");
+        let steps = &d.paths[0].steps;
+        let last = steps.last().unwrap();
+        match blocked {
+            Some(code) => {
+                assert_eq!(last.state, StepState::Blocked, "{name}: {:?}", steps);
+                assert_eq!(last.code, Some(*code), "{name}");
+                assert_eq!(d.verdict(), *code, "{name}");
+                let before = &steps[..steps.len() - 1];
+                assert!(
+                    before.iter().all(|s| s.state != StepState::Blocked),
+                    "{name}"
+                );
+            }
+            None => assert!(
+                steps.iter().all(|s| s.state == StepState::Open),
+                "{name}: {steps:?}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn the_seed_walk_reads_in_both_languages_and_in_json() {
+    let d = run("s3-route-missing");
+    assert_eq!(
+        d.paths[0].line(Lang::En),
+        "✓ ENI in subnet-0c9d8e7f6a5b4c3d2 → ✗ rtb-0c3e5a7b9d1f24680: no route to pl-78a54011 (S3 ap-northeast-2) [S3_ROUTE_MISSING]"
+    );
+    assert_eq!(
+        d.paths[0].line(Lang::Ko),
+        "✓ subnet-0c9d8e7f6a5b4c3d2의 ENI → ✗ rtb-0c3e5a7b9d1f24680: pl-78a54011 (S3 ap-northeast-2)(으)로 가는 경로 없음 [S3_ROUTE_MISSING]"
+    );
+    assert!(
+        diagnosis_text(&d, Lang::En).contains("\nPath\n  ✓ ENI in subnet-0c9d8e7f6a5b4c3d2 → ✗")
+    );
+    let json = diagnosis_json(&d, Lang::En);
+    assert_eq!(json["paths"][0]["to"], "S3 (ap-northeast-2)");
+    assert_eq!(json["paths"][0]["steps"][1]["state"], "blocked");
+    assert_eq!(json["paths"][0]["steps"][1]["code"], "S3_ROUTE_MISSING");
+    let slack = ecs_pull_doctor::render::slack::slack_payload(&d, Lang::Ko, None).to_string();
+    assert!(
+        slack.contains(
+            "rtb-0c3e5a7b9d1f24680: pl-78a54011 (S3 ap-northeast-2)(으)로 가는 경로 없음"
+        ),
+        "{slack}"
+    );
+}

@@ -5,16 +5,25 @@
 //! in `not_inspected`, and the diagnosis never reads as all-clear without a network view.
 //!
 //! [`classify`] turns a message into a [`FailureReport`] (parse + who owns the IP); [`diagnose`]
-//! runs the rules. The path primitives live in [`path`], endpoint policies in [`policy`], and
-//! the rules for each kind of destination in [`rules`].
+//! turns the failure into [`probe`]s (from the task's network interface to each destination the
+//! failing hop needs), checks each against the network view and orders what they found. The
+//! path primitives live in [`path`], endpoint policies in [`policy`], the walk for each kind of
+//! destination in `rules`, and the finding codes in one table (`codes`).
 
+mod codes;
+mod from_failure;
 pub mod path;
 pub mod policy;
+pub mod probe;
 mod rules;
+pub mod walk;
+
+pub use codes::{Code, Severity};
+pub use walk::Walk;
 
 use std::net::IpAddr;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::event::FailedTask;
 use crate::ipranges::{IpOwner, IpRanges};
@@ -22,117 +31,6 @@ use crate::localized::Localized;
 use crate::network::NetworkView;
 use crate::reason::{self, Hop, Symptom};
 use crate::t;
-
-/// A finding's stable code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Code {
-    S3RouteMissing,
-    S3GatewayEndpointMissing,
-    S3EndpointPolicyDeniesLayerBucket,
-    CrossRegionLayerBucket,
-    RouteBlackhole,
-    NatGatewayNotAvailable,
-    PublicIpMissing,
-    NoRouteToTarget,
-    InterfaceEndpointMissing,
-    EndpointPrivateDnsDisabled,
-    VpcDnsDisabled,
-    EndpointSgBlocksHttps,
-    TaskSgBlocksHttps,
-    NaclBlocksHttps,
-    ImageNotFound,
-    RegistryAccessDenied,
-    RegistryRateLimited,
-    ImagePlatformMismatch,
-    ImageFormatUnsupported,
-    DiskFull,
-    SecretAccessDenied,
-    ExecutionRoleAccessDenied,
-    NetworkPathLooksOpen,
-    InspectionIncomplete,
-}
-
-impl Code {
-    pub const ALL: [Code; 24] = [
-        Code::S3RouteMissing,
-        Code::S3GatewayEndpointMissing,
-        Code::S3EndpointPolicyDeniesLayerBucket,
-        Code::CrossRegionLayerBucket,
-        Code::RouteBlackhole,
-        Code::NatGatewayNotAvailable,
-        Code::PublicIpMissing,
-        Code::NoRouteToTarget,
-        Code::InterfaceEndpointMissing,
-        Code::EndpointPrivateDnsDisabled,
-        Code::VpcDnsDisabled,
-        Code::EndpointSgBlocksHttps,
-        Code::TaskSgBlocksHttps,
-        Code::NaclBlocksHttps,
-        Code::ImageNotFound,
-        Code::RegistryAccessDenied,
-        Code::RegistryRateLimited,
-        Code::ImagePlatformMismatch,
-        Code::ImageFormatUnsupported,
-        Code::DiskFull,
-        Code::SecretAccessDenied,
-        Code::ExecutionRoleAccessDenied,
-        Code::NetworkPathLooksOpen,
-        Code::InspectionIncomplete,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::S3RouteMissing => "S3_ROUTE_MISSING",
-            Code::S3GatewayEndpointMissing => "S3_GATEWAY_ENDPOINT_MISSING",
-            Code::S3EndpointPolicyDeniesLayerBucket => "S3_ENDPOINT_POLICY_DENIES_LAYER_BUCKET",
-            Code::CrossRegionLayerBucket => "CROSS_REGION_LAYER_BUCKET",
-            Code::RouteBlackhole => "ROUTE_BLACKHOLE",
-            Code::NatGatewayNotAvailable => "NAT_GATEWAY_NOT_AVAILABLE",
-            Code::PublicIpMissing => "PUBLIC_IP_MISSING",
-            Code::NoRouteToTarget => "NO_ROUTE_TO_TARGET",
-            Code::InterfaceEndpointMissing => "INTERFACE_ENDPOINT_MISSING",
-            Code::EndpointPrivateDnsDisabled => "ENDPOINT_PRIVATE_DNS_DISABLED",
-            Code::VpcDnsDisabled => "VPC_DNS_DISABLED",
-            Code::EndpointSgBlocksHttps => "ENDPOINT_SG_BLOCKS_HTTPS",
-            Code::TaskSgBlocksHttps => "TASK_SG_BLOCKS_HTTPS",
-            Code::NaclBlocksHttps => "NACL_BLOCKS_HTTPS",
-            Code::ImageNotFound => "IMAGE_NOT_FOUND",
-            Code::RegistryAccessDenied => "REGISTRY_ACCESS_DENIED",
-            Code::RegistryRateLimited => "REGISTRY_RATE_LIMITED",
-            Code::ImagePlatformMismatch => "IMAGE_PLATFORM_MISMATCH",
-            Code::ImageFormatUnsupported => "IMAGE_FORMAT_UNSUPPORTED",
-            Code::DiskFull => "DISK_FULL",
-            Code::SecretAccessDenied => "SECRET_ACCESS_DENIED",
-            Code::ExecutionRoleAccessDenied => "EXECUTION_ROLE_ACCESS_DENIED",
-            Code::NetworkPathLooksOpen => "NETWORK_PATH_LOOKS_OPEN",
-            Code::InspectionIncomplete => "INSPECTION_INCOMPLETE",
-        }
-    }
-}
-
-impl std::fmt::Display for Code {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Code {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Blocks the pull: fix this.
-    Critical,
-    /// Contributes, or limits what the diagnosis could see.
-    Warning,
-    /// Nothing found to fix.
-    Info,
-}
 
 /// One conclusion, with what it rests on and what to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +65,8 @@ pub struct Diagnosis {
     pub task: FailedTask,
     pub failure: FailureReport,
     pub findings: Vec<Finding>,
+    /// The path each probe walked, to where it breaks.
+    pub paths: Vec<Walk>,
     pub not_inspected: Vec<Localized>,
     /// The `createDate` of the ip-ranges snapshot used, if one was.
     pub ip_ranges_create_date: Option<String>,
@@ -284,7 +184,7 @@ fn diagnose_network(
         ));
     }
 
-    let findings = rules::run(
+    let (findings, paths) = from_failure::run(
         task,
         &failure,
         network,
@@ -295,6 +195,7 @@ fn diagnose_network(
         task: task.clone(),
         failure,
         findings,
+        paths,
         not_inspected,
         ip_ranges_create_date: ip_ranges.map(|r| r.create_date.clone()),
     }

@@ -11,7 +11,7 @@ pub mod sns;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::diagnose::{Diagnosis, FailureReport, Finding, Severity};
+use crate::diagnose::{Diagnosis, FailureReport, Finding, Severity, Walk};
 use crate::event::FailedTask;
 use crate::localized::Lang;
 
@@ -100,12 +100,26 @@ pub fn finding_json(finding: &Finding, lang: Lang) -> Value {
     })
 }
 
+/// One probe's path: `{"to", "line", "steps": [{"state", "text", "code"}]}`.
+pub fn walk_json(walk: &Walk, lang: Lang) -> Value {
+    json!({
+        "to": walk.to.get(lang),
+        "line": walk.line(lang),
+        "steps": walk.steps.iter().map(|s| json!({
+            "state": s.state,
+            "text": s.text.get(lang),
+            "code": s.code,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// The diagnosis as one JSON document.
 pub fn diagnosis_json(d: &Diagnosis, lang: Lang) -> Value {
     json!({
         "task": task_json(&d.task),
         "failure": failure_json(&d.failure),
         "findings": d.findings.iter().map(|f| finding_json(f, lang)).collect::<Vec<_>>(),
+        "paths": d.paths.iter().map(|w| walk_json(w, lang)).collect::<Vec<_>>(),
         "not_inspected": d.not_inspected.iter().map(|n| n.get(lang)).collect::<Vec<_>>(),
         "ip_ranges": d.ip_ranges_create_date.as_ref().map(|c| json!({"create_date": c})),
         "lang": lang,
@@ -132,6 +146,7 @@ struct Labels {
     failure: &'static str,
     message: &'static str,
     evidence: &'static str,
+    path: &'static str,
     fix: &'static str,
     also: &'static str,
     not_inspected: &'static str,
@@ -146,6 +161,7 @@ const EN: Labels = Labels {
     failure: "Failure",
     message: "Message",
     evidence: "Evidence",
+    path: "Path",
     fix: "Fix",
     also: "Also found",
     not_inspected: "Not inspected",
@@ -160,6 +176,7 @@ const KO: Labels = Labels {
     failure: "실패",
     message: "메시지",
     evidence: "근거",
+    path: "경로",
     fix: "조치",
     also: "추가 발견",
     not_inspected: "점검하지 못한 항목",
@@ -252,6 +269,13 @@ pub fn diagnosis_text(d: &Diagnosis, lang: Lang) -> String {
         pad(l.message, 10),
         shorten(&f.reason, 400)
     ));
+    if !d.paths.is_empty() {
+        line(String::new());
+        line(l.path.to_string());
+        for walk in &d.paths {
+            line(format!("  {}", walk.line(lang)));
+        }
+    }
     if let Some(first) = d.findings.first() {
         if !first.evidence.is_empty() {
             line(String::new());

@@ -102,6 +102,11 @@ fn field(label: &str, value: &str) -> Value {
 
 /// The webhook payload for `d` in `lang`; `footer` is appended as context (e.g. how to find
 /// repeats of this alert).
+/// Text for an inline code span: a backtick would end it early.
+fn code_span_text(text: &str) -> String {
+    text.replace('`', "'")
+}
+
 pub fn slack_payload(d: &Diagnosis, lang: Lang, footer: Option<&str>) -> Value {
     let ko = lang == Lang::Ko;
     let first = d.findings.first();
@@ -132,6 +137,15 @@ pub fn slack_payload(d: &Diagnosis, lang: Lang, footer: Option<&str>) -> Value {
             field(label("Failing hop", "실패 구간"), &failing_hop(d)),
         ]}),
     ];
+    if !d.paths.is_empty() {
+        let paths: String = d
+            .paths
+            .iter()
+            .map(|w| format!("`{}`", escape(&code_span_text(&w.line(lang)))))
+            .collect::<Vec<_>>()
+            .join("\n");
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap(&format!("*{}*\n{paths}", label("Path", "경로")), SECTION_MAX)}}));
+    }
     if let Some(first) = first {
         if !first.evidence.is_empty() {
             let evidence: String = first

@@ -67,7 +67,7 @@ impl<'a> Rules<'a> {
         let targets: Vec<String> = peer.nets.iter().map(|n| n.to_string()).take(4).collect();
         self.findings.push(Finding {
             code: Code::TaskSgBlocksHttps,
-            severity: Severity::Critical,
+            severity: Code::TaskSgBlocksHttps.severity(),
             summary: t!(
                 "The task's security groups ({ids}) do not allow TCP 443 out to {what}, so its connections never leave the task.",
                 "태스크 보안 그룹({ids})이 {what}(으)로 나가는 TCP 443을 허용하지 않아 연결이 태스크를 벗어나지 못합니다.",
@@ -156,7 +156,7 @@ impl<'a> Rules<'a> {
         }
         self.findings.push(Finding {
             code: Code::NaclBlocksHttps,
-            severity: Severity::Critical,
+            severity: Code::NaclBlocksHttps.severity(),
             summary: t!(
                 "Network ACL {acl_id} of subnet {subnet} blocks the HTTPS traffic to {what} or its replies.",
                 "서브넷 {subnet}의 네트워크 ACL {acl_id}가 {what}(으)로 가는 HTTPS 트래픽이나 그 응답을 차단합니다.",

@@ -2,13 +2,15 @@
 //! formats, full disks. The VPC is not blamed for these.
 
 use super::*;
+use crate::diagnose::probe::Origin;
+use crate::diagnose::FailureReport;
+use crate::reason::{self, Hop, Symptom};
 
 // ---- non-network causes --------------------------------------------------------------------
 
-pub(super) fn non_network_findings(
-    task: &FailedTask,
+pub(in crate::diagnose) fn non_network_findings(
     failure: &FailureReport,
-    network: Option<&NetworkView>,
+    network: Option<(&NetworkView, Origin)>,
     region: Option<&str>,
 ) -> Vec<Finding> {
     let image = failure
@@ -23,30 +25,38 @@ pub(super) fn non_network_findings(
     if failure.symptom == Symptom::Denied && failure.hop == Hop::LayerStorage {
         // A 403 from S3 on the layer bucket is what an endpoint policy without the bucket
         // produces; look at the endpoint on the task's route before blaming IAM.
-        let mut scratch = Vec::new();
-        let network =
-            network.ok_or_else(|| crate::localized::Localized::new(String::new(), String::new()));
-        if let Ok(mut rules) = Rules::new(task, failure, network, region, &mut scratch) {
-            if let Some((table, _)) = rules.table {
-                let s3_region = failure
-                    .ip_owner
-                    .as_ref()
-                    .filter(|o| o.is_s3())
-                    .map(|o| o.region.clone())
-                    .or_else(|| failure.host.as_deref().and_then(reason::region_in_host))
-                    .unwrap_or_else(|| rules.region.to_string());
-                let endpoint = table
-                    .routes
-                    .iter()
-                    .filter_map(|r| r.gateway_id.as_deref())
-                    .filter_map(|id| rules.view.endpoint(id))
-                    .find(|e| {
-                        e.service_name.as_deref()
-                            == Some(format!("com.amazonaws.{s3_region}.s3").as_str())
-                    });
-                if let Some(endpoint) = endpoint {
-                    rules.check_s3_policy(endpoint, &s3_region);
-                    findings.append(&mut rules.findings);
+        if let (Some((view, origin)), Some(region)) = (network, region) {
+            let s3_region = failure
+                .ip_owner
+                .as_ref()
+                .filter(|o| o.is_s3())
+                .map(|o| o.region.clone())
+                .or_else(|| failure.host.as_deref().and_then(reason::region_in_host))
+                .unwrap_or_else(|| region.to_string());
+            let probe = Probe {
+                from: origin,
+                to: Target::S3 {
+                    region: s3_region.clone(),
+                },
+                dialled: failure.ip,
+                owner: failure.ip_owner.clone(),
+                image: failure.image.clone(),
+            };
+            if let Some(mut rules) = Rules::new(view, region, &probe) {
+                if let Some((table, _)) = rules.table {
+                    let endpoint = table
+                        .routes
+                        .iter()
+                        .filter_map(|r| r.gateway_id.as_deref())
+                        .filter_map(|id| rules.view.endpoint(id))
+                        .find(|e| {
+                            e.service_name.as_deref()
+                                == Some(format!("com.amazonaws.{s3_region}.s3").as_str())
+                        });
+                    if let Some(endpoint) = endpoint {
+                        rules.check_s3_policy(endpoint, &s3_region);
+                        findings.append(&mut rules.findings);
+                    }
                 }
             }
         }
@@ -81,7 +91,7 @@ pub(super) fn non_network_findings(
         Symptom::Denied => denied_finding(failure, &image, ecr.as_ref(), &region_flag),
         Symptom::RateLimited if failure.hop == Hop::EcrAuth => Finding {
             code: Code::RegistryRateLimited,
-            severity: Severity::Critical,
+            severity: Code::RegistryRateLimited.severity(),
             summary: t!(
                 "ECR throttled the registry authentication (GetAuthorizationToken) for {image}: too many tasks or instances asked for a token at once.",
                 "ECR이 {image}의 레지스트리 인증(GetAuthorizationToken)을 제한했습니다. 너무 많은 태스크나 인스턴스가 동시에 토큰을 요청했습니다."
@@ -97,7 +107,7 @@ pub(super) fn non_network_findings(
         },
         Symptom::RateLimited => Finding {
             code: Code::RegistryRateLimited,
-            severity: Severity::Critical,
+            severity: Code::RegistryRateLimited.severity(),
             summary: t!(
                 "The registry is rate-limiting pulls of {image}; Docker Hub limits anonymous pulls per source IP, and tasks behind one NAT gateway share that limit.",
                 "레지스트리가 {image} 풀 요청을 제한하고 있습니다. Docker Hub는 익명 풀을 출발지 IP별로 제한하며, 같은 NAT 게이트웨이 뒤의 태스크는 그 한도를 공유합니다."
@@ -113,7 +123,7 @@ pub(super) fn non_network_findings(
         },
         Symptom::Platform => Finding {
             code: Code::ImagePlatformMismatch,
-            severity: Severity::Critical,
+            severity: Code::ImagePlatformMismatch.severity(),
             summary: t!(
                 "The image {image} has no variant for the task's platform (for example an arm64-only image on x86_64).",
                 "이미지 {image}에 태스크 플랫폼용 변형이 없습니다(예: x86_64에서 arm64 전용 이미지)."
@@ -127,7 +137,7 @@ pub(super) fn non_network_findings(
         },
         Symptom::ImageFormat => Finding {
             code: Code::ImageFormatUnsupported,
-            severity: Severity::Critical,
+            severity: Code::ImageFormatUnsupported.severity(),
             summary: t!(
                 "The container runtime cannot unpack {image}: it uses a media type or layer layout the runtime does not support (attestation manifests, zstd or mixed layer compression).",
                 "컨테이너 런타임이 {image}를 풀 수 없습니다. 런타임이 지원하지 않는 미디어 타입이나 레이어 형식(증명 매니페스트, zstd 또는 혼합 압축)을 사용합니다."
@@ -141,7 +151,7 @@ pub(super) fn non_network_findings(
         },
         Symptom::DiskFull => Finding {
             code: Code::DiskFull,
-            severity: Severity::Critical,
+            severity: Code::DiskFull.severity(),
             summary: t!(
                 "The host ran out of disk space while unpacking {image}.",
                 "{image}를 푸는 중 호스트 디스크 공간이 부족해졌습니다."
@@ -162,7 +172,7 @@ pub(super) fn non_network_findings(
 fn image_not_found(failure: &FailureReport, image: &str, ecr: Option<&EcrImage>) -> Finding {
     Finding {
         code: Code::ImageNotFound,
-        severity: Severity::Critical,
+        severity: Code::ImageNotFound.severity(),
         summary: t!(
             "The image {image} does not exist in its registry: the repository, tag or digest was not found.",
             "레지스트리에 이미지 {image}가 없습니다. 리포지토리, 태그 또는 다이제스트를 찾을 수 없습니다."
@@ -194,7 +204,7 @@ fn denied_finding(
             let action = if failure.hop == Hop::Ssm { "ssm:GetParameters" } else { "secretsmanager:GetSecretValue" };
             Finding {
                 code: Code::SecretAccessDenied,
-                severity: Severity::Critical,
+                severity: Code::SecretAccessDenied.severity(),
                 summary: t!(
                     "The task execution role may not read {arn} ({action} was denied).",
                     "태스크 실행 역할이 {arn}을(를) 읽을 권한이 없습니다({action} 거부)."
@@ -211,7 +221,7 @@ fn denied_finding(
         }
         Hop::CloudwatchLogs | Hop::EnvFiles => Finding {
             code: Code::ExecutionRoleAccessDenied,
-            severity: Severity::Critical,
+            severity: Code::ExecutionRoleAccessDenied.severity(),
             summary: t!(
                 "The task execution role was denied a call it needs at start-up ({hop}).",
                 "태스크 실행 역할이 시작 시 필요한 호출({hop})을 거부당했습니다.",
@@ -236,7 +246,7 @@ fn registry_access_denied(
 ) -> Finding {
     Finding {
         code: Code::RegistryAccessDenied,
-        severity: Severity::Critical,
+        severity: Code::RegistryAccessDenied.severity(),
         summary: t!(
             "The registry refused to serve {image}: the task execution role, the repository policy or the registry credentials do not allow the pull.",
             "레지스트리가 {image} 제공을 거부했습니다. 태스크 실행 역할, 리포지토리 정책 또는 레지스트리 자격 증명이 풀을 허용하지 않습니다."
@@ -348,7 +358,5 @@ mod tests {
             secret_arn_in(m).as_deref(),
             Some("arn:aws:secretsmanager:us-west-2:1:secret:Db-x")
         );
-        assert_eq!(region_in_arn(m).as_deref(), Some("us-west-2"));
-        assert_eq!(region_in_arn("no arn here"), None);
     }
 }

@@ -195,7 +195,7 @@ impl<'a> Rules<'a> {
                 let igw = self.attached_igw().unwrap_or_else(|| "<igw-id>".into());
                 self.findings.push(Finding {
                     code: Code::NoRouteToTarget,
-                    severity: Severity::Critical,
+                    severity: Code::NoRouteToTarget.severity(),
                     summary: t!(
                         "Traffic to {what} goes to NAT gateway {nat_id}, but the NAT gateway has no way to the internet.",
                         "{what}(으)로 가는 트래픽은 NAT 게이트웨이 {nat_id}로 가지만, NAT 게이트웨이에서 인터넷으로 나갈 경로가 없습니다."
@@ -261,7 +261,7 @@ impl<'a> Rules<'a> {
         };
         self.findings.push(Finding {
             code: Code::RouteBlackhole,
-            severity: Severity::Critical,
+            severity: Code::RouteBlackhole.severity(),
             summary: t!(
                 "The route that carries traffic to {what} ({dest} in {rtb}) is a blackhole, so the packets are dropped.",
                 "{what}(으)로 가는 트래픽을 전달하는 경로({rtb}의 {dest})가 블랙홀이라 패킷이 버려집니다."
@@ -310,7 +310,7 @@ impl<'a> Rules<'a> {
         };
         self.findings.push(Finding {
             code: Code::NatGatewayNotAvailable,
-            severity: Severity::Critical,
+            severity: Code::NatGatewayNotAvailable.severity(),
             summary: t!(
                 "Traffic to {what} goes to NAT gateway {nat_id}, which is {state}, not available.",
                 "{what}(으)로 가는 트래픽이 NAT 게이트웨이 {nat_id}로 가지만, 그 상태가 available이 아니라 {state}입니다."
@@ -344,11 +344,7 @@ impl<'a> Rules<'a> {
             "{rtb}은(는) {dest} 트래픽을 인터넷 게이트웨이 {igw}로 보냅니다(퍼블릭 서브넷).",
             dest = route.destination()
         ));
-        let on_ec2 = self
-            .task
-            .launch_type
-            .as_deref()
-            .is_some_and(|l| l.eq_ignore_ascii_case("EC2"));
+        let on_ec2 = self.probe.from.awsvpc_on_ec2;
         evidence.push(if on_ec2 {
             t!(
                 "The task runs on EC2 with awsvpc networking, and such tasks never receive a public IP.",
@@ -360,16 +356,11 @@ impl<'a> Rules<'a> {
                 "서비스 awsvpcConfiguration의 assignPublicIp가 DISABLED라 태스크에는 프라이빗 IP만 있고, 인터넷 게이트웨이는 이를 변환하지 않습니다."
             )
         });
-        let command = match (self.task.cluster_name(), self.task.service_name()) {
-            (Some(cluster), Some(service)) if !on_ec2 => {
-                let awsvpc = self
-                    .view
-                    .ecs_service(service, self.task.cluster_arn.as_deref())
-                    .and_then(|s| s.awsvpc());
-                let subnets = awsvpc.map(|a| a.subnets.join(",")).unwrap_or_default();
-                let groups = awsvpc
-                    .map(|a| a.security_groups.join(","))
-                    .unwrap_or_default();
+        let command = match &self.probe.from.workload {
+            Some(workload) if !on_ec2 => {
+                let (cluster, service) = (&workload.cluster, &workload.service);
+                let subnets = workload.subnets.join(",");
+                let groups = workload.security_groups.join(",");
                 format!(
                     "aws ecs update-service --region {region} --cluster {cluster} --service {service} --network-configuration 'awsvpcConfiguration={{subnets=[{subnets}],securityGroups=[{groups}],assignPublicIp=ENABLED}}'",
                     region = self.region
@@ -380,7 +371,7 @@ impl<'a> Rules<'a> {
         };
         self.findings.push(Finding {
             code: Code::PublicIpMissing,
-            severity: Severity::Critical,
+            severity: Code::PublicIpMissing.severity(),
             summary: t!(
                 "Subnet {subnet} reaches the internet through internet gateway {igw}, but the task had no public IP, so it could not reach {what}.",
                 "서브넷 {subnet}은(는) 인터넷 게이트웨이 {igw}로 인터넷에 나가지만 태스크에 퍼블릭 IP가 없어 {what}에 접근하지 못했습니다.",

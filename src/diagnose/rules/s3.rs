@@ -7,7 +7,7 @@ impl<'a> Rules<'a> {
 
     pub(super) fn evaluate_s3(&mut self, s3_region: &str) {
         let Some((table, _)) = self.table else { return };
-        let ip = self.failure.ip;
+        let ip = self.probe.dialled;
         let layer_bucket = format!("prod-{s3_region}-starport-layer-bucket");
         if s3_region != self.region {
             let destination = match ip {
@@ -168,7 +168,7 @@ impl<'a> Rules<'a> {
         let (ip_en, ip_ko) = (&ip_text.en, &ip_text.ko);
         self.findings.push(Finding {
             code: Code::S3RouteMissing,
-            severity: Severity::Critical,
+            severity: Code::S3RouteMissing.severity(),
             summary: t!(
                 "Route table {rtb} of subnet {subnet} has no route to S3 gateway endpoint {vpce}, so image layers from S3{ip_en} cannot be downloaded.",
                 "서브넷 {subnet}의 라우팅 테이블 {rtb}에 S3 게이트웨이 엔드포인트 {vpce}로 가는 경로가 없어 S3{ip_ko}에서 이미지 레이어를 내려받지 못했습니다."
@@ -194,16 +194,11 @@ impl<'a> Rules<'a> {
         endpoint: &VpcEndpoint,
         current: &RouteTable,
     ) -> Vec<(String, String)> {
-        let Some(awsvpc) = self
-            .task
-            .service_name()
-            .and_then(|n| self.view.ecs_service(n, self.task.cluster_arn.as_deref()))
-            .and_then(|s| s.awsvpc())
-        else {
+        let Some(workload) = &self.probe.from.workload else {
             return vec![];
         };
         let mut out: Vec<(String, String)> = Vec::new();
-        for subnet in &awsvpc.subnets {
+        for subnet in &workload.subnets {
             if let Some((t, _)) = self.view.route_table_for_subnet(subnet, &self.vpc_id) {
                 let has_route =
                     t.routes.iter().any(|r| {
@@ -289,13 +284,13 @@ impl<'a> Rules<'a> {
             rtb = table.route_table_id
         ));
         let image = self
-            .failure
+            .probe
             .image
             .clone()
             .unwrap_or_else(|| "the image".into());
         self.findings.push(Finding {
             code: Code::CrossRegionLayerBucket,
-            severity: Severity::Critical,
+            severity: Code::CrossRegionLayerBucket.severity(),
             summary: t!(
                 "The image's layers are in S3 in {s3_region}, another region, which the VPC's S3 gateway endpoint cannot reach, and the subnet has no route to the internet.",
                 "이미지 레이어가 다른 리전({s3_region})의 S3에 있어 VPC의 S3 게이트웨이 엔드포인트로는 접근할 수 없고, 서브넷에는 인터넷으로 가는 경로도 없습니다."
@@ -309,7 +304,7 @@ impl<'a> Rules<'a> {
             commands: vec![format!(
                 "aws ecr put-replication-configuration --region {s3_region} --replication-configuration 'rules=[{{destinations=[{{region={region},registryId={account}}}]}}]'  # then use the {region} URI of {image}",
                 region = self.region,
-                account = self.task.account.as_deref().unwrap_or("<account-id>")
+                account = self.probe.from.account.as_deref().unwrap_or("<account-id>")
             )],
         });
     }
@@ -341,7 +336,7 @@ impl<'a> Rules<'a> {
                 );
                 self.findings.push(Finding {
                     code: Code::S3EndpointPolicyDeniesLayerBucket,
-                    severity: Severity::Critical,
+                    severity: Code::S3EndpointPolicyDeniesLayerBucket.severity(),
                     summary: t!(
                         "The policy of S3 gateway endpoint {vpce} does not allow s3:GetObject on {bucket}, where ECR keeps image layers.",
                         "S3 게이트웨이 엔드포인트 {vpce}의 정책이 ECR 이미지 레이어가 있는 {bucket}에 대한 s3:GetObject를 허용하지 않습니다."

@@ -1,4 +1,5 @@
-//! AWS services behind interface endpoints, hosts on the internet, and addresses inside the VPC.
+//! AWS services behind interface endpoints (ECR API and registry, Secrets Manager, SSM, CloudWatch
+//! Logs): their endpoint, its DNS, its security groups, or the way out when there is none.
 
 use super::*;
 
@@ -20,7 +21,7 @@ impl<'a> Rules<'a> {
             .into_iter()
             .filter(|e| e.is_interface())
             .collect();
-        let ip = self.failure.ip;
+        let ip = self.probe.dialled;
         let public_ip_dialled = ip.is_some();
 
         if let Some(endpoint) = endpoints.iter().find(|e| e.is_available()).copied() {
@@ -108,7 +109,7 @@ impl<'a> Rules<'a> {
         if !private_dns {
             return Some(Finding {
                 code: Code::EndpointPrivateDnsDisabled,
-                severity: Severity::Critical,
+                severity: Code::EndpointPrivateDnsDisabled.severity(),
                 summary: t!(
                     "Interface endpoint {vpce} ({service}) has private DNS turned off, so the service's usual name resolves to public addresses the subnet cannot reach.",
                     "인터페이스 엔드포인트 {vpce}({service})의 프라이빗 DNS가 꺼져 있어 서비스 기본 이름이 서브넷에서 접근할 수 없는 퍼블릭 주소로 해석됩니다."
@@ -144,7 +145,7 @@ impl<'a> Rules<'a> {
         let list = off.join(", ");
         Some(Finding {
             code: Code::VpcDnsDisabled,
-            severity: Severity::Critical,
+            severity: Code::VpcDnsDisabled.severity(),
             summary: t!(
                 "VPC {vpc} has {list} turned off, so the private DNS name of endpoint {vpce} ({service}) does not resolve to it.",
                 "VPC {vpc}의 {list}이(가) 꺼져 있어 엔드포인트 {vpce}({service})의 프라이빗 DNS 이름이 엔드포인트로 해석되지 않습니다."
@@ -206,7 +207,7 @@ impl<'a> Rules<'a> {
         };
         self.findings.push(Finding {
             code: Code::InterfaceEndpointMissing,
-            severity: Severity::Critical,
+            severity: Code::InterfaceEndpointMissing.severity(),
             summary: t!(
                 "Subnet {subnet} has no way to reach {service_name}: the VPC has no interface endpoint for it and no default route.",
                 "서브넷 {subnet}에서 {service_name}에 접근할 방법이 없습니다. VPC에 해당 인터페이스 엔드포인트도, 기본 경로도 없습니다.",
@@ -331,7 +332,7 @@ impl<'a> Rules<'a> {
             ),
         };
         let from = if self.task_group_ids.is_empty() {
-            Localized::same(self.task.private_ipv4_address.map_or_else(
+            Localized::same(self.probe.from.private_ip.map_or_else(
                 || self.subnet.cidr_block.clone().unwrap_or_default(),
                 |ip| {
                     format!(
@@ -345,7 +346,7 @@ impl<'a> Rules<'a> {
         };
         self.findings.push(Finding {
             code: Code::EndpointSgBlocksHttps,
-            severity: Severity::Critical,
+            severity: Code::EndpointSgBlocksHttps.severity(),
             summary: t!(
                 "The security groups of interface endpoint {vpce} ({service}) do not admit TCP 443 from the task, so its connections time out.",
                 "인터페이스 엔드포인트 {vpce}({service})의 보안 그룹이 태스크에서 오는 TCP 443을 허용하지 않아 연결 시간이 초과됩니다."
@@ -369,151 +370,15 @@ impl<'a> Rules<'a> {
         });
     }
 
-    // ---- internet ----------------------------------------------------------------------
-
-    pub(super) fn evaluate_internet(&mut self, what: &str) {
-        let Some((table, _)) = self.table else { return };
-        let ip = self.failure.ip;
-        let ipv6 = ip.is_some_and(|i| i.is_ipv6());
-        let destination = match ip {
-            Some(ip) => Destination::Ip(ip),
-            None => Destination::AnyPublic { ipv6 },
-        };
-        let verdict = self.route_verdict(route_for(self.view, table, &destination));
-        if verdict.is_usable() {
-            self.open_path.push(t!(
-                "{what} is reached through {via}.",
-                "{what}에는 {via}를 통해 접근합니다.",
-                via = verdict.via()
-            ));
-            self.check_filters(&peer_for(ip), what);
-            return;
-        }
-        if !self.push_route_problem(&verdict, what) {
-            self.push_no_route(table, what, false);
-        }
-    }
-
-    pub(super) fn push_no_route(
-        &mut self,
-        table: &RouteTable,
-        what: &str,
-        cross_region_service: bool,
-    ) {
-        let rtb = table.route_table_id.as_str();
-        let ipv6 = self.failure.ip.is_some_and(|i| i.is_ipv6());
-        let default = if ipv6 { "::/0" } else { "0.0.0.0/0" };
-        let mut evidence = vec![self.subnet_evidence(table)];
-        evidence.extend(self.owner_evidence());
-        evidence.push(if self.view.vpc_endpoints.is_some() {
-            t!(
-                "{rtb} has no route for {default}, and no VPC endpoint serves {what}.",
-                "{rtb}에는 {default} 경로가 없고, {what}을(를) 처리하는 VPC 엔드포인트도 없습니다."
-            )
-        } else {
-            t!(
-                "{rtb} has no route for {default} and no endpoint route for {what} (the VPC's endpoints themselves were not inspected).",
-                "{rtb}에는 {default} 경로도 {what}용 엔드포인트 경로도 없습니다(VPC 엔드포인트 자체는 점검하지 못함)."
-            )
-        });
-        if cross_region_service {
-            evidence.push(t!(
-                "{what} is in another region than the task ({region}); interface endpoints in this VPC serve {region}.",
-                "{what}은(는) 태스크 리전({region})과 다른 리전에 있으며, 이 VPC의 인터페이스 엔드포인트는 {region}만 지원합니다.",
-                region = self.region
-            ));
-        }
-        let (fix, command) = if ipv6 {
-            (
-                t!(
-                    "The task dialled an IPv6 address but the subnet has no IPv6 route out: add an egress-only internet gateway route for ::/0, or make the registry resolve over IPv4.",
-                    "태스크가 IPv6 주소로 연결했지만 서브넷에 IPv6 외부 경로가 없습니다. ::/0에 대한 송신 전용 인터넷 게이트웨이 경로를 추가하거나 레지스트리를 IPv4로 접근하게 하세요."
-                ),
-                format!(
-                    "aws ec2 create-route --region {region} --route-table-id {rtb} --destination-ipv6-cidr-block ::/0 --egress-only-internet-gateway-id <eigw-id>",
-                    region = self.region
-                ),
-            )
-        } else {
-            let nat = self.available_nat_in_vpc();
-            (
-                t!(
-                    "Give the subnet a way out: a default route to a NAT gateway in a public subnet.",
-                    "서브넷에 외부로 나갈 경로를 추가하세요: 퍼블릭 서브넷의 NAT 게이트웨이로 가는 기본 경로."
-                ),
-                format!(
-                    "aws ec2 create-route --region {region} --route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {nat}",
-                    region = self.region,
-                    nat = nat.unwrap_or_else(|| "<nat-gateway-id>".into())
-                ),
-            )
-        };
-        self.findings.push(Finding {
-            code: Code::NoRouteToTarget,
-            severity: Severity::Critical,
-            summary: t!(
-                "Nothing routes subnet {subnet}'s traffic to {what}{ip_en}: no default route and no VPC endpoint for it.",
-                "서브넷 {subnet}에서 {what}{ip_ko}(으)로 가는 경로가 없습니다. 기본 경로도 해당 VPC 엔드포인트도 없습니다.",
-                subnet = self.subnet.subnet_id,
-                ip_en = self.dialled_text().en,
-                ip_ko = self.dialled_text().ko
-            ),
-            evidence,
-            fix,
-            commands: vec![command],
-        });
-    }
-
-    // ---- addresses inside the VPC --------------------------------------------------------
-
-    pub(super) fn evaluate_in_vpc(&mut self, ip: IpAddr, expected_service: Option<String>) {
-        let eni = self.view.interface_with_ip(ip);
-        let endpoint = eni
-            .and_then(|n| n.vpc_endpoint_id())
-            .and_then(|id| self.view.endpoint(id))
-            .or_else(|| {
-                // Without the interface list, an endpoint of the expected service is the
-                // likely owner of a VPC-internal address.
-                let name = expected_service.as_deref()?;
-                self.view
-                    .endpoints_for(&self.vpc_id, name)
-                    .into_iter()
-                    .find(|e| e.is_interface())
-            });
-        self.open_path.push(t!(
-            "{ip} is inside the VPC's CIDR, so the local route carries it.",
-            "{ip}는 VPC CIDR 안의 주소이므로 local 경로로 전달됩니다."
-        ));
-        match endpoint {
-            Some(endpoint) => {
-                if eni.is_none() {
-                    self.not_inspected.push(t!(
-                        "which network interface holds {ip}: assumed to be endpoint {vpce}",
-                        "{ip}를 가진 네트워크 인터페이스: 엔드포인트 {vpce}로 가정함",
-                        vpce = endpoint.vpc_endpoint_id
-                    ));
-                }
-                self.check_endpoint_path(endpoint, Some(ip));
-            }
-            None => {
-                self.not_inspected.push(t!(
-                    "what listens on {ip} inside the VPC (not an endpoint in the view)",
-                    "VPC 내부 주소 {ip}의 대상(네트워크 정보의 엔드포인트가 아님)"
-                ));
-                self.check_filters(&Peer::ip(ip), &ip.to_string());
-            }
-        }
-    }
-
     /// The subnets the service places tasks in (an endpoint should cover all of their
     /// zones), else the task's own subnet.
     pub(super) fn service_subnets(&self) -> Vec<String> {
         let from_service = self
-            .task
-            .service_name()
-            .and_then(|n| self.view.ecs_service(n, self.task.cluster_arn.as_deref()))
-            .and_then(|s| s.awsvpc())
-            .map(|a| a.subnets.clone())
+            .probe
+            .from
+            .workload
+            .as_ref()
+            .map(|w| w.subnets.clone())
             .filter(|s| !s.is_empty());
         from_service.unwrap_or_else(|| vec![self.subnet.subnet_id.clone()])
     }
@@ -535,7 +400,7 @@ impl<'a> Rules<'a> {
     /// The task as the far side of an endpoint's inbound rules.
     pub(super) fn task_peer(&self) -> Peer {
         Peer {
-            nets: match self.task.private_ipv4_address {
+            nets: match self.probe.from.private_ip {
                 Some(ip) => vec![IpNet::from(ip)],
                 None => self
                     .subnet
