@@ -19,6 +19,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::localized::Localized;
+
 /// Messages longer than this are cut before parsing (real ones are under 2 KiB); the cut keeps
 /// the parser's cost bounded whatever arrives.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -68,6 +70,25 @@ impl Symptom {
             Symptom::Unknown => "unknown",
         }
     }
+
+    /// How a sentence names the symptom: the stable name in English, words in Korean.
+    pub fn words(self) -> Localized {
+        let ko = match self {
+            Symptom::Timeout => "시간 초과",
+            Symptom::Unreachable => "네트워크 도달 불가",
+            Symptom::Refused => "연결 거부",
+            Symptom::Dns => "DNS 조회 실패",
+            Symptom::Denied => "접근 거부",
+            Symptom::NotFound => "찾을 수 없음",
+            Symptom::NotFoundOrDenied => "찾을 수 없음 또는 접근 거부",
+            Symptom::RateLimited => "요청 제한",
+            Symptom::Platform => "플랫폼 불일치",
+            Symptom::ImageFormat => "지원하지 않는 이미지 형식",
+            Symptom::DiskFull => "디스크 부족",
+            Symptom::Unknown => "알 수 없는 오류",
+        };
+        Localized::new(self.as_str(), ko)
+    }
 }
 
 /// Which dependency the task could not use.
@@ -100,6 +121,21 @@ impl Hop {
             Hop::EnvFiles => "env_files",
             Hop::Unknown => "unknown",
         }
+    }
+
+    /// How a sentence names the hop: the stable name in English, words in Korean.
+    pub fn words(self) -> Localized {
+        let ko = match self {
+            Hop::EcrAuth => "ECR 인증(api.ecr)",
+            Hop::Registry => "레지스트리",
+            Hop::LayerStorage => "레이어 저장소(S3)",
+            Hop::SecretsManager => "Secrets Manager",
+            Hop::Ssm => "SSM Parameter Store",
+            Hop::CloudwatchLogs => "CloudWatch Logs",
+            Hop::EnvFiles => "환경 파일(S3)",
+            Hop::Unknown => "알 수 없는 구간",
+        };
+        Localized::new(self.as_str(), ko)
     }
 }
 

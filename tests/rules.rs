@@ -479,3 +479,25 @@ fn a_probe_is_checked_without_any_failed_task() {
         .any(|s| s.en.contains("gateway endpoint vpce-04e8c1a2b3d5f6a79")));
     assert!(healthy.routing_inspected);
 }
+
+#[test]
+fn a_layer_download_to_an_address_outside_aws_is_not_called_s3() {
+    // The 2024+ wording names the image, not the URL; the dialled address is Cloudflare's.
+    let task = with_reason(
+        common::sample_task("s3-route-missing"),
+        "CannotPullContainerError: The task cannot pull 111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/docker-hub/library/nginx:1.27 from the registry 111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/docker-hub/library/nginx:1.27. There is a connection issue between the task and the registry. Check your task network configuration. : failed to copy: httpReadSeeker: failed open: failed to do request: Get 111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/docker-hub/library/nginx:1.27: dial tcp 104.16.98.215:443: i/o timeout",
+    );
+    let net = common::sample_network("s3-route-missing");
+    let d = diagnose(&task, Some(&net), Some(common::ip_ranges()));
+    assert_eq!(d.verdict(), Code::NoRouteToTarget, "{:?}", codes(&d));
+    assert!(common::evidence_en(&d.findings[0])
+        .contains("104.16.98.215, which is not in AWS's published ranges"));
+    assert!(
+        codes(&d).iter().all(|c| !c.starts_with("S3_")),
+        "{:?}",
+        codes(&d)
+    );
+    // Without ip-ranges the owner is unknown, so the S3 reading stands (and says it is unsure).
+    let d = diagnose(&task, Some(&net), None);
+    assert_eq!(d.verdict(), Code::S3RouteMissing, "{:?}", codes(&d));
+}

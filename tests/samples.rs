@@ -78,6 +78,35 @@ const EXPECTED: &[(&str, Code, &[&str])] = &[
         Code::NatGatewayNotAvailable,
         &["replace-route", "--nat-gateway-id nat-0a7b6c5d4e3f2a1b0"],
     ),
+    (
+        "s3-interface-endpoint-only",
+        Code::S3GatewayEndpointMissing,
+        &["--vpc-endpoint-type Gateway --service-name com.amazonaws.ap-northeast-2.s3"],
+    ),
+    (
+        "cross-region-registry",
+        Code::NoRouteToTarget,
+        &[
+            "aws ecr put-replication-configuration --region us-east-1 --replication-configuration 'rules=[{destinations=[{region=ap-northeast-2,registryId=111122223333}]}]'",
+            "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id",
+        ],
+    ),
+    (
+        "pull-through-cache-upstream",
+        Code::NoRouteToTarget,
+        &["create-route --region ap-northeast-2 --route-table-id rtb-0c3e5a7b9d1f24680 --destination-cidr-block 0.0.0.0/0"],
+    ),
+    ("tgw-default-route", Code::NetworkPathLooksOpen, &[]),
+    (
+        "peering-default-route",
+        Code::NoRouteToTarget,
+        &["replace-route --region ap-northeast-2 --route-table-id rtb-0c3e5a7b9d1f24680 --destination-cidr-block 0.0.0.0/0"],
+    ),
+    (
+        "centralised-endpoints",
+        Code::TaskSgBlocksHttps,
+        &["authorize-security-group-egress --region ap-northeast-2 --group-id sg-0a9b8c7d6e5f4a3b2 --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=10.50.0.0/16}]'"],
+    ),
 ];
 
 #[test]
@@ -324,6 +353,15 @@ const WALKS: &[(&str, Option<Code>)] = &[
     ("nacl-blocks-https", Some(Code::NaclBlocksHttps)),
     ("public-subnet-no-public-ip", Some(Code::PublicIpMissing)),
     ("main-route-table", Some(Code::S3RouteMissing)),
+    (
+        "s3-interface-endpoint-only",
+        Some(Code::S3GatewayEndpointMissing),
+    ),
+    ("cross-region-registry", Some(Code::NoRouteToTarget)),
+    ("pull-through-cache-upstream", Some(Code::NoRouteToTarget)),
+    ("tgw-default-route", None),
+    ("peering-default-route", Some(Code::NoRouteToTarget)),
+    ("centralised-endpoints", Some(Code::TaskSgBlocksHttps)),
 ];
 
 #[test]
@@ -378,4 +416,203 @@ fn the_seed_walk_reads_in_both_languages_and_in_json() {
         ),
         "{slack}"
     );
+}
+
+#[test]
+fn the_layouts_engine_v1_misread_say_what_they_are() {
+    let evidence = |d: &Diagnosis, i: usize| common::evidence_en(&d.findings[i]);
+
+    // An S3 interface endpoint does not carry ECR's layer downloads.
+    let d = run("s3-interface-endpoint-only");
+    assert!(
+        evidence(&d, 0).contains("S3 interface endpoint vpce-0b5c4d3e2f1a09876"),
+        "{}",
+        evidence(&d, 0)
+    );
+
+    // A default route to a transit gateway is not "no route": the path leaves the VPC, what is
+    // beyond is not inspected, and the gateway endpoint is a recommendation, not the cause.
+    let d = run("tgw-default-route");
+    assert_eq!(d.findings[1].code, Code::S3RouteMissing);
+    assert_eq!(d.findings[1].severity, Severity::Warning);
+    assert!(d.findings[1]
+        .summary
+        .en
+        .contains("leaves the VPC through tgw-0f4e3d2c1b0a98765"));
+    assert!(d.findings[1].commands[0].contains("--add-route-table-ids rtb-0c3e5a7b9d1f24680"));
+    assert!(d
+        .findings
+        .iter()
+        .all(|f| f.code != Code::NoRouteToTarget && f.code != Code::S3GatewayEndpointMissing));
+    assert!(d
+        .not_inspected
+        .iter()
+        .any(|n| n.en.contains("the path beyond tgw-0f4e3d2c1b0a98765")));
+
+    // A default route to a peering connection reaches nothing outside the peer's CIDRs.
+    let d = run("peering-default-route");
+    assert!(
+        evidence(&d, 0).contains("no edge-to-edge routing"),
+        "{}",
+        evidence(&d, 0)
+    );
+    assert!(d.findings[0]
+        .summary
+        .en
+        .contains("peering connection pcx-0a1b2c3d4e5f67890"));
+
+    // A hub's endpoint: the spoke's own missing ECR endpoints are not the cause.
+    let d = run("centralised-endpoints");
+    assert!(d
+        .findings
+        .iter()
+        .all(|f| f.code != Code::InterfaceEndpointMissing));
+
+    // Another region's registry: both ways out are named.
+    let d = run("cross-region-registry");
+    assert!(d.findings[0]
+        .fix
+        .en
+        .contains("replicate the repository into ap-northeast-2"));
+
+    // A layer download sent to a registry's CDN goes over the internet, not to S3.
+    let d = run("pull-through-cache-upstream");
+    assert_eq!(d.failure.hop.as_str(), "registry");
+    assert!(d
+        .findings
+        .iter()
+        .all(|f| !f.code.as_str().starts_with("S3_")));
+}
+
+/// Latin words a Korean sentence may carry: product and service names, API and snapshot
+/// member names, flags and values quoted as AWS spells them.
+const KOREAN_MAY_QUOTE: &[&str] = &[
+    "S3",
+    "ECR",
+    "NAT",
+    "ENI",
+    "VPC",
+    "DNS",
+    "IAM",
+    "TCP",
+    "HTTPS",
+    "AWS",
+    "ECS",
+    "IPv6",
+    "IPv4",
+    "Fargate",
+    "Docker",
+    "Hub",
+    "CLI",
+    "API",
+    "ACL",
+    "IP",
+    "EC2",
+    "KMS",
+    "SSM",
+    "URI",
+    "CIDR",
+    "GiB",
+    "local",
+    "Gateway",
+    "Interface",
+    "Secrets",
+    "Manager",
+    "CloudWatch",
+    "Logs",
+    "Route",
+    "Resolver",
+    "Systems",
+    "Parameter",
+    "Store",
+    "Service",
+    "Quotas",
+    "false",
+    "true",
+    "main",
+    "available",
+    "blackhole",
+    "Condition",
+    "Principal",
+    "ip-ranges",
+    "PrivateDnsEnabled",
+    "awsvpcConfiguration",
+    "assignPublicIp",
+    "DISABLED",
+    "ENABLED",
+    "enableDnsSupport",
+    "enableDnsHostnames",
+    "runtimePlatform",
+    "cpuArchitecture",
+    "ephemeralStorage",
+    "repositoryCredentials",
+    "provenance",
+    "SBOM",
+    "gzip",
+    "zstd",
+    "arm64",
+    "x86_64",
+    "Services",
+    "RouteTables",
+    "NetworkAcls",
+    "SecurityGroups",
+    "VpcEndpoints",
+    "NatGateways",
+    "InternetGateways",
+    "PrefixLists",
+    "NetworkInterfaces",
+    "Vpcs",
+    "VpcAttributes",
+    "Subnets",
+    "GetAuthorizationToken",
+    "Lambda",
+    "failed",
+    "pending",
+    "deleting",
+    "deleted",
+];
+
+/// Words that are identifiers, not English: resource IDs, codes, regions, hosts, ARNs,
+/// actions (`s3:GetObject`), paths and prefix-list sources.
+fn is_identifier(word: &str) -> bool {
+    static ID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+        r"^(?:(?:subnet|rtb|vpce|vpc|sg|acl|nat|igw|eigw|tgw|pcx|pl|eni|i)-[0-9a-f]+|[A-Z0-9_]+|[a-z]{2}(?:-[a-z]+)+-\d[a-z]?|[a-z0-9]+(?:-[a-z0-9]+){2,}|[a-z0-9-]+:[A-Za-z0-9*:_/-]+)$",
+        )
+        .unwrap()
+    });
+    ID.is_match(word) || word.contains('.') || word.contains('/') || word.starts_with("arn:")
+}
+
+#[test]
+fn korean_renderings_carry_no_english_words() {
+    let latin = regex::Regex::new(r"[A-Za-z][A-Za-z0-9_.:/*-]*").unwrap();
+    let quoted = regex::Regex::new(r"`[^`]*`").unwrap();
+    let mut leaks = Vec::new();
+    for (name, _, _) in EXPECTED {
+        let d = run(name);
+        let mut texts: Vec<String> = d.not_inspected.iter().map(|n| n.ko.clone()).collect();
+        for f in &d.findings {
+            texts.push(f.summary.ko.clone());
+            texts.push(f.fix.ko.clone());
+            texts.extend(f.evidence.iter().map(|e| e.ko.clone()));
+        }
+        texts.extend(d.paths.iter().map(|w| w.line(Lang::Ko)));
+        for text in texts {
+            // What AWS itself wrote (a NAT gateway's failure message) is quoted as it is, and
+            // commands stay commands.
+            let text = match text.find("(원문)") {
+                Some(at) => text[..at].to_string(),
+                None => text,
+            };
+            let text = quoted.replace_all(&text, "");
+            for word in latin.find_iter(&text) {
+                let word = word.as_str().trim_end_matches(['.', ':', '-']);
+                if !KOREAN_MAY_QUOTE.contains(&word) && !is_identifier(word) {
+                    leaks.push(format!("{name}: {word:?} in {text}"));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }

@@ -24,6 +24,7 @@ pub(super) fn run(
     failure: &FailureReport,
     network: Result<&NetworkView, Localized>,
     region: Option<&str>,
+    ip_ranges_loaded: bool,
     not_inspected: &mut Vec<Localized>,
 ) -> (Vec<Finding>, Vec<Walk>) {
     if !failure.symptom.is_network() && failure.symptom != Symptom::Unknown {
@@ -104,7 +105,7 @@ pub(super) fn run(
     let in_vpc = failure
         .ip
         .filter(|ip| view.vpc_cidrs(&vpc_id).iter().any(|c| c.contains(ip)));
-    let wanted = targets(failure, region);
+    let wanted = targets(failure, region, ip_ranges_loaded);
     let targets = match in_vpc {
         Some(ip) => {
             let expected = wanted.iter().find_map(|t| match t {
@@ -159,7 +160,7 @@ pub(super) fn run(
     // Several destinations (an unknown hop checks ecr.api, ecr.dkr and S3) can note the same
     // missing part; say it once.
     let mut seen = HashSet::new();
-    not_inspected.retain(|n| seen.insert(n.en.clone()));
+    not_inspected.retain(|n| seen.insert((n.en.clone(), n.ko.clone())));
 
     rank(&mut findings);
     let blocking = findings.iter().any(|f| f.severity == Severity::Critical);
@@ -264,8 +265,9 @@ pub(super) fn origin_for_task(
     (origin, gaps)
 }
 
-/// The destinations the failing hop needs, most specific first.
-fn targets(failure: &FailureReport, region: &str) -> Vec<Target> {
+/// The destinations the failing hop needs, most specific first. `ip_ranges_loaded`: an address
+/// with no owner is then known not to be AWS's.
+fn targets(failure: &FailureReport, region: &str, ip_ranges_loaded: bool) -> Vec<Target> {
     let image_registry = failure.image.as_deref().map(reason::registry_of_image);
     let image_is_ecr = image_registry
         .as_deref()
@@ -282,6 +284,17 @@ fn targets(failure: &FailureReport, region: &str) -> Vec<Target> {
         region: region.unwrap_or_else(|| own.clone()),
     };
     match failure.hop {
+        // A layer GET to an address outside AWS: the upstream registry's CDN that a
+        // pull-through cache redirected to, reached over the internet, not S3.
+        Hop::LayerStorage
+            if ip_ranges_loaded && failure.ip.is_some() && failure.ip_owner.is_none() =>
+        {
+            failure
+                .ip
+                .map(|ip| Target::Upstream { ip })
+                .into_iter()
+                .collect()
+        }
         Hop::LayerStorage | Hop::EnvFiles => {
             let owner_region = failure
                 .ip_owner
@@ -391,7 +404,8 @@ fn incomplete(summary: Localized, evidence: Vec<Localized>) -> Finding {
 
 /// What the message alone says about where to look.
 fn network_hint(failure: &FailureReport) -> Localized {
-    let symptom = failure.symptom.as_str();
+    let symptom = failure.symptom.words();
+    let hop = failure.hop.words();
     let target_en = match (&failure.ip, &failure.ip_owner) {
         (Some(ip), Some(o)) => format!("{ip} ({} {})", o.service, o.region),
         (Some(ip), None) => ip.to_string(),
@@ -406,17 +420,24 @@ fn network_hint(failure: &FailureReport) -> Localized {
     };
     match failure.hop {
         Hop::LayerStorage | Hop::EnvFiles => t!(
-            "The task got a {symptom} reaching S3 at {target_en}, where ECR keeps image layers: check that the task subnet's route table has the S3 gateway endpoint's prefix-list route (or a working NAT route).",
-            "태스크가 ECR 이미지 레이어가 있는 S3({target_ko})에 접근하다 {symptom} 오류가 났습니다. 태스크 서브넷 라우팅 테이블에 S3 게이트웨이 엔드포인트의 접두사 목록 경로(또는 정상 NAT 경로)가 있는지 확인하세요."
+            "The task got a {symptom_en} reaching S3 at {target_en}, where ECR keeps image layers: check that the task subnet's route table has the S3 gateway endpoint's prefix-list route (or a working NAT route).",
+            "태스크가 ECR 이미지 레이어가 있는 S3({target_ko})에 접근하다 {symptom_ko} 오류가 났습니다. 태스크 서브넷 라우팅 테이블에 S3 게이트웨이 엔드포인트의 접두사 목록 경로(또는 정상 NAT 경로)가 있는지 확인하세요.",
+            symptom_en = symptom.en,
+            symptom_ko = symptom.ko
         ),
         Hop::EcrAuth | Hop::Registry | Hop::SecretsManager | Hop::Ssm | Hop::CloudwatchLogs => t!(
-            "The task got a {symptom} on {hop} at {target_en}: check the subnet's default route or the VPC endpoint for it, and the security groups on both ends.",
-            "태스크가 {hop}({target_ko})에 접근하다 {symptom} 오류가 났습니다. 서브넷 기본 경로나 해당 VPC 엔드포인트, 양쪽 보안 그룹을 확인하세요.",
-            hop = failure.hop.as_str()
+            "The task got a {symptom_en} on {hop_en} at {target_en}: check the subnet's default route or the VPC endpoint for it, and the security groups on both ends.",
+            "태스크가 {hop_ko}({target_ko})에 접근하다 {symptom_ko} 오류가 났습니다. 서브넷 기본 경로나 해당 VPC 엔드포인트, 양쪽 보안 그룹을 확인하세요.",
+            symptom_en = symptom.en,
+            symptom_ko = symptom.ko,
+            hop_en = hop.en,
+            hop_ko = hop.ko
         ),
         Hop::Unknown => t!(
-            "The task got a {symptom} error ({target_en}).",
-            "태스크에서 {symptom} 오류가 발생했습니다({target_ko})."
+            "The task got a {symptom_en} error ({target_en}).",
+            "태스크에서 {symptom_ko} 오류가 발생했습니다({target_ko}).",
+            symptom_en = symptom.en,
+            symptom_ko = symptom.ko
         ),
     }
 }

@@ -189,6 +189,7 @@ fn diagnose_network(
         &failure,
         network,
         region.as_deref(),
+        ip_ranges.is_some(),
         &mut not_inspected,
     );
     Diagnosis {

@@ -55,6 +55,9 @@ pub enum Target {
     Service { short: &'static str, region: String },
     /// A host on the internet that no VPC endpoint serves.
     Internet { what: String },
+    /// A layer download that went to an address outside AWS: a pull-through cache's upstream
+    /// registry (or its CDN), reached over the internet, not S3.
+    Upstream { ip: IpAddr },
     /// An address inside the VPC (an endpoint's interface, usually); `expected` names the
     /// endpoint service the hop needed, when known.
     InVpc {

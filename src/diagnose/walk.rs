@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::path::{route_for, target_of, Destination, RouteTarget};
 use super::probe::{Probe, Target, Verdict};
-use super::Code;
+use super::{Code, Severity};
 use crate::localized::{Lang, Localized};
 use crate::network::NetworkView;
 use crate::t;
@@ -83,10 +83,12 @@ const AT_THE_ENDPOINT: &[Code] = &[
 
 /// The walk of `probe`, as `verdict` found it.
 pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) -> Walk {
+    // Only what blocks breaks the walk; a recommendation (a warning) does not.
     let blocking = |codes: &[Code]| {
         verdict
             .findings
             .iter()
+            .filter(|f| f.severity == Severity::Critical)
             .map(|f| f.code)
             .find(|c| codes.contains(c))
     };
@@ -230,6 +232,7 @@ pub fn target_text(target: &Target) -> Localized {
             Localized::same(format!("com.amazonaws.{region}.{short}"))
         }
         Target::Internet { what } => Localized::same(what.clone()),
+        Target::Upstream { ip } => Localized::same(ip.to_string()),
         Target::InVpc { ip, .. } => Localized::same(ip.to_string()),
     }
 }

@@ -45,9 +45,18 @@ impl<'a> Rules<'a> {
             )
         } else {
             // Egress to any address of the peer's family: an internet peer's address changes
-            // (DNS answers rotate), and an IPv6 peer needs an IPv6 rule.
+            // (DNS answers rotate), and an IPv6 peer needs an IPv6 rule. A private peer
+            // outside the VPC (a hub's endpoints) gets the range its route covers.
             let ipv6 = peer.nets.first().is_some_and(|n| n.addr().is_ipv6());
-            let (cidr, key) = if ipv6 {
+            let private_range = match peer.nets.as_slice() {
+                [single] if single.addr().is_ipv4() && is_private(single.addr()) => {
+                    self.routed_range(single.addr())
+                }
+                _ => None,
+            };
+            let (cidr, key) = if let Some(range) = private_range {
+                (range.to_string(), format!("IpRanges=[{{CidrIp={range}}}]"))
+            } else if ipv6 {
                 (
                     "::/0".to_string(),
                     "Ipv6Ranges=[{CidrIpv6=::/0}]".to_string(),
@@ -90,6 +99,19 @@ impl<'a> Rules<'a> {
                 region = self.region
             )],
         });
+    }
+
+    /// The CIDR of the (non-default) route that carries `ip`, else `ip` alone.
+    fn routed_range(&self, ip: IpAddr) -> Option<IpNet> {
+        let (table, _) = self.table?;
+        let chosen = route_for(self.view, table, &Destination::Ip(ip))
+            .filter(|c| c.prefix_len > 0 && c.route.destination_prefix_list_id.is_none());
+        Some(
+            match chosen.and_then(|c| c.route.destination_cidr_block.as_deref()) {
+                Some(cidr) => cidr.parse().ok()?,
+                None => IpNet::from(ip),
+            },
+        )
     }
 
     pub(super) fn check_nacl(&mut self, peer: &Peer, what: &str) {

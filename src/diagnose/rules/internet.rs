@@ -15,9 +15,10 @@ impl<'a> Rules<'a> {
         let verdict = self.route_verdict(route_for(self.view, table, &destination));
         if verdict.is_usable() {
             self.open_path.push(t!(
-                "{what} is reached through {via}.",
-                "{what}에는 {via}를 통해 접근합니다.",
-                via = verdict.via()
+                "{what} is reached through {via_en}.",
+                "{what}에는 {via_ko}를 통해 접근합니다.",
+                via_en = verdict.via().en,
+                via_ko = verdict.via().ko
             ));
             self.check_filters(&peer_for(ip), what);
             return;
@@ -25,6 +26,12 @@ impl<'a> Rules<'a> {
         if !self.push_route_problem(&verdict, what) {
             self.push_no_route(table, what, false);
         }
+    }
+
+    /// A layer download sent outside AWS: the internet path, said as such.
+    pub(super) fn evaluate_upstream(&mut self, ip: IpAddr) {
+        self.open_path.push(upstream_note(ip));
+        self.evaluate_internet(&ip.to_string());
     }
 
     pub(super) fn push_no_route(
@@ -38,6 +45,9 @@ impl<'a> Rules<'a> {
         let default = if ipv6 { "::/0" } else { "0.0.0.0/0" };
         let mut evidence = vec![self.subnet_evidence(table)];
         evidence.extend(self.owner_evidence());
+        if let Target::Upstream { ip } = self.probe.to {
+            evidence.push(upstream_note(ip));
+        }
         evidence.push(if self.view.vpc_endpoints.is_some() {
             t!(
                 "{rtb} has no route for {default}, and no VPC endpoint serves {what}.",
@@ -65,6 +75,25 @@ impl<'a> Rules<'a> {
                 format!(
                     "aws ec2 create-route --region {region} --route-table-id {rtb} --destination-ipv6-cidr-block ::/0 --egress-only-internet-gateway-id <eigw-id>",
                     region = self.region
+                ),
+            )
+        } else if cross_region_service && what.contains(".ecr.") {
+            let nat = self.available_nat_in_vpc();
+            let image_region = what
+                .strip_prefix("com.amazonaws.")
+                .and_then(|rest| rest.split('.').next())
+                .unwrap_or("<image-region>");
+            (
+                t!(
+                    "Endpoints serve only their own region: replicate the repository into {region} with ECR replication and pull the {region} image URI (the VPC's ECR and S3 endpoints then serve it), or give the subnet a default route to a NAT gateway.",
+                    "엔드포인트는 자기 리전만 지원합니다. ECR 복제로 리포지토리를 {region} 리전에 복제해 {region} 이미지 URI로 받거나(그러면 VPC의 ECR·S3 엔드포인트가 처리), 서브넷에 NAT 게이트웨이로 가는 기본 경로를 추가하세요.",
+                    region = self.region
+                ),
+                format!(
+                    "aws ecr put-replication-configuration --region {image_region} --replication-configuration 'rules=[{{destinations=[{{region={region},registryId={account}}}]}}]'  # or: aws ec2 create-route --region {region} --route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {nat}",
+                    region = self.region,
+                    account = self.probe.from.account.as_deref().unwrap_or("<account-id>"),
+                    nat = nat.unwrap_or_else(|| "<nat-gateway-id>".into())
                 ),
             )
         } else {
@@ -96,4 +125,11 @@ impl<'a> Rules<'a> {
             commands: vec![command],
         });
     }
+}
+
+fn upstream_note(ip: IpAddr) -> Localized {
+    t!(
+        "The layer download went to {ip}, which is not in AWS's published ranges: a pull-through cache's upstream registry (or its CDN) serves it over the internet, so S3 endpoints do not help.",
+        "레이어 다운로드가 AWS 공개 대역에 없는 {ip}로 갔습니다. 풀스루 캐시의 업스트림 레지스트리(또는 그 CDN)가 인터넷으로 제공하므로 S3 엔드포인트로는 해결되지 않습니다."
+    )
 }

@@ -53,6 +53,7 @@ pub(super) fn check(view: &NetworkView, region: &str, probe: &Probe) -> Verdict 
             Target::S3 { region } => rules.evaluate_s3(region),
             Target::Service { short, region } => rules.evaluate_service(short, region),
             Target::Internet { what } => rules.evaluate_internet(what),
+            Target::Upstream { ip } => rules.evaluate_upstream(*ip),
             Target::InVpc { ip, expected } => rules.evaluate_in_vpc(*ip, expected.clone()),
         }
     }
@@ -256,8 +257,18 @@ enum RouteVerdict<'a> {
         route: &'a Route,
         igw: String,
     },
+    /// A default route to a peering connection: AWS forwards nothing through a peering
+    /// connection beyond the peer VPC's own CIDRs (no edge-to-edge routing), so neither the
+    /// internet nor the peer's NAT gateway, internet gateway or endpoints are reached.
+    PeeringNoTransit {
+        route: &'a Route,
+        pcx: String,
+    },
     Usable {
         via: Localized,
+        /// The traffic leaves the VPC through a transit gateway, virtual private gateway or
+        /// appliance endpoint, so the rest of the path is not visible from here.
+        leaves_vpc: Option<String>,
     },
 }
 
@@ -266,11 +277,23 @@ impl RouteVerdict<'_> {
         matches!(self, RouteVerdict::Usable { .. })
     }
 
-    fn via(&self) -> String {
+    fn via(&self) -> Localized {
         match self {
-            RouteVerdict::Usable { via } => via.en.clone(),
-            _ => String::new(),
+            RouteVerdict::Usable { via, .. } => via.clone(),
+            _ => Localized::default(),
         }
+    }
+}
+
+/// RFC 1918, RFC 6598 (shared) and IPv6 unique-local addresses: where a hub VPC's endpoint
+/// interfaces live.
+pub(super) fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private() || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
     }
 }
 

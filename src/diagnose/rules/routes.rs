@@ -16,17 +16,23 @@ impl<'a> Rules<'a> {
         match target_of(route) {
             RouteTarget::Missing => RouteVerdict::Blackhole(route),
             RouteTarget::Local => RouteVerdict::Usable {
+                leaves_vpc: None,
                 via: t!("the local route", "local 경로"),
             },
             RouteTarget::GatewayEndpoint(id) => RouteVerdict::Usable {
+                leaves_vpc: None,
                 via: t!("gateway endpoint {id}", "게이트웨이 엔드포인트 {id}"),
             },
             RouteTarget::EgressOnlyInternetGateway(id) => RouteVerdict::Usable {
+                leaves_vpc: None,
                 via: t!(
                     "egress-only internet gateway {id}",
                     "송신 전용 인터넷 게이트웨이 {id}"
                 ),
             },
+            RouteTarget::Elsewhere(id) if id.starts_with("pcx-") && chosen.prefix_len == 0 => {
+                RouteVerdict::PeeringNoTransit { route, pcx: id }
+            }
             RouteTarget::Elsewhere(id) => {
                 self.not_inspected.push(t!(
                     "the path beyond {id} (route {dest}): transit gateways, peering, firewalls and appliances are not inspected",
@@ -34,7 +40,8 @@ impl<'a> Rules<'a> {
                     dest = route.destination()
                 ));
                 RouteVerdict::Usable {
-                    via: Localized::same(id),
+                    via: Localized::same(id.clone()),
+                    leaves_vpc: Some(id),
                 }
             }
             RouteTarget::NatGateway(id) => {
@@ -44,6 +51,7 @@ impl<'a> Rules<'a> {
                         "NAT 게이트웨이 {id}의 상태(NatGateways)"
                     ));
                     return RouteVerdict::Usable {
+                        leaves_vpc: None,
                         via: t!("NAT gateway {id}", "NAT 게이트웨이 {id}"),
                     };
                 }
@@ -57,6 +65,7 @@ impl<'a> Rules<'a> {
                     return RouteVerdict::NatNoInternet { route, nat, why };
                 }
                 RouteVerdict::Usable {
+                    leaves_vpc: None,
                     via: t!("NAT gateway {id}", "NAT 게이트웨이 {id}"),
                 }
             }
@@ -78,6 +87,7 @@ impl<'a> Rules<'a> {
                 match self.public_ip {
                     Some(false) => RouteVerdict::IgwWithoutPublicIp { route, igw: id },
                     Some(true) => RouteVerdict::Usable {
+                        leaves_vpc: None,
                         via: t!(
                             "internet gateway {id} (the task has a public IP)",
                             "인터넷 게이트웨이 {id}(태스크에 퍼블릭 IP 있음)"
@@ -89,6 +99,7 @@ impl<'a> Rules<'a> {
                             "인터넷 게이트웨이 {id} 경로에 필요한 태스크 퍼블릭 IP 여부"
                         ));
                         RouteVerdict::Usable {
+                            leaves_vpc: None,
                             via: t!("internet gateway {id}", "인터넷 게이트웨이 {id}"),
                         }
                     }
@@ -216,8 +227,56 @@ impl<'a> Rules<'a> {
                 self.push_public_ip_missing(route, igw, table, what);
                 true
             }
+            RouteVerdict::PeeringNoTransit { route, pcx } => {
+                self.push_peering_no_transit(route, pcx, table, what);
+                true
+            }
             RouteVerdict::NoRoute | RouteVerdict::Usable { .. } => false,
         }
+    }
+
+    fn push_peering_no_transit(
+        &mut self,
+        route: &Route,
+        pcx: &str,
+        table: &RouteTable,
+        what: &str,
+    ) {
+        let rtb = table.route_table_id.as_str();
+        let mut evidence = vec![self.subnet_evidence(table)];
+        evidence.extend(self.owner_evidence());
+        evidence.push(t!(
+            "{rtb} sends {dest} to peering connection {pcx}.",
+            "{rtb}은(는) {dest} 트래픽을 피어링 연결 {pcx}로 보냅니다.",
+            dest = route.destination()
+        ));
+        evidence.push(t!(
+            "A peering connection carries traffic only to the peer VPC's own CIDRs: AWS does not forward it on to the peer's NAT gateway, internet gateway or VPC endpoints (no edge-to-edge routing).",
+            "피어링 연결은 상대 VPC의 CIDR로 가는 트래픽만 전달합니다. AWS는 이를 상대 VPC의 NAT 게이트웨이, 인터넷 게이트웨이, VPC 엔드포인트로 넘기지 않습니다(엣지 간 라우팅 없음)."
+        ));
+        let nat = self.available_nat_in_vpc();
+        self.findings.push(Finding {
+            code: Code::NoRouteToTarget,
+            severity: Code::NoRouteToTarget.severity(),
+            summary: t!(
+                "Subnet {subnet}'s default route goes to peering connection {pcx}, which cannot carry traffic to {what}{ip_en}: nothing reaches it.",
+                "서브넷 {subnet}의 기본 경로는 피어링 연결 {pcx}로 가며, 이 연결로는 {what}{ip_ko}에 도달할 수 없습니다.",
+                subnet = self.subnet.subnet_id,
+                ip_en = self.dialled_text().en,
+                ip_ko = self.dialled_text().ko
+            ),
+            evidence,
+            fix: t!(
+                "Give the subnet its own way to {what}: VPC endpoints in this VPC (S3 gateway, ECR interface endpoints), or a default route to a NAT gateway or a transit gateway that has one; keep the peering route for the peer's CIDRs only.",
+                "서브넷에 {what}(으)로 가는 자체 경로를 주세요: 이 VPC의 VPC 엔드포인트(S3 게이트웨이, ECR 인터페이스 엔드포인트), 또는 NAT 게이트웨이나 NAT가 있는 트랜짓 게이트웨이로 가는 기본 경로. 피어링 경로는 상대 VPC CIDR에만 두세요."
+            ),
+            commands: vec![format!(
+                "aws ec2 replace-route --region {region} --route-table-id {rtb} --destination-cidr-block {dest} --nat-gateway-id {nat}",
+                region = self.region,
+                dest = route.destination(),
+                nat = nat.unwrap_or_else(|| "<nat-gateway-id>".into())
+            )],
+        });
     }
 
     pub(super) fn push_blackhole(&mut self, route: &Route, table: &RouteTable, what: &str) {
@@ -293,7 +352,11 @@ impl<'a> Rules<'a> {
         ));
         if let Some(code) = &nat.failure_code {
             let message = nat.failure_message.as_deref().unwrap_or("");
-            evidence.push(Localized::same(format!("{nat_id}: {code} {message}")));
+            // AWS's own words, quoted as they are.
+            evidence.push(t!(
+                "AWS gives {nat_id}'s failure as: {code} \"{message}\"",
+                "AWS가 밝힌 {nat_id}의 실패 원인(원문): {code} \"{message}\""
+            ));
         }
         let replacement = self.available_nat_in_vpc();
         let command = match &replacement {

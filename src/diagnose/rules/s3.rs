@@ -18,9 +18,10 @@ impl<'a> Rules<'a> {
             let verdict = self.route_verdict(chosen);
             if verdict.is_usable() {
                 self.open_path.push(t!(
-                    "S3 in {s3_region} is reached through {via} (a gateway endpoint only serves its own region, {region}).",
-                    "{s3_region} 리전의 S3는 {via}를 통해 접근합니다(게이트웨이 엔드포인트는 자기 리전 {region}만 지원).",
-                    via = verdict.via(),
+                    "S3 in {s3_region} is reached through {via_en} (a gateway endpoint only serves its own region, {region}).",
+                    "{s3_region} 리전의 S3는 {via_ko}를 통해 접근합니다(게이트웨이 엔드포인트는 자기 리전 {region}만 지원).",
+                    via_en = verdict.via().en,
+                    via_ko = verdict.via().ko,
                     region = self.region
                 ));
                 self.check_filters(&peer_for(ip), "S3");
@@ -91,10 +92,23 @@ impl<'a> Rules<'a> {
         if usable {
             let via = verdict.via();
             self.open_path.push(t!(
-                "S3 traffic leaves through {via}.",
-                "S3 트래픽은 {via}를 통해 나갑니다.",
+                "S3 traffic leaves through {via_en}.",
+                "S3 트래픽은 {via_ko}를 통해 나갑니다.",
+                via_en = via.en,
+                via_ko = via.ko
             ));
-            if let Some(endpoint) = gateways.first() {
+            if let RouteVerdict::Usable {
+                leaves_vpc: Some(exit),
+                ..
+            } = &verdict
+            {
+                self.push_s3_endpoint_recommended(
+                    table,
+                    gateways.first().copied(),
+                    exit,
+                    s3_region,
+                );
+            } else if let Some(endpoint) = gateways.first() {
                 self.open_path.push(t!(
                     "S3 gateway endpoint {vpce} exists but is not associated with {rtb}: associating it would keep S3 traffic off the NAT gateway (and its data charges).",
                     "S3 게이트웨이 엔드포인트 {vpce}가 있지만 {rtb}에 연결되어 있지 않습니다. 연결하면 S3 트래픽이 NAT 게이트웨이를 거치지 않습니다(데이터 처리 요금 절감).",
@@ -120,6 +134,66 @@ impl<'a> Rules<'a> {
             // Whatever the endpoints are, nothing in this table carries S3 traffic.
             self.push_no_route(table, "S3", false);
         }
+    }
+
+    /// S3 traffic that leaves the VPC through a transit gateway, virtual private gateway or
+    /// appliance may well arrive, but nothing here can verify the path beyond; the gateway
+    /// endpoint is the recommended route (free, and inside the VPC), so it is said as a
+    /// recommendation, not as the cause.
+    fn push_s3_endpoint_recommended(
+        &mut self,
+        table: &RouteTable,
+        gateway: Option<&VpcEndpoint>,
+        exit: &str,
+        s3_region: &str,
+    ) {
+        let rtb = table.route_table_id.as_str();
+        let mut evidence = vec![self.subnet_evidence(table)];
+        evidence.extend(self.owner_evidence());
+        evidence.push(t!(
+            "{rtb} sends S3 traffic to {exit}, out of the VPC; what happens beyond it (the transit gateway's route tables, an inspection VPC's firewall, the egress VPC's NAT) is not visible from here.",
+            "{rtb}은(는) S3 트래픽을 VPC 밖의 {exit}(으)로 보냅니다. 그 너머(트랜짓 게이트웨이 라우팅 테이블, 검사 VPC 방화벽, 송신 VPC의 NAT)는 여기서 볼 수 없습니다."
+        ));
+        let (code, fix, command) = match gateway {
+            Some(endpoint) => (
+                Code::S3RouteMissing,
+                t!(
+                    "Recommended: associate S3 gateway endpoint {vpce} with {rtb}, so image layers stay inside the VPC instead of depending on the path beyond {exit}.",
+                    "권장: S3 게이트웨이 엔드포인트 {vpce}를 {rtb}에 연결하면 이미지 레이어가 {exit} 너머의 경로에 의존하지 않고 VPC 안에서 내려받아집니다.",
+                    vpce = endpoint.vpc_endpoint_id
+                ),
+                format!(
+                    "aws ec2 modify-vpc-endpoint --region {region} --vpc-endpoint-id {vpce} --add-route-table-ids {rtb}",
+                    region = self.region,
+                    vpce = endpoint.vpc_endpoint_id
+                ),
+            ),
+            None => (
+                Code::S3GatewayEndpointMissing,
+                t!(
+                    "Recommended: create an S3 gateway endpoint (free of charge) for the task subnets' route tables, so image layers stay inside the VPC instead of depending on the path beyond {exit}.",
+                    "권장: 태스크 서브넷 라우팅 테이블용 S3 게이트웨이 엔드포인트(무료)를 만들면 이미지 레이어가 {exit} 너머의 경로에 의존하지 않고 VPC 안에서 내려받아집니다."
+                ),
+                format!(
+                    "aws ec2 create-vpc-endpoint --region {region} --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{s3_region}.s3 --route-table-ids {rtb}",
+                    region = self.region,
+                    vpc = self.vpc_id
+                ),
+            ),
+        };
+        self.findings.push(Finding {
+            code,
+            // A recommendation: the path may work, it cannot be verified.
+            severity: Severity::Warning,
+            summary: t!(
+                "S3 traffic from subnet {subnet} leaves the VPC through {exit}, where this tool cannot follow it; an S3 gateway endpoint route would serve the image layers without it.",
+                "서브넷 {subnet}의 S3 트래픽은 {exit}을(를) 통해 VPC 밖으로 나가며, 이 도구는 그 너머를 따라갈 수 없습니다. S3 게이트웨이 엔드포인트 경로가 있으면 그 경로 없이 이미지 레이어를 받을 수 있습니다.",
+                subnet = self.subnet.subnet_id
+            ),
+            evidence,
+            fix,
+            commands: vec![command],
+        });
     }
 
     pub(super) fn push_s3_route_missing(
@@ -229,6 +303,21 @@ impl<'a> Rules<'a> {
             "VPC {vpc}에 S3 게이트웨이 엔드포인트(com.amazonaws.{s3_region}.s3)가 없습니다.",
             vpc = self.vpc_id
         ));
+        let service_name = format!("com.amazonaws.{s3_region}.s3");
+        if let Some(interface) = self
+            .view
+            .endpoints_for(&self.vpc_id, &service_name)
+            .into_iter()
+            .find(|e| e.is_interface())
+        {
+            // ECR hands out layer URLs on S3's regional names, which only a gateway endpoint
+            // (a route) captures; an S3 interface endpoint answers only its own DNS names.
+            evidence.push(t!(
+                "The VPC does have S3 interface endpoint {vpce}, but ECR cannot use S3 interface endpoints for image layers: layer downloads need the gateway endpoint.",
+                "VPC에 S3 인터페이스 엔드포인트 {vpce}는 있지만 ECR은 이미지 레이어에 S3 인터페이스 엔드포인트를 쓸 수 없습니다. 레이어 다운로드에는 게이트웨이 엔드포인트가 필요합니다.",
+                vpce = interface.vpc_endpoint_id
+            ));
+        }
         if matches!(verdict, RouteVerdict::NoRoute) {
             evidence.push(t!(
                 "{rtb} has no default route (0.0.0.0/0) either.",

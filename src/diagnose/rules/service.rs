@@ -38,17 +38,19 @@ impl<'a> Rules<'a> {
                     Some(finding) if !verdict.is_usable() => self.findings.push(finding),
                     Some(_) => {
                         self.open_path.push(t!(
-                            "{service_name} resolves publicly, and the traffic leaves through {via}.",
-                            "{service_name}은(는) 퍼블릭 주소로 해석되며 트래픽은 {via}를 통해 나갑니다.",
-                            via = verdict.via()
+                            "{service_name} resolves publicly, and the traffic leaves through {via_en}.",
+                            "{service_name}은(는) 퍼블릭 주소로 해석되며 트래픽은 {via_ko}를 통해 나갑니다.",
+                            via_en = verdict.via().en,
+                            via_ko = verdict.via().ko
                         ));
                         self.check_filters(&peer_for(ip), &service_name);
                     }
                     None if verdict.is_usable() => {
                         self.open_path.push(t!(
-                            "The task dialled a public address of {service_name} and the traffic leaves through {via}.",
-                            "태스크가 {service_name}의 퍼블릭 주소로 연결했고 트래픽은 {via}를 통해 나갑니다.",
-                            via = verdict.via()
+                            "The task dialled a public address of {service_name} and the traffic leaves through {via_en}.",
+                            "태스크가 {service_name}의 퍼블릭 주소로 연결했고 트래픽은 {via_ko}를 통해 나갑니다.",
+                            via_en = verdict.via().en,
+                            via_ko = verdict.via().ko
                         ));
                         self.check_filters(&peer_for(ip), &service_name);
                     }
@@ -79,17 +81,32 @@ impl<'a> Rules<'a> {
             Some(ip) => Destination::Ip(ip),
             None => Destination::AnyPublic { ipv6: false },
         };
+        // A private address outside this VPC: the name resolved to an endpoint elsewhere
+        // (centralised endpoints in a hub VPC, shared through a private hosted zone), so this
+        // VPC needing its own endpoint is not the question; the route to that address is.
+        let hub_endpoint = ip.filter(|ip| is_private(*ip));
+        if let Some(ip) = hub_endpoint {
+            self.open_path.push(t!(
+                "The task dialled {ip}, a private address outside the VPC: {service_name} resolves to an endpoint elsewhere (a hub VPC's, shared through a private hosted zone).",
+                "태스크가 VPC 밖의 프라이빗 주소 {ip}로 연결했습니다. {service_name}이(가) 다른 곳(허브 VPC, 공유된 프라이빗 호스팅 영역)의 엔드포인트로 해석됩니다."
+            ));
+        }
         let verdict = self.route_verdict(route_for(self.view, table, &destination));
         if verdict.is_usable() {
             self.open_path.push(t!(
-                "{service_name} is reached through {via}.",
-                "{service_name}에는 {via}를 통해 접근합니다.",
-                via = verdict.via()
+                "{service_name} is reached through {via_en}.",
+                "{service_name}에는 {via_ko}를 통해 접근합니다.",
+                via_en = verdict.via().en,
+                via_ko = verdict.via().ko
             ));
             self.check_filters(&peer_for(ip), &service_name);
             return;
         }
         if self.push_route_problem(&verdict, &service_name) {
+            return;
+        }
+        if hub_endpoint.is_some() {
+            self.push_no_route(table, &service_name, false);
             return;
         }
         if self.view.vpc_endpoints.is_none() || service_region != self.region {
