@@ -65,6 +65,12 @@ const SCENARIOS: &[(&str, &str)] = &[
     ("public-subnet-no-public-ip", "PUBLIC_IP_MISSING"),
     ("main-route-table", "S3_ROUTE_MISSING"),
     ("nacl-blocks-https", "NACL_BLOCKS_HTTPS"),
+    ("s3-interface-endpoint-only", "S3_GATEWAY_ENDPOINT_MISSING"),
+    ("cross-region-registry", "NO_ROUTE_TO_TARGET"),
+    ("pull-through-cache-upstream", "NO_ROUTE_TO_TARGET"),
+    ("tgw-default-route", "NETWORK_PATH_LOOKS_OPEN"),
+    ("peering-default-route", "NO_ROUTE_TO_TARGET"),
+    ("centralised-endpoints", "TASK_SG_BLOCKS_HTTPS"),
 ];
 
 #[test]
