@@ -1,11 +1,12 @@
 //! Live inspection: fills the [`NetworkView`] from AWS with `aws-sdk-ec2` and `aws-sdk-ecs`.
 //! The only module that calls AWS.
 //!
-//! It reads only what the rules need, in three rounds: the task's subnet (which names the
-//! VPC) and the ECS service; then, concurrently, every VPC-scoped part; then the network
-//! interfaces of the VPC's endpoints (their IDs come from round two). Filters that AWS or its
-//! emulators do not support everywhere (`route.destination-prefix-list-id`…) are applied on
-//! the client side. A call that fails leaves its part absent and records an
+//! It reads only what the rules need, in two rounds: the task's subnet (which names the VPC)
+//! and the ECS service; then, concurrently, every VPC-scoped part, the endpoints' network
+//! interfaces among them (`interface-type=vpc_endpoint`). An endpoint interface that query
+//! did not return (emulators type them otherwise) is read by ID in a third round. Filters
+//! that AWS or its emulators do not support everywhere (`route.destination-prefix-list-id`…)
+//! are applied on the client side. A call that fails leaves its part absent and records an
 //! [`InspectionError`] naming the IAM action, so the rest of the diagnosis still runs.
 //!
 //! The VPC's CIDRs are read from the route tables' `local` routes (one per associated CIDR),
@@ -249,6 +250,7 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
         nats,
         igws,
         prefix_lists,
+        endpoint_interfaces,
     ) = tokio::join!(
         async {
             counter.add();
@@ -338,6 +340,22 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
             prefix_lists,
             convert::prefix_list
         ),
+        read_all!(
+            counter,
+            "NetworkInterfaces",
+            "ec2:DescribeNetworkInterfaces",
+            ec2.describe_network_interfaces()
+                .filters(vpc_filter(&vpc_id))
+                .filters(
+                    Filter::builder()
+                        .name("interface-type")
+                        .values("vpc_endpoint")
+                        .build()
+                ),
+            1000,
+            network_interfaces,
+            convert::network_interface
+        ),
     );
     let mut rounds = 2;
 
@@ -360,19 +378,25 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
     let internet_gateways = keep(igws, &mut errors);
     let prefix_lists = keep(prefix_lists, &mut errors);
 
-    // Round 3: the endpoints' network interfaces, to know their addresses.
-    let eni_ids: Vec<String> = vpc_endpoints
+    // The endpoints' interfaces came with round 2 on AWS; any the typed query missed are read
+    // by ID (a third round only then).
+    let mut network_interfaces = keep(endpoint_interfaces, &mut errors);
+    let missing: Vec<String> = vpc_endpoints
         .iter()
         .flatten()
         .flat_map(|e| e.network_interface_ids.iter().cloned())
+        .filter(|id| {
+            !network_interfaces
+                .iter()
+                .flatten()
+                .any(|n| &n.network_interface_id == id)
+        })
         .collect();
-    let network_interfaces = if eni_ids.is_empty() {
-        vpc_endpoints.as_ref().map(|_| Vec::new())
-    } else {
+    if !missing.is_empty() {
         rounds += 1;
         let mut pages = ec2
             .describe_network_interfaces()
-            .set_network_interface_ids(Some(eni_ids))
+            .set_network_interface_ids(Some(missing))
             .into_paginator()
             .send();
         let mut out = Vec::new();
@@ -395,8 +419,12 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
                 }
             }
         }
-        keep(result.map(|_| out), &mut errors)
-    };
+        if let Some(found) = keep(result.map(|_| out), &mut errors) {
+            network_interfaces
+                .get_or_insert_with(Vec::new)
+                .extend(found);
+        }
+    }
 
     let view = NetworkView {
         vpcs: None,
