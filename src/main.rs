@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
-use ecs_pull_doctor::diagnose::{self, classify};
+use ecs_pull_doctor::diagnose::{self, classify, MissingInput};
 use ecs_pull_doctor::event::{parse_task_event, FailedTask, TaskEvent};
 use ecs_pull_doctor::ipranges::{self, IpRanges};
-use ecs_pull_doctor::localized::Lang;
+use ecs_pull_doctor::localized::{Lang, Localized};
 use ecs_pull_doctor::network::{live, snapshot};
 use ecs_pull_doctor::render::{self, Format};
+use ecs_pull_doctor::t;
 
 #[derive(Parser)]
 #[command(
@@ -98,6 +99,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// The command line's way to give what the diagnosis lacked.
+fn how_to_give(missing: MissingInput) -> Localized {
+    match missing {
+        MissingInput::NetworkView => t!(
+            "To inspect the network: pass --network FILE (a snapshot; the README lists the AWS CLI commands that build one) or --live.",
+            "네트워크를 점검하려면 --network FILE(스냅샷; 만드는 AWS CLI 명령은 README 참고) 또는 --live를 지정하세요."
+        ),
+        MissingInput::IpRanges => t!(
+            "To name the owner of an address outside the VPC: pass --ip-ranges FILE or set IP_RANGES_FILE (make ip-ranges downloads AWS's current file).",
+            "VPC 밖 주소의 소유자를 알려면 --ip-ranges FILE을 지정하거나 IP_RANGES_FILE을 설정하세요(make ip-ranges가 AWS의 최신 파일을 내려받습니다)."
+        ),
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Diagnose {
@@ -148,7 +163,12 @@ fn run(cli: Cli) -> Result<()> {
                     "{}",
                     serde_json::to_string_pretty(&render::diagnosis_json(&diagnosis, lang))?
                 ),
-                Format::Text => print!("{}", render::diagnosis_text(&diagnosis, lang)),
+                Format::Text => {
+                    print!("{}", render::diagnosis_text(&diagnosis, lang));
+                    for missing in &diagnosis.missing_inputs {
+                        println!("{}", how_to_give(*missing).get(lang));
+                    }
+                }
             }
         }
         Command::Snapshot {

@@ -223,3 +223,43 @@ fn terminal_escapes_in_the_message_are_neutralised() {
         "raw escape reached the terminal"
     );
 }
+
+#[test]
+fn what_the_diagnosis_lacked_is_named_by_the_engine_and_worded_by_the_cli() {
+    let o = doctor(&["diagnose", "--event", "events/s3-route-missing.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("To inspect the network: pass --network FILE"),
+        "{text}"
+    );
+    // The findings themselves give no command-line advice: that is the CLI's to word.
+    let before_hints = text.split("To inspect the network").next().unwrap();
+    assert!(!before_hints.contains("--network"), "{before_hints}");
+
+    let o = doctor(&[
+        "diagnose",
+        "--event",
+        "events/ecr-api-endpoint-missing.json",
+        "--network",
+        "events/network/ecr-api-endpoint-missing.json",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["missing_inputs"], serde_json::json!(["ip_ranges"]));
+    let o = doctor(&[
+        "diagnose",
+        "--event",
+        "events/ecr-api-endpoint-missing.json",
+        "--network",
+        "events/network/ecr-api-endpoint-missing.json",
+        "--lang",
+        "ko",
+    ]);
+    assert!(
+        stdout(&o).contains("--ip-ranges FILE을 지정하거나"),
+        "{}",
+        stdout(&o)
+    );
+}

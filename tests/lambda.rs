@@ -411,6 +411,10 @@ fn bad_and_ordinary_events_send_nothing_and_untrusted_text_arrives_escaped() {
         assert!(!body.contains(raw), "{raw} reached Slack unescaped: {body}");
     }
     assert!(body.contains("&lt;!channel&gt;"), "{body}");
+    // The command line's advice is the command line's: a Slack reader cannot pass a flag.
+    for advice in ["--network", "--live", "make ip-ranges"] {
+        assert!(!body.contains(advice), "{advice} reached Slack: {body}");
+    }
     assert!(body.contains("&lt;!here&gt;"), "{body}");
     assert!(body.contains("클러스터"), "DIAGNOSIS_LANG=ko: {body}");
     let decisions = log_decisions(&report);

@@ -395,8 +395,8 @@ fn incomplete(summary: Localized, evidence: Vec<Localized>) -> Finding {
         summary,
         evidence,
         fix: t!(
-            "Run again with the network: `--network snapshot.json` (see the README for the AWS CLI commands that build one) or `--live`.",
-            "네트워크 정보와 함께 다시 실행하세요: `--network snapshot.json`(만드는 AWS CLI 명령은 README 참고) 또는 `--live`."
+            "Give the diagnosis the task's network (a recorded snapshot or a live inspection) and run it again.",
+            "태스크 네트워크 정보(기록된 스냅샷 또는 실시간 점검)를 주고 다시 진단하세요."
         ),
         commands: vec![],
     }

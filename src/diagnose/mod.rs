@@ -68,6 +68,8 @@ pub struct Diagnosis {
     /// The path each probe walked, to where it breaks.
     pub paths: Vec<Walk>,
     pub not_inspected: Vec<Localized>,
+    /// Inputs the caller did not give; each front end tells its reader how to give them.
+    pub missing_inputs: Vec<MissingInput>,
     /// The `createDate` of the ip-ranges snapshot used, if one was.
     pub ip_ranges_create_date: Option<String>,
 }
@@ -79,6 +81,17 @@ impl Diagnosis {
             .first()
             .map_or(Code::InspectionIncomplete, |f| f.code)
     }
+}
+
+/// An input the diagnosis lacked. The engine only names it: the CLI words it as a flag, the
+/// Lambda as its configuration or permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingInput {
+    /// No network view at all (neither a snapshot nor a live inspection).
+    NetworkView,
+    /// No ip-ranges.json, so a dialled address outside the VPC has no known owner.
+    IpRanges,
 }
 
 /// Where the rules may look up an address in the VPC's own data.
@@ -136,11 +149,12 @@ pub fn diagnose(
 ) -> Diagnosis {
     let network = network.ok_or_else(|| {
         t!(
-            "the task's network: no network view was given (use --network FILE or --live)",
-            "태스크 네트워크: 네트워크 정보가 없습니다(--network FILE 또는 --live 사용)"
+            "the task's network: no network view was given",
+            "태스크 네트워크: 네트워크 정보가 주어지지 않았습니다"
         )
     });
-    diagnose_network(task, network, ip_ranges)
+    let not_given = network.is_err();
+    diagnose_network(task, network, not_given, ip_ranges)
 }
 
 /// Runs the rules for one failed task whose network could not be read; `why` says what
@@ -150,12 +164,14 @@ pub fn diagnose_without_network(
     why: Localized,
     ip_ranges: Option<&IpRanges>,
 ) -> Diagnosis {
-    diagnose_network(task, Err(why), ip_ranges)
+    diagnose_network(task, Err(why), false, ip_ranges)
 }
 
+/// `network_not_given`: the caller had no network to give (not: it tried and failed).
 fn diagnose_network(
     task: &FailedTask,
     network: Result<&NetworkView, Localized>,
+    network_not_given: bool,
     ip_ranges: Option<&IpRanges>,
 ) -> Diagnosis {
     let region = task_region(task);
@@ -175,11 +191,16 @@ fn diagnose_network(
     failure.container = task.primary.container.clone();
     failure.image = task.primary.image.clone();
 
+    let mut missing_inputs = Vec::new();
+    if network_not_given {
+        missing_inputs.push(MissingInput::NetworkView);
+    }
     let mut not_inspected = Vec::new();
     if failure.ip.is_some() && failure.ip_owner.is_none() && ip_ranges.is_none() {
+        missing_inputs.push(MissingInput::IpRanges);
         not_inspected.push(t!(
-            "the owner of {ip}: no ip-ranges.json was given (pass --ip-ranges or IP_RANGES_FILE, or run `make ip-ranges`)",
-            "{ip}의 소유자: ip-ranges.json이 없습니다(--ip-ranges 또는 IP_RANGES_FILE을 지정하거나 `make ip-ranges`를 실행하세요)",
+            "the owner of {ip}: no ip-ranges.json was loaded",
+            "{ip}의 소유자: ip-ranges.json을 불러오지 않았습니다",
             ip = failure.ip.map(|i| i.to_string()).unwrap_or_default()
         ));
     }
@@ -198,6 +219,7 @@ fn diagnose_network(
         findings,
         paths,
         not_inspected,
+        missing_inputs,
         ip_ranges_create_date: ip_ranges.map(|r| r.create_date.clone()),
     }
 }

@@ -21,7 +21,7 @@ use tracing::{error, info, warn};
 
 use crate::alert::{alert_key, pending_sinks, repeats_note, Claim, Sink};
 use crate::config::{Config, ConfigError};
-use crate::diagnose::{self, task_region, Diagnosis};
+use crate::diagnose::{self, task_region, Diagnosis, MissingInput};
 use crate::event::{parse_task_event_value, FailedTask, TaskEvent};
 use crate::ipranges;
 use crate::localized::{Lang, Localized};
@@ -133,6 +133,31 @@ pub enum Outcome {
         repeats: u64,
         first_task: String,
     },
+}
+
+/// The function's own wording of an input the diagnosis lacked.
+fn what_the_function_lacked(missing: MissingInput) -> Localized {
+    match missing {
+        MissingInput::NetworkView => t!(
+            "The function had no network view for this task (NETWORK_SNAPSHOT_FILE, or the ec2:Describe* calls listed under not inspected).",
+            "함수가 이 태스크의 네트워크 정보를 얻지 못했습니다(NETWORK_SNAPSHOT_FILE, 또는 점검하지 못한 항목에 나온 ec2:Describe* 호출)."
+        ),
+        MissingInput::IpRanges => t!(
+            "The function has no usable ip-ranges.json (IP_RANGES_FILE, or the copy packaged next to bootstrap), so addresses outside the VPC have no known owner.",
+            "함수에 사용할 수 있는 ip-ranges.json이 없어(IP_RANGES_FILE 또는 bootstrap 옆에 포함된 파일) VPC 밖 주소의 소유자를 알 수 없습니다."
+        ),
+    }
+}
+
+/// One note of several lines, or none.
+fn join_notes(
+    first: Option<Localized>,
+    more: impl Iterator<Item = Localized>,
+) -> Option<Localized> {
+    first
+        .into_iter()
+        .chain(more)
+        .reduce(|a, b| Localized::new(format!("{}\n{}", a.en, b.en), format!("{}\n{}", a.ko, b.ko)))
 }
 
 /// What the dedup record decided for one event.
@@ -330,6 +355,14 @@ impl Handler {
             }
         };
 
+        // What the function itself lacked, in the words of its configuration.
+        let note = join_notes(
+            note,
+            diagnosis
+                .missing_inputs
+                .iter()
+                .map(|m| what_the_function_lacked(*m)),
+        );
         let pending = pending_sinks(&self.sinks, &already_sent);
         let (sent_to, failed) = self.deliver(&diagnosis, note.as_ref(), &pending).await;
         if let Some(table) = self.dedup.as_ref().filter(|_| dedup_error.is_none()) {

@@ -121,6 +121,7 @@ pub fn diagnosis_json(d: &Diagnosis, lang: Lang) -> Value {
         "findings": d.findings.iter().map(|f| finding_json(f, lang)).collect::<Vec<_>>(),
         "paths": d.paths.iter().map(|w| walk_json(w, lang)).collect::<Vec<_>>(),
         "not_inspected": d.not_inspected.iter().map(|n| n.get(lang)).collect::<Vec<_>>(),
+        "missing_inputs": d.missing_inputs,
         "ip_ranges": d.ip_ranges_create_date.as_ref().map(|c| json!({"create_date": c})),
         "lang": lang,
     })
