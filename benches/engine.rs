@@ -115,7 +115,7 @@ fn benches(c: &mut Criterion) {
             security_groups: Some(vec!["sg-0a9b8c7d6e5f4a3b2".into()]),
             public_ip: Some(false),
             private_ip: Some("10.20.11.57".parse().unwrap()),
-            awsvpc_on_ec2: false,
+            instance_id: None,
             workload: None,
             account: None,
         },

@@ -56,6 +56,8 @@ pub struct FailedTask {
     pub group: Option<String>,
     pub task_definition_arn: Option<String>,
     pub launch_type: Option<String>,
+    /// The EC2 instance's registration, on the EC2 launch type and ECS Managed Instances.
+    pub container_instance_arn: Option<String>,
     pub platform_version: Option<String>,
     pub stop_code: Option<String>,
     pub availability_zone: Option<String>,
@@ -91,6 +93,15 @@ impl FailedTask {
         self.group.as_deref()?.strip_prefix("service:")
     }
 
+    /// True when an EC2 instance, not the task's own ENI, pulls the image: the EC2 launch type
+    /// (bridge, host or awsvpc network mode alike: the agent pulls over the instance's primary
+    /// interface) and ECS Managed Instances.
+    pub fn pulled_by_instance(&self) -> bool {
+        self.launch_type.as_deref().is_some_and(|l| {
+            l.eq_ignore_ascii_case("EC2") || l.eq_ignore_ascii_case("MANAGED_INSTANCES")
+        })
+    }
+
     /// The cluster's short name, from its ARN.
     pub fn cluster_name(&self) -> Option<&str> {
         let arn = self.cluster_arn.as_deref()?;
@@ -120,6 +131,7 @@ struct TaskDetail {
     attachments: Vec<Attachment>,
     availability_zone: Option<String>,
     cluster_arn: Option<String>,
+    container_instance_arn: Option<String>,
     containers: Vec<Container>,
     group: Option<String>,
     launch_type: Option<String>,
@@ -229,6 +241,7 @@ pub fn parse_task_event_value(value: Value) -> Result<TaskEvent, EventError> {
         group: detail.group,
         task_definition_arn: detail.task_definition_arn,
         launch_type: detail.launch_type,
+        container_instance_arn: detail.container_instance_arn,
         platform_version: detail.platform_version,
         stop_code: detail.stop_code,
         availability_zone: detail.availability_zone,

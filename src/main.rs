@@ -65,8 +65,18 @@ enum Command {
     },
     /// Capture the network around a subnet in the snapshot format `--network` reads.
     Snapshot {
-        #[arg(long, value_name = "SUBNET_ID")]
-        subnet: String,
+        /// The subnet of the task's own ENI (awsvpc); with --container-instance it may be
+        /// left out.
+        #[arg(
+            long,
+            value_name = "SUBNET_ID",
+            required_unless_present = "container_instance"
+        )]
+        subnet: Option<String>,
+        /// On the EC2 launch type: the container instance that ran the task (its EC2
+        /// instance pulls the image, so its subnet is the one captured).
+        #[arg(long, value_name = "CONTAINER_INSTANCE_ARN")]
+        container_instance: Option<String>,
         /// The ECS service whose tasks run there, as CLUSTER/SERVICE.
         #[arg(long, value_name = "CLUSTER/SERVICE")]
         service: Option<String>,
@@ -173,6 +183,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Snapshot {
             subnet,
+            container_instance,
             service,
             region,
         } => {
@@ -185,9 +196,18 @@ fn run(cli: Cli) -> Result<()> {
                     _ => bail!("--service {text:?}: expected CLUSTER/SERVICE"),
                 },
             };
+            // arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID names its cluster.
+            let container_instance = match container_instance {
+                None => None,
+                Some(arn) => match arn.split('/').collect::<Vec<_>>().as_slice() {
+                    [_, cluster, _] if !cluster.is_empty() => Some((cluster.to_string(), arn.clone())),
+                    _ => bail!("--container-instance {arn:?}: expected arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID"),
+                },
+            };
             let target = live::Target {
                 subnet_id: subnet,
                 service,
+                container_instance,
             };
             let inspection = runtime()?.block_on(async {
                 let config = live::load_config(region.as_deref()).await;
@@ -226,7 +246,7 @@ fn run(cli: Cli) -> Result<()> {
 fn live_target(task: &FailedTask) -> Result<live::Target> {
     match live::Target::for_task(task) {
         Some(target) => Ok(target),
-        None => bail!("the event has no ENI attachment with a subnetId, so there is no subnet to inspect (bridge or host network mode?)"),
+        None => bail!("the event has neither an ENI attachment with a subnetId nor, on the EC2 launch type, a containerInstanceArn: there is no subnet to inspect"),
     }
 }
 

@@ -386,18 +386,26 @@ fn unknown_hop_for_an_ecr_image_checks_every_ecr_dependency() {
 }
 
 #[test]
-fn awsvpc_tasks_on_ec2_never_have_a_public_ip() {
+fn on_ec2_the_instance_without_a_public_ip_is_what_an_internet_gateway_drops() {
+    // The task's own ENI would get a public IP on Fargate; on EC2 the instance pulls.
     let mut task = common::sample_task("public-subnet-no-public-ip");
     task.launch_type = Some("EC2".into());
+    task.container_instance_arn =
+        Some("arn:aws:ecs:ap-northeast-2:111122223333:container-instance/prod/c1".into());
     let mut net = raw_network("public-subnet-no-public-ip");
     net["Services"][0]["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] =
         json!("ENABLED");
+    let subnet = task.subnet_id.clone().unwrap();
+    net["ContainerInstances"] =
+        json!([{"containerInstanceArn": task.container_instance_arn, "ec2InstanceId": "i-0c1"}]);
+    net["Reservations"] = json!([{"Instances": [{"InstanceId": "i-0c1", "SubnetId": subnet, "VpcId": net["Subnets"][0]["VpcId"],
+        "SecurityGroups": [{"GroupId": SG_TASKS}],
+        "NetworkInterfaces": [{"SubnetId": subnet, "Groups": [{"GroupId": SG_TASKS}], "Attachment": {"DeviceIndex": 0}}]}]}]);
     let d = diagnose(&task, Some(&view(&net)), None);
-    assert_eq!(d.verdict(), Code::PublicIpMissing);
-    assert!(d.findings[0]
-        .evidence
-        .iter()
-        .any(|e| e.en.contains("never receive a public IP")));
+    assert_eq!(d.verdict(), Code::PublicIpMissing, "{:?}", codes(&d));
+    assert!(d.findings[0].evidence.iter().any(|e| e.en.contains(
+        "pulled by container instance i-0c1, whose primary network interface has no public IP"
+    )));
     // With a public IP on Fargate the same subnet works.
     let d = run_with("public-subnet-no-public-ip", &net);
     assert_eq!(d.verdict(), Code::NetworkPathLooksOpen, "{:?}", codes(&d));
@@ -452,7 +460,7 @@ fn a_probe_is_checked_without_any_failed_task() {
         security_groups: Some(vec![SG_TASKS.to_string()]),
         public_ip: Some(false),
         private_ip: None,
-        awsvpc_on_ec2: false,
+        instance_id: None,
         workload: None,
         account: None,
     };

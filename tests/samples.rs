@@ -98,6 +98,11 @@ const EXPECTED: &[(&str, Code, &[&str])] = &[
     ),
     ("tgw-default-route", Code::NetworkPathLooksOpen, &[]),
     (
+        "ec2-bridge-s3-route-missing",
+        Code::S3RouteMissing,
+        &["--vpc-endpoint-id vpce-04e8c1a2b3d5f6a79 --add-route-table-ids rtb-0c3e5a7b9d1f24680"],
+    ),
+    (
         "peering-default-route",
         Code::NoRouteToTarget,
         &["replace-route --region ap-northeast-2 --route-table-id rtb-0c3e5a7b9d1f24680 --destination-cidr-block 0.0.0.0/0"],
@@ -360,6 +365,7 @@ const WALKS: &[(&str, Option<Code>)] = &[
     ("cross-region-registry", Some(Code::NoRouteToTarget)),
     ("pull-through-cache-upstream", Some(Code::NoRouteToTarget)),
     ("tgw-default-route", None),
+    ("ec2-bridge-s3-route-missing", Some(Code::S3RouteMissing)),
     ("peering-default-route", Some(Code::NoRouteToTarget)),
     ("centralised-endpoints", Some(Code::TaskSgBlocksHttps)),
 ];
@@ -615,4 +621,43 @@ fn korean_renderings_carry_no_english_words() {
         }
     }
     assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
+
+#[test]
+fn on_the_ec2_launch_type_the_instance_pulls_not_the_task_eni() {
+    let d = run("ec2-bridge-s3-route-missing");
+    assert!(common::evidence_en(&d.findings[0])
+        .contains("pulled by container instance i-0f1e2d3c4b5a69788, whose primary interface is in subnet subnet-0c9d8e7f6a5b4c3d2"));
+    assert!(d.paths[0]
+        .line(Lang::En)
+        .starts_with("✓ i-0f1e2d3c4b5a69788's ENI in subnet-0c9d8e7f6a5b4c3d2"));
+
+    // awsvpc on EC2: the task's ENI is in the broken subnet, but the instance, which pulls,
+    // sits in the healthy one, so nothing blocks the pull.
+    let mut task = common::sample_task("ec2-bridge-s3-route-missing");
+    task.subnet_id = Some("subnet-0c9d8e7f6a5b4c3d2".into());
+    let mut view = common::sample_network("ec2-bridge-s3-route-missing");
+    let instance = &mut view.reservations.as_mut().unwrap()[0].instances[0];
+    instance.subnet_id = Some("subnet-0a1b2c3d4e5f60718".into());
+    instance.network_interfaces[0].subnet_id = Some("subnet-0a1b2c3d4e5f60718".into());
+    let d = diagnose(&task, Some(&view), None);
+    assert_eq!(
+        d.verdict(),
+        Code::NetworkPathLooksOpen,
+        "{:?}",
+        d.findings.iter().map(|f| f.code).collect::<Vec<_>>()
+    );
+
+    // Without the container instance in the view, the pulling interface is unknown: never
+    // the task's ENI taken for it.
+    view.container_instances = None;
+    let d = diagnose(&task, Some(&view), None);
+    assert_eq!(d.verdict(), Code::InspectionIncomplete);
+    assert!(
+        d.not_inspected
+            .iter()
+            .any(|n| n.en.contains("ecs:DescribeContainerInstances")),
+        "{:?}",
+        d.not_inspected
+    );
 }

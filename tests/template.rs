@@ -67,7 +67,11 @@ fn actions_called_in_source() -> BTreeSet<String> {
     let files: &[(&str, &[(&str, &str)])] = &[
         (
             "src/network/live.rs",
-            &[("describe_services", "ecs"), ("describe_", "ec2")],
+            &[
+                ("describe_services", "ecs"),
+                ("describe_container_instances", "ecs"),
+                ("describe_", "ec2"),
+            ],
         ),
         (
             "src/lambda/sinks.rs",

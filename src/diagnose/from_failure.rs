@@ -28,12 +28,17 @@ pub(super) fn run(
     not_inspected: &mut Vec<Localized>,
 ) -> (Vec<Finding>, Vec<Walk>) {
     if !failure.symptom.is_network() && failure.symptom != Symptom::Unknown {
-        let context = match (network.as_ref().ok(), task.subnet_id.as_deref()) {
-            (Some(&view), Some(subnet)) if view.subnet(subnet).is_some() => {
-                Some((view, origin_for_task(task, view, subnet).0))
+        let context = network.as_ref().ok().and_then(|&view| {
+            if task.pulled_by_instance() {
+                let nic = instance_interface(task, view).ok()?;
+                return Some((view, instance_origin(task, nic)));
             }
-            _ => None,
-        };
+            let subnet = task
+                .subnet_id
+                .as_deref()
+                .filter(|s| view.subnet(s).is_some())?;
+            Some((view, origin_for_task(task, view, subnet).0))
+        });
         return (non_network_findings(failure, context, region), vec![]);
     }
     let hint = network_hint(failure);
@@ -69,15 +74,33 @@ pub(super) fn run(
             vec![],
         );
     };
-    let Some(subnet_id) = task.subnet_id.as_deref() else {
-        not_inspected.push(t!(
-            "the task's subnet: the event has no ENI attachment (bridge or host network mode uses the container instance's subnet)",
-            "태스크 서브넷: 이벤트에 ENI 연결 정보가 없습니다(bridge/host 네트워크 모드는 컨테이너 인스턴스의 서브넷을 사용)"
-        ));
+    // On the EC2 launch type the instance pulls, over its primary interface.
+    let instance = task
+        .pulled_by_instance()
+        .then(|| instance_interface(task, view));
+    let instance_subnet = match &instance {
+        Some(Ok(nic)) => Some(nic.subnet_id.clone()),
+        _ => None,
+    };
+    let subnet_id = match &instance {
+        Some(Ok(_)) => instance_subnet.as_deref(),
+        Some(Err(why)) => {
+            not_inspected.push(why.clone());
+            None
+        }
+        None => task.subnet_id.as_deref(),
+    };
+    let Some(subnet_id) = subnet_id else {
+        if instance.is_none() {
+            not_inspected.push(t!(
+                "the task's subnet: the event has no ENI attachment",
+                "태스크 서브넷: 이벤트에 ENI 연결 정보가 없습니다"
+            ));
+        }
         return (vec![incomplete(
             t!(
-                "The event does not say which subnet the task ran in, so its routing was not inspected. {hint_en}",
-                "이벤트에 태스크가 실행된 서브넷 정보가 없어 라우팅을 점검하지 못했습니다. {hint_ko}",
+                "It is not known which subnet the image was pulled from, so its routing was not inspected. {hint_en}",
+                "이미지를 받은 서브넷을 알 수 없어 라우팅을 점검하지 못했습니다. {hint_ko}",
                 hint_en = hint.en,
                 hint_ko = hint.ko
             ),
@@ -100,7 +123,10 @@ pub(super) fn run(
         )], vec![]);
     };
     let vpc_id = subnet.vpc_id.clone().unwrap_or_default();
-    let (origin, origin_gaps) = origin_for_task(task, view, subnet_id);
+    let (origin, origin_gaps) = match instance {
+        Some(Ok(nic)) => (instance_origin(task, nic), vec![]),
+        _ => origin_for_task(task, view, subnet_id),
+    };
 
     let in_vpc = failure
         .ip
@@ -212,6 +238,89 @@ fn rank(findings: &mut [Finding]) {
     findings.sort_by_key(|f| (f.severity, f.code));
 }
 
+/// An EC2 instance's primary network interface, as a container instance's pull starts there.
+struct InstanceInterface {
+    instance_id: String,
+    subnet_id: String,
+    private_ip: Option<std::net::IpAddr>,
+    groups: Vec<String>,
+    public_ip: bool,
+}
+
+/// The instance behind the task's container instance, or why it is not known.
+fn instance_interface(
+    task: &FailedTask,
+    view: &NetworkView,
+) -> Result<InstanceInterface, Localized> {
+    let Some(arn) = task.container_instance_arn.as_deref() else {
+        return Err(t!(
+            "the container instance's network interface: the event names no containerInstanceArn",
+            "컨테이너 인스턴스 네트워크 인터페이스: 이벤트에 containerInstanceArn이 없음"
+        ));
+    };
+    if view.container_instances.is_none() || view.reservations.is_none() {
+        return Err(t!(
+            "container instance {arn}: ContainerInstances and Reservations were not inspected (ecs:DescribeContainerInstances, ec2:DescribeInstances), so the interface that pulled is unknown",
+            "컨테이너 인스턴스 {arn}: ContainerInstances와 Reservations를 점검하지 않아(ecs:DescribeContainerInstances, ec2:DescribeInstances) 이미지를 받은 인터페이스를 알 수 없음"
+        ));
+    }
+    let Some(instance) = view.instance_of_container_instance(arn) else {
+        return Err(t!(
+            "container instance {arn}: it or its EC2 instance is not in the view",
+            "컨테이너 인스턴스 {arn}: 이 인스턴스나 해당 EC2 인스턴스가 네트워크 정보에 없음"
+        ));
+    };
+    let nic = instance.primary_interface();
+    let subnet_id = nic
+        .and_then(|n| n.subnet_id.clone())
+        .or_else(|| instance.subnet_id.clone())
+        .ok_or_else(|| {
+            t!(
+                "EC2 instance {id}: no subnet in the view",
+                "EC2 인스턴스 {id}: 네트워크 정보에 서브넷 없음",
+                id = instance.instance_id
+            )
+        })?;
+    let groups = match nic {
+        Some(n) if !n.groups.is_empty() => n.groups.iter().map(|g| g.group_id.clone()).collect(),
+        _ => instance
+            .security_groups
+            .iter()
+            .map(|g| g.group_id.clone())
+            .collect(),
+    };
+    let public_ip = nic
+        .and_then(|n| n.association.as_ref())
+        .and_then(|a| a.public_ip.as_deref())
+        .or(instance.public_ip_address.as_deref())
+        .is_some();
+    let private_ip = nic
+        .and_then(|n| n.private_ip_address.as_deref())
+        .or(instance.private_ip_address.as_deref())
+        .and_then(|ip| ip.parse().ok());
+    Ok(InstanceInterface {
+        instance_id: instance.instance_id.clone(),
+        subnet_id,
+        private_ip,
+        groups,
+        public_ip,
+    })
+}
+
+/// A container instance's primary interface as a probe's origin. The service's awsvpc subnets
+/// are the tasks' ENIs, not where the instances pull from, so no workload is named.
+fn instance_origin(task: &FailedTask, nic: InstanceInterface) -> Origin {
+    Origin {
+        subnet_id: nic.subnet_id,
+        security_groups: Some(nic.groups),
+        public_ip: Some(nic.public_ip),
+        private_ip: nic.private_ip,
+        instance_id: Some(nic.instance_id),
+        workload: None,
+        account: task.account.clone(),
+    }
+}
+
 /// The task's network interface as a probe's origin, and what could not be learned of it.
 pub(super) fn origin_for_task(
     task: &FailedTask,
@@ -240,10 +349,6 @@ pub(super) fn origin_for_task(
             ),
         });
     }
-    let awsvpc_on_ec2 = task
-        .launch_type
-        .as_deref()
-        .is_some_and(|l| l.eq_ignore_ascii_case("EC2"));
     let workload = match (task.cluster_name(), task.service_name(), awsvpc) {
         (Some(cluster), Some(service), Some(a)) => Some(Workload {
             cluster: cluster.to_string(),
@@ -258,7 +363,7 @@ pub(super) fn origin_for_task(
         security_groups: awsvpc.map(|a| a.security_groups.clone()),
         public_ip: awsvpc.map(|a| a.public_ip_enabled()),
         private_ip: task.private_ipv4_address,
-        awsvpc_on_ec2,
+        instance_id: None,
         workload,
         account: task.account.clone(),
     };

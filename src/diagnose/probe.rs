@@ -27,8 +27,9 @@ pub struct Origin {
     pub public_ip: Option<bool>,
     /// Its private address, when known (endpoint security groups are checked against it).
     pub private_ip: Option<IpAddr>,
-    /// An awsvpc task on an EC2 container instance: it never gets a public IP.
-    pub awsvpc_on_ec2: bool,
+    /// The EC2 instance whose primary interface this is, when an instance pulls (the EC2
+    /// launch type, ECS Managed Instances).
+    pub instance_id: Option<String>,
     /// The service whose tasks start here, when there is one: its other subnets need the same
     /// routes, and its network configuration is what a fix changes.
     pub workload: Option<Workload>,

@@ -101,7 +101,13 @@ pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) 
         } else {
             StepState::Unknown
         },
-        text: t!("ENI in {subnet_id}", "{subnet_id}의 ENI"),
+        text: match &probe.from.instance_id {
+            Some(instance) => t!(
+                "{instance}'s ENI in {subnet_id}",
+                "{subnet_id}의 {instance} ENI"
+            ),
+            None => t!("ENI in {subnet_id}", "{subnet_id}의 ENI"),
+        },
         code: None,
     }];
 

@@ -469,8 +469,8 @@ impl Handler {
         };
         let Some(target) = live::Target::for_task(task) else {
             return Ok(Err(t!(
-                "the task's network: the event has no ENI attachment with a subnet (bridge or host network mode?)",
-                "태스크 네트워크: 이벤트에 서브넷이 있는 ENI 연결 정보가 없습니다(bridge/host 네트워크 모드?)"
+                "the task's network: the event names neither an ENI subnet nor a container instance",
+                "태스크 네트워크: 이벤트에 ENI 서브넷도 컨테이너 인스턴스도 없습니다"
             )));
         };
         // EventBridge delivers a region's events in that region; a forwarded event may not be.

@@ -21,7 +21,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 
-use super::{EcsService, InspectionError, NetworkView};
+use super::{ContainerInstance, EcsService, InspectionError, NetworkView, Reservation};
 
 /// Reads every page of a paginated Describe call, counting each page as a call, and maps
 /// the items to the model; a failure becomes the part's [`InspectionError`].
@@ -59,7 +59,9 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ec2:DescribeInternetGateways",
     "ec2:DescribePrefixLists",
     "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeInstances",
     "ecs:DescribeServices",
+    "ecs:DescribeContainerInstances",
 ];
 
 /// The AWS clients, built once and shared.
@@ -96,20 +98,37 @@ pub async fn load_config(region: Option<&str>) -> aws_config::SdkConfig {
 /// What to inspect.
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub subnet_id: String,
+    /// The task's own ENI subnet (awsvpc), when it has one.
+    pub subnet_id: Option<String>,
     /// The task's ECS service (cluster name or ARN, service name), when it has one.
     pub service: Option<(String, String)>,
+    /// On the EC2 launch type and ECS Managed Instances: (cluster, container instance ARN),
+    /// whose EC2 instance pulls the image; its subnet is the one inspected.
+    pub container_instance: Option<(String, String)>,
 }
 
 impl Target {
-    /// The failed task's subnet and service; `None` when the event names no subnet.
+    /// The failed task's subnet, service and container instance; `None` when the event names
+    /// neither a subnet nor a container instance.
     pub fn for_task(task: &crate::event::FailedTask) -> Option<Target> {
-        let subnet_id = task.subnet_id.clone()?;
         let service = match (task.cluster_arn.clone(), task.service_name()) {
             (Some(cluster), Some(service)) => Some((cluster, service.to_string())),
             _ => None,
         };
-        Some(Target { subnet_id, service })
+        let container_instance = match (&task.cluster_arn, &task.container_instance_arn) {
+            (Some(cluster), Some(arn)) if task.pulled_by_instance() => {
+                Some((cluster.clone(), arn.clone()))
+            }
+            _ => None,
+        };
+        if task.subnet_id.is_none() && container_instance.is_none() {
+            return None;
+        }
+        Some(Target {
+            subnet_id: task.subnet_id.clone(),
+            service,
+            container_instance,
+        })
     }
 }
 
@@ -135,6 +154,8 @@ pub enum LiveError {
     },
     #[error("subnet {0} does not exist in this account and region")]
     SubnetNotFound(String),
+    #[error("the container instance's subnet could not be learned and the task has no ENI of its own (ecs:DescribeContainerInstances, ec2:DescribeInstances)")]
+    NoSubnet,
 }
 
 struct Counter(AtomicUsize);
@@ -200,6 +221,32 @@ fn vpc_filter(vpc_id: &str) -> Filter {
 pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, LiveError> {
     let counter = Counter(AtomicUsize::new(0));
     let mut errors: Vec<InspectionError> = Vec::new();
+    let mut rounds = 0;
+
+    // On the EC2 launch type the instance pulls: two rounds find it and its subnet first.
+    let mut instance_parts = None;
+    let mut subnet_id = target.subnet_id.clone();
+    if let Some((cluster, arn)) = &target.container_instance {
+        rounds += 2;
+        match container_instance(clients, cluster, arn, &counter).await {
+            Ok((instances, reservations)) => {
+                let subnet = reservations
+                    .iter()
+                    .flat_map(|r| r.instances.iter())
+                    .find_map(|i| {
+                        i.primary_interface()
+                            .and_then(|n| n.subnet_id.clone())
+                            .or_else(|| i.subnet_id.clone())
+                    });
+                subnet_id = subnet.or(subnet_id);
+                instance_parts = Some((instances, reservations));
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+    let Some(subnet_id) = subnet_id else {
+        return Err(LiveError::NoSubnet);
+    };
 
     // Round 1: the subnet names the VPC; the service is independent of it.
     let (subnet, services) = tokio::join!(
@@ -208,7 +255,7 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
             clients
                 .ec2
                 .describe_subnets()
-                .subnet_ids(&target.subnet_id)
+                .subnet_ids(&subnet_id)
                 .send()
                 .await
         },
@@ -219,14 +266,14 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
         Err(err) if err.code() == Some("InvalidSubnetID.NotFound") => None,
         Err(err) => {
             return Err(LiveError::Subnet {
-                subnet: target.subnet_id.clone(),
+                subnet: subnet_id.clone(),
                 message: failure("Subnets", "ec2:DescribeSubnets", &err).message,
                 transient: is_transient(&err),
             })
         }
     };
     let Some(subnet) = subnet else {
-        return Err(LiveError::SubnetNotFound(target.subnet_id.clone()));
+        return Err(LiveError::SubnetNotFound(subnet_id.clone()));
     };
     let subnet = convert::subnet(&subnet);
     let vpc_id = subnet.vpc_id.clone().unwrap_or_default();
@@ -357,7 +404,7 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
             convert::network_interface
         ),
     );
-    let mut rounds = 2;
+    rounds += 2;
 
     let vpc_attributes = match (dns_support, dns_hostnames) {
         (Ok(a), Ok(b)) => Some(vec![a, b]),
@@ -439,6 +486,8 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
         prefix_lists,
         network_interfaces,
         services,
+        container_instances: instance_parts.as_ref().map(|(c, _)| c.clone()),
+        reservations: instance_parts.map(|(_, r)| r),
         inspection_errors: (!errors.is_empty()).then_some(errors),
     };
     Ok(Inspection {
@@ -460,6 +509,57 @@ fn keep<T>(
             None
         }
     }
+}
+
+/// The container instance and its EC2 instance: `DescribeContainerInstances`, then
+/// `DescribeInstances` of the instance it names.
+async fn container_instance(
+    clients: &Clients,
+    cluster: &str,
+    arn: &str,
+    counter: &Counter,
+) -> Result<(Vec<ContainerInstance>, Vec<Reservation>), InspectionError> {
+    counter.add();
+    let out = clients
+        .ecs
+        .describe_container_instances()
+        .cluster(cluster)
+        .container_instances(arn)
+        .send()
+        .await
+        .map_err(|e| InspectionError {
+            part: "ContainerInstances".into(),
+            action: "ecs:DescribeContainerInstances".into(),
+            message: match e.code() {
+                Some(code) => format!("{code}: {}", e.message().unwrap_or("")),
+                None => aws_sdk_ecs::error::DisplayErrorContext(&e).to_string(),
+            },
+        })?;
+    let instances: Vec<ContainerInstance> = out
+        .container_instances()
+        .iter()
+        .map(convert::container_instance)
+        .collect();
+    let ids: Vec<String> = instances
+        .iter()
+        .filter_map(|c| c.ec2_instance_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok((instances, Vec::new()));
+    }
+    counter.add();
+    let reservations = clients
+        .ec2
+        .describe_instances()
+        .set_instance_ids(Some(ids))
+        .send()
+        .await
+        .map_err(|e| failure("Reservations", "ec2:DescribeInstances", &e))?
+        .reservations()
+        .iter()
+        .map(convert::reservation)
+        .collect();
+    Ok((instances, reservations))
 }
 
 /// `DescribeServices` for the task's service; `Ok(None)` for a standalone task.

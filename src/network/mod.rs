@@ -149,6 +149,22 @@ impl NetworkView {
             })
     }
 
+    /// The EC2 instance a container instance runs on.
+    pub fn instance_of_container_instance(&self, arn: &str) -> Option<&Instance> {
+        let id = self
+            .container_instances
+            .as_deref()?
+            .iter()
+            .find(|c| c.container_instance_arn.as_deref() == Some(arn))?
+            .ec2_instance_id
+            .as_deref()?;
+        self.reservations
+            .as_deref()?
+            .iter()
+            .flat_map(|r| r.instances.iter())
+            .find(|i| i.instance_id == id)
+    }
+
     pub fn prefix_list(&self, id: &str) -> Option<&PrefixList> {
         self.prefix_lists
             .as_deref()?
@@ -267,7 +283,7 @@ impl NetworkView {
 
     /// The parts of the view that are absent, by their snapshot key.
     pub fn missing_parts(&self) -> Vec<&'static str> {
-        let parts: [(&'static str, bool); 12] = [
+        let parts: [(&'static str, bool); 14] = [
             ("Vpcs", self.vpcs.is_some()),
             ("VpcAttributes", self.vpc_attributes.is_some()),
             ("Subnets", self.subnets.is_some()),
@@ -280,6 +296,8 @@ impl NetworkView {
             ("PrefixLists", self.prefix_lists.is_some()),
             ("NetworkInterfaces", self.network_interfaces.is_some()),
             ("Services", self.services.is_some()),
+            ("ContainerInstances", self.container_instances.is_some()),
+            ("Reservations", self.reservations.is_some()),
         ];
         parts
             .into_iter()

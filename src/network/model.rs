@@ -37,6 +37,14 @@ pub struct NetworkView {
     /// `assignPublicIp`.
     #[serde(alias = "services", skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<EcsService>>,
+    /// ECS `describe-container-instances` output (`containerInstances`): which EC2 instance a
+    /// task on the EC2 launch type ran on.
+    #[serde(alias = "containerInstances", skip_serializing_if = "Option::is_none")]
+    pub container_instances: Option<Vec<ContainerInstance>>,
+    /// EC2 `describe-instances` output (`Reservations`): the instances' network interfaces,
+    /// which pull the image on the EC2 launch type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservations: Option<Vec<Reservation>>,
     /// Parts that could not be read, and why (written by the live inspection).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspection_errors: Option<Vec<InspectionError>>,
@@ -547,5 +555,66 @@ impl AwsVpcConfiguration {
         self.assign_public_ip
             .as_deref()
             .is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"))
+    }
+}
+
+/// One ECS container instance, as `aws ecs describe-container-instances` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContainerInstance {
+    pub container_instance_arn: Option<String>,
+    pub ec2_instance_id: Option<String>,
+}
+
+/// One reservation of `aws ec2 describe-instances`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Reservation {
+    pub instances: Vec<Instance>,
+}
+
+/// An EC2 instance, as far as the pull is concerned: its primary network interface.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Instance {
+    pub instance_id: String,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub public_ip_address: Option<String>,
+    pub security_groups: Vec<GroupRef>,
+    pub network_interfaces: Vec<InstanceNetworkInterface>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct InstanceNetworkInterface {
+    pub network_interface_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub groups: Vec<GroupRef>,
+    pub attachment: Option<InstanceAttachment>,
+    pub association: Option<InstanceAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct InstanceAttachment {
+    pub device_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct InstanceAssociation {
+    pub public_ip: Option<String>,
+}
+
+impl Instance {
+    /// The primary interface (device index 0), which carries the agent's pulls.
+    pub fn primary_interface(&self) -> Option<&InstanceNetworkInterface> {
+        self.network_interfaces
+            .iter()
+            .find(|n| n.attachment.as_ref().and_then(|a| a.device_index) == Some(0))
+            .or(self.network_interfaces.first())
     }
 }

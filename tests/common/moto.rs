@@ -147,12 +147,19 @@ pub fn event_for(sample: &str, built: &Value) -> std::path::PathBuf {
     event["account"] = built["account"].clone();
     let detail = &mut event["detail"];
     detail["clusterArn"] = built["cluster_arn"].clone();
-    for d in detail["attachments"][0]["details"].as_array_mut().unwrap() {
+    let attachments = detail["attachments"].as_array_mut().unwrap();
+    for d in attachments
+        .iter_mut()
+        .flat_map(|a| a["details"].as_array_mut().unwrap())
+    {
         match d["name"].as_str() {
             Some("subnetId") => d["value"] = built["task_subnet"].clone(),
             Some("privateIPv4Address") => d["value"] = built["task_ip"].clone(),
             _ => {}
         }
+    }
+    if let Some(arn) = built["container_instance"].as_str() {
+        detail["containerInstanceArn"] = arn.into();
     }
     if sample == "endpoint-sg-blocks-task" {
         // moto gives interface endpoints random addresses outside the subnet, so this

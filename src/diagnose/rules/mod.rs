@@ -164,12 +164,7 @@ impl<'a> Rules<'a> {
                 }
             }
         };
-        // awsvpc tasks on EC2 container instances never get a public IP.
-        let public_ip = if probe.from.awsvpc_on_ec2 {
-            Some(false)
-        } else {
-            probe.from.public_ip
-        };
+        let public_ip = probe.from.public_ip;
 
         Some(Rules {
             probe,
@@ -195,6 +190,19 @@ impl<'a> Rules<'a> {
         let subnet = self.subnet.subnet_id.as_str();
         let az = self.subnet.availability_zone.as_deref().unwrap_or("?");
         let rtb = table.route_table_id.as_str();
+        if let Some(instance) = &self.probe.from.instance_id {
+            // On the EC2 launch type the agent pulls over the instance's own interface.
+            return match self.table.map(|(_, a)| a) {
+                Some(Association::Main) => t!(
+                    "The image was pulled by container instance {instance}, whose primary interface is in subnet {subnet} ({az}); the subnet has no explicit route-table association, so the VPC's main route table {rtb} applies.",
+                    "이미지는 컨테이너 인스턴스 {instance}가 받았고, 이 인스턴스의 기본 인터페이스는 서브넷 {subnet}({az})에 있습니다. 이 서브넷에는 명시적 라우팅 테이블 연결이 없어 VPC의 기본(main) 라우팅 테이블 {rtb}가 적용됩니다."
+                ),
+                _ => t!(
+                    "The image was pulled by container instance {instance}, whose primary interface is in subnet {subnet} ({az}), whose route table is {rtb}.",
+                    "이미지는 컨테이너 인스턴스 {instance}가 받았고, 이 인스턴스의 기본 인터페이스는 서브넷 {subnet}({az})에 있으며 라우팅 테이블은 {rtb}입니다."
+                ),
+            };
+        }
         match self.table.map(|(_, a)| a) {
             Some(Association::Main) => t!(
                 "The task ran in subnet {subnet} ({az}), which has no explicit route-table association, so the VPC's main route table {rtb} applies.",

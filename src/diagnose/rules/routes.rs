@@ -407,11 +407,11 @@ impl<'a> Rules<'a> {
             "{rtb}은(는) {dest} 트래픽을 인터넷 게이트웨이 {igw}로 보냅니다(퍼블릭 서브넷).",
             dest = route.destination()
         ));
-        let on_ec2 = self.probe.from.awsvpc_on_ec2;
-        evidence.push(if on_ec2 {
+        let instance = self.probe.from.instance_id.clone();
+        evidence.push(if let Some(instance) = &instance {
             t!(
-                "The task runs on EC2 with awsvpc networking, and such tasks never receive a public IP.",
-                "태스크가 awsvpc 네트워크 모드로 EC2에서 실행되며, 이런 태스크는 퍼블릭 IP를 받지 못합니다."
+                "The image is pulled by container instance {instance}, whose primary network interface has no public IP.",
+                "이미지는 컨테이너 인스턴스 {instance}가 받으며, 이 인스턴스의 기본 네트워크 인터페이스에는 퍼블릭 IP가 없습니다."
             )
         } else {
             t!(
@@ -420,7 +420,8 @@ impl<'a> Rules<'a> {
             )
         });
         let command = match &self.probe.from.workload {
-            Some(workload) if !on_ec2 => {
+            _ if instance.is_some() => "# run the container instances in private subnets whose default route goes to a NAT gateway (or give them public IPs)".to_string(),
+            Some(workload) => {
                 let (cluster, service) = (&workload.cluster, &workload.service);
                 let subnets = workload.subnets.join(",");
                 let groups = workload.security_groups.join(",");

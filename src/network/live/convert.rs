@@ -263,3 +263,53 @@ pub(super) fn ecs_service(s: &ecs::Service) -> EcsService {
         }),
     }
 }
+
+pub(super) fn container_instance(c: &ecs::ContainerInstance) -> ContainerInstance {
+    ContainerInstance {
+        container_instance_arn: owned(c.container_instance_arn()),
+        ec2_instance_id: owned(c.ec2_instance_id()),
+    }
+}
+
+fn group_refs(groups: &[ec2::GroupIdentifier]) -> Vec<GroupRef> {
+    groups
+        .iter()
+        .map(|g| GroupRef {
+            group_id: text(g.group_id()),
+            group_name: owned(g.group_name()),
+        })
+        .collect()
+}
+
+pub(super) fn reservation(r: &ec2::Reservation) -> Reservation {
+    Reservation {
+        instances: r
+            .instances()
+            .iter()
+            .map(|i| Instance {
+                instance_id: text(i.instance_id()),
+                subnet_id: owned(i.subnet_id()),
+                vpc_id: owned(i.vpc_id()),
+                private_ip_address: owned(i.private_ip_address()),
+                public_ip_address: owned(i.public_ip_address()),
+                security_groups: group_refs(i.security_groups()),
+                network_interfaces: i
+                    .network_interfaces()
+                    .iter()
+                    .map(|n| InstanceNetworkInterface {
+                        network_interface_id: owned(n.network_interface_id()),
+                        subnet_id: owned(n.subnet_id()),
+                        private_ip_address: owned(n.private_ip_address()),
+                        groups: group_refs(n.groups()),
+                        attachment: n.attachment().map(|a| InstanceAttachment {
+                            device_index: a.device_index(),
+                        }),
+                        association: n.association().map(|a| InstanceAssociation {
+                            public_ip: owned(a.public_ip()),
+                        }),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
