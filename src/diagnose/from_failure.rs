@@ -49,11 +49,10 @@ pub(super) fn run(
             return (
                 vec![incomplete(
                     t!(
-                    "The network was not inspected, so the cause cannot be confirmed. {hint_en}",
-                    "네트워크를 점검하지 않아 원인을 확정할 수 없습니다. {hint_ko}",
-                    hint_en = hint.en,
-                    hint_ko = hint.ko
-                ),
+                        "The network was not inspected, so the cause cannot be confirmed. {hint}",
+                        "네트워크를 점검하지 않아 원인을 확정할 수 없습니다. {hint}",
+                        hint = hint
+                    ),
                     vec![],
                 )],
                 vec![],
@@ -64,10 +63,9 @@ pub(super) fn run(
         return (
             vec![incomplete(
                 t!(
-                    "The event names no region, so the network cannot be evaluated. {hint_en}",
-                    "이벤트에 리전이 없어 네트워크를 평가할 수 없습니다. {hint_ko}",
-                    hint_en = hint.en,
-                    hint_ko = hint.ko
+                    "The event names no region, so the network cannot be evaluated. {hint}",
+                    "이벤트에 리전이 없어 네트워크를 평가할 수 없습니다. {hint}",
+                    hint = hint
                 ),
                 vec![],
             )],
@@ -99,10 +97,9 @@ pub(super) fn run(
         }
         return (vec![incomplete(
             t!(
-                "It is not known which subnet the image was pulled from, so its routing was not inspected. {hint_en}",
-                "이미지를 받은 서브넷을 알 수 없어 라우팅을 점검하지 못했습니다. {hint_ko}",
-                hint_en = hint.en,
-                hint_ko = hint.ko
+                "It is not known which subnet the image was pulled from, so its routing was not inspected. {hint}",
+                "이미지를 받은 서브넷을 알 수 없어 라우팅을 점검하지 못했습니다. {hint}",
+                hint = hint
             ),
             vec![],
         )], vec![]);
@@ -114,10 +111,9 @@ pub(super) fn run(
         ));
         return (vec![incomplete(
             t!(
-                "Subnet {subnet_id} is not in the network view, so its routing was not inspected. {hint_en}",
-                "네트워크 정보에 서브넷 {subnet_id}가 없어 라우팅을 점검하지 못했습니다. {hint_ko}",
-                hint_en = hint.en,
-                hint_ko = hint.ko
+                "Subnet {subnet_id} is not in the network view, so its routing was not inspected. {hint}",
+                "네트워크 정보에 서브넷 {subnet_id}가 없어 라우팅을 점검하지 못했습니다. {hint}",
+                hint = hint
             ),
             vec![],
         )], vec![]);
@@ -196,10 +192,9 @@ pub(super) fn run(
         } else {
             incomplete(
                 t!(
-                    "The task subnet's route table could not be read, so the path was not evaluated. {hint_en}",
-                    "태스크 서브넷의 라우팅 테이블을 읽지 못해 경로를 평가하지 못했습니다. {hint_ko}",
-                    hint_en = hint.en,
-                    hint_ko = hint.ko
+                    "The task subnet's route table could not be read, so the path was not evaluated. {hint}",
+                    "태스크 서브넷의 라우팅 테이블을 읽지 못해 경로를 평가하지 못했습니다. {hint}",
+                    hint = hint
                 ),
                 vec![],
             )
@@ -460,10 +455,9 @@ fn looks_open(failure: &FailureReport, subnet: &str, open_steps: Vec<Localized>)
         code: Code::NetworkPathLooksOpen,
         severity: Code::NetworkPathLooksOpen.severity(),
         summary: t!(
-            "Nothing inspected blocks the path from subnet {subnet}: {what_en}",
-            "서브넷 {subnet}에서 점검한 범위에는 경로를 막는 것이 없습니다: {what_ko}",
-            what_en = what.en,
-            what_ko = what.ko
+            "Nothing inspected blocks the path from subnet {subnet}: {what}",
+            "서브넷 {subnet}에서 점검한 범위에는 경로를 막는 것이 없습니다: {what}",
+            what = what
         ),
         evidence,
         fix: t!(
@@ -525,24 +519,20 @@ fn network_hint(failure: &FailureReport) -> Localized {
     };
     match failure.hop {
         Hop::LayerStorage | Hop::EnvFiles => t!(
-            "The task got a {symptom_en} reaching S3 at {target_en}, where ECR keeps image layers: check that the task subnet's route table has the S3 gateway endpoint's prefix-list route (or a working NAT route).",
-            "태스크가 ECR 이미지 레이어가 있는 S3({target_ko})에 접근하다 {symptom_ko} 오류가 났습니다. 태스크 서브넷 라우팅 테이블에 S3 게이트웨이 엔드포인트의 접두사 목록 경로(또는 정상 NAT 경로)가 있는지 확인하세요.",
-            symptom_en = symptom.en,
-            symptom_ko = symptom.ko
+            "The task got a {symptom} reaching S3 at {target_en}, where ECR keeps image layers: check that the task subnet's route table has the S3 gateway endpoint's prefix-list route (or a working NAT route).",
+            "태스크가 ECR 이미지 레이어가 있는 S3({target_ko})에 접근하다 {symptom} 오류가 났습니다. 태스크 서브넷 라우팅 테이블에 S3 게이트웨이 엔드포인트의 접두사 목록 경로(또는 정상 NAT 경로)가 있는지 확인하세요.",
+            symptom = symptom
         ),
         Hop::EcrAuth | Hop::Registry | Hop::SecretsManager | Hop::Ssm | Hop::CloudwatchLogs => t!(
-            "The task got a {symptom_en} on {hop_en} at {target_en}: check the subnet's default route or the VPC endpoint for it, and the security groups on both ends.",
-            "태스크가 {hop_ko}({target_ko})에 접근하다 {symptom_ko} 오류가 났습니다. 서브넷 기본 경로나 해당 VPC 엔드포인트, 양쪽 보안 그룹을 확인하세요.",
-            symptom_en = symptom.en,
-            symptom_ko = symptom.ko,
-            hop_en = hop.en,
-            hop_ko = hop.ko
+            "The task got a {symptom} on {hop} at {target_en}: check the subnet's default route or the VPC endpoint for it, and the security groups on both ends.",
+            "태스크가 {hop}({target_ko})에 접근하다 {symptom} 오류가 났습니다. 서브넷 기본 경로나 해당 VPC 엔드포인트, 양쪽 보안 그룹을 확인하세요.",
+            symptom = symptom,
+            hop = hop
         ),
         Hop::Unknown => t!(
-            "The task got a {symptom_en} error ({target_en}).",
-            "태스크에서 {symptom_ko} 오류가 발생했습니다({target_ko}).",
-            symptom_en = symptom.en,
-            symptom_ko = symptom.ko
+            "The task got a {symptom} error ({target_en}).",
+            "태스크에서 {symptom} 오류가 발생했습니다({target_ko}).",
+            symptom = symptom
         ),
     }
 }

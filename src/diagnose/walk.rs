@@ -138,10 +138,9 @@ pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) 
                     t!("{rtb}: {dest} via {via}", "{rtb}: {dest} → {via}")
                 }
                 None => t!(
-                    "{rtb}: no route to {what_en}",
-                    "{rtb}: {what_ko}(으)로 가는 경로 없음",
-                    what_en = what.en,
-                    what_ko = what.ko
+                    "{rtb}: no route to {what}",
+                    "{rtb}: {what}(으)로 가는 경로 없음",
+                    what = what
                 ),
             };
             let code = blocking(ROUTING);

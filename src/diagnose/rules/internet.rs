@@ -15,10 +15,9 @@ impl<'a> Rules<'a> {
         let verdict = self.route_verdict(route_for(self.view, table, &destination));
         if verdict.is_usable() {
             self.open_path.push(t!(
-                "{what} is reached through {via_en}.",
-                "{what}에는 {via_ko}를 통해 접근합니다.",
-                via_en = verdict.via().en,
-                via_ko = verdict.via().ko
+                "{what} is reached through {via}.",
+                "{what}에는 {via}를 통해 접근합니다.",
+                via = verdict.via()
             ));
             self.check_filters(&peer_for(ip), what);
             return;
@@ -114,11 +113,10 @@ impl<'a> Rules<'a> {
             code: Code::NoRouteToTarget,
             severity: Code::NoRouteToTarget.severity(),
             summary: t!(
-                "Nothing routes subnet {subnet}'s traffic to {what}{ip_en}: no default route and no VPC endpoint for it.",
-                "서브넷 {subnet}에서 {what}{ip_ko}(으)로 가는 경로가 없습니다. 기본 경로도 해당 VPC 엔드포인트도 없습니다.",
+                "Nothing routes subnet {subnet}'s traffic to {what}{ip}: no default route and no VPC endpoint for it.",
+                "서브넷 {subnet}에서 {what}{ip}(으)로 가는 경로가 없습니다. 기본 경로도 해당 VPC 엔드포인트도 없습니다.",
                 subnet = self.subnet.subnet_id,
-                ip_en = self.dialled_text().en,
-                ip_ko = self.dialled_text().ko
+                ip = self.dialled_text()
             ),
             evidence,
             fix,

@@ -223,10 +223,9 @@ fn denied_finding(
             code: Code::ExecutionRoleAccessDenied,
             severity: Code::ExecutionRoleAccessDenied.severity(),
             summary: t!(
-                "The task execution role was denied a call it needs at start-up ({hop_en}).",
-                "태스크 실행 역할이 시작 시 필요한 호출({hop_ko})을 거부당했습니다.",
-                hop_en = failure.hop.words().en,
-                hop_ko = failure.hop.words().ko
+                "The task execution role was denied a call it needs at start-up ({hop}).",
+                "태스크 실행 역할이 시작 시 필요한 호출({hop})을 거부당했습니다.",
+                hop = failure.hop.words()
             ),
             evidence: vec![reason_evidence(failure)],
             fix: t!(
@@ -275,12 +274,10 @@ fn reason_evidence(failure: &FailureReport) -> Localized {
     let (symptom, hop) = (failure.symptom.words(), failure.hop.words());
     let host = failure.host.as_deref().unwrap_or("-");
     t!(
-        "The error reads as {symptom_en} on {hop_en} (host {host}); this is not a network path problem, so the VPC was not blamed.",
-        "오류는 {hop_ko}({host})의 {symptom_ko}(으)로 읽힙니다. 네트워크 경로 문제가 아니므로 VPC를 원인으로 보지 않았습니다.",
-        symptom_en = symptom.en,
-        symptom_ko = symptom.ko,
-        hop_en = hop.en,
-        hop_ko = hop.ko
+        "The error reads as {symptom} on {hop} (host {host}); this is not a network path problem, so the VPC was not blamed.",
+        "오류는 {hop}({host})의 {symptom}(으)로 읽힙니다. 네트워크 경로 문제가 아니므로 VPC를 원인으로 보지 않았습니다.",
+        symptom = symptom,
+        hop = hop
     )
 }
 

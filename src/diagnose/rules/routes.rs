@@ -259,11 +259,10 @@ impl<'a> Rules<'a> {
             code: Code::NoRouteToTarget,
             severity: Code::NoRouteToTarget.severity(),
             summary: t!(
-                "Subnet {subnet}'s default route goes to peering connection {pcx}, which cannot carry traffic to {what}{ip_en}: nothing reaches it.",
-                "서브넷 {subnet}의 기본 경로는 피어링 연결 {pcx}로 가며, 이 연결로는 {what}{ip_ko}에 도달할 수 없습니다.",
+                "Subnet {subnet}'s default route goes to peering connection {pcx}, which cannot carry traffic to {what}{ip}: nothing reaches it.",
+                "서브넷 {subnet}의 기본 경로는 피어링 연결 {pcx}로 가며, 이 연결로는 {what}{ip}에 도달할 수 없습니다.",
                 subnet = self.subnet.subnet_id,
-                ip_en = self.dialled_text().en,
-                ip_ko = self.dialled_text().ko
+                ip = self.dialled_text()
             ),
             evidence,
             fix: t!(

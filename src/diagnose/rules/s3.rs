@@ -18,10 +18,9 @@ impl<'a> Rules<'a> {
             let verdict = self.route_verdict(chosen);
             if verdict.is_usable() {
                 self.open_path.push(t!(
-                    "S3 in {s3_region} is reached through {via_en} (a gateway endpoint only serves its own region, {region}).",
-                    "{s3_region} 리전의 S3는 {via_ko}를 통해 접근합니다(게이트웨이 엔드포인트는 자기 리전 {region}만 지원).",
-                    via_en = verdict.via().en,
-                    via_ko = verdict.via().ko,
+                    "S3 in {s3_region} is reached through {via} (a gateway endpoint only serves its own region, {region}).",
+                    "{s3_region} 리전의 S3는 {via}를 통해 접근합니다(게이트웨이 엔드포인트는 자기 리전 {region}만 지원).",
+                    via = verdict.via(),
                     region = self.region
                 ));
                 self.check_filters(&peer_for(ip), "S3");
@@ -92,10 +91,9 @@ impl<'a> Rules<'a> {
         if usable {
             let via = verdict.via();
             self.open_path.push(t!(
-                "S3 traffic leaves through {via_en}.",
-                "S3 트래픽은 {via_ko}를 통해 나갑니다.",
-                via_en = via.en,
-                via_ko = via.ko
+                "S3 traffic leaves through {via}.",
+                "S3 트래픽은 {via}를 통해 나갑니다.",
+                via = via
             ));
             if let RouteVerdict::Usable {
                 leaves_vpc: Some(exit),
@@ -206,7 +204,10 @@ impl<'a> Rules<'a> {
         let vpce = endpoint.vpc_endpoint_id.as_str();
         let rtb = table.route_table_id.as_str();
         let subnet = self.subnet.subnet_id.as_str();
-        let pl = pl_id.unwrap_or("the S3 prefix list");
+        let pl = match pl_id {
+            Some(id) => Localized::same(id),
+            None => t!("the S3 prefix list", "S3 접두사 목록"),
+        };
         let mut evidence = vec![self.subnet_evidence(table)];
         evidence.extend(self.owner_evidence());
         let associated = if endpoint.route_table_ids.is_empty() {
@@ -222,7 +223,8 @@ impl<'a> Rules<'a> {
         ));
         evidence.push(t!(
             "{rtb} has no route to {pl} and no usable default route (0.0.0.0/0).",
-            "{rtb}에는 {pl}로 가는 경로도, 사용 가능한 기본 경로(0.0.0.0/0)도 없습니다."
+            "{rtb}에는 {pl}로 가는 경로도, 사용 가능한 기본 경로(0.0.0.0/0)도 없습니다.",
+            pl = pl
         ));
         let mut tables = vec![rtb.to_string()];
         let siblings = self.sibling_tables_without(endpoint, table);
@@ -431,10 +433,9 @@ impl<'a> Rules<'a> {
                         "S3 게이트웨이 엔드포인트 {vpce}의 정책이 ECR 이미지 레이어가 있는 {bucket}에 대한 s3:GetObject를 허용하지 않습니다."
                     ),
                     evidence: vec![t!(
-                        "Evaluating the endpoint policy for s3:GetObject on arn:aws:s3:::{bucket}/*: {why_en}.",
-                        "엔드포인트 정책을 arn:aws:s3:::{bucket}/*에 대한 s3:GetObject로 평가한 결과: {why_ko}.",
-                        why_en = why.en,
-                        why_ko = why.ko
+                        "Evaluating the endpoint policy for s3:GetObject on arn:aws:s3:::{bucket}/*: {why}.",
+                        "엔드포인트 정책을 arn:aws:s3:::{bucket}/*에 대한 s3:GetObject로 평가한 결과: {why}.",
+                        why = why
                     )],
                     fix: t!(
                         "Add a statement allowing s3:GetObject on arn:aws:s3:::{bucket}/* to the endpoint policy (merge it into the existing statements rather than replacing them).",

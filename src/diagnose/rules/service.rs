@@ -38,19 +38,17 @@ impl<'a> Rules<'a> {
                     Some(finding) if !verdict.is_usable() => self.findings.push(finding),
                     Some(_) => {
                         self.open_path.push(t!(
-                            "{service_name} resolves publicly, and the traffic leaves through {via_en}.",
-                            "{service_name}은(는) 퍼블릭 주소로 해석되며 트래픽은 {via_ko}를 통해 나갑니다.",
-                            via_en = verdict.via().en,
-                            via_ko = verdict.via().ko
+                            "{service_name} resolves publicly, and the traffic leaves through {via}.",
+                            "{service_name}은(는) 퍼블릭 주소로 해석되며 트래픽은 {via}를 통해 나갑니다.",
+                            via = verdict.via()
                         ));
                         self.check_filters(&peer_for(ip), &service_name);
                     }
                     None if verdict.is_usable() => {
                         self.open_path.push(t!(
-                            "The task dialled a public address of {service_name} and the traffic leaves through {via_en}.",
-                            "태스크가 {service_name}의 퍼블릭 주소로 연결했고 트래픽은 {via_ko}를 통해 나갑니다.",
-                            via_en = verdict.via().en,
-                            via_ko = verdict.via().ko
+                            "The task dialled a public address of {service_name} and the traffic leaves through {via}.",
+                            "태스크가 {service_name}의 퍼블릭 주소로 연결했고 트래픽은 {via}를 통해 나갑니다.",
+                            via = verdict.via()
                         ));
                         self.check_filters(&peer_for(ip), &service_name);
                     }
@@ -94,10 +92,9 @@ impl<'a> Rules<'a> {
         let verdict = self.route_verdict(route_for(self.view, table, &destination));
         if verdict.is_usable() {
             self.open_path.push(t!(
-                "{service_name} is reached through {via_en}.",
-                "{service_name}에는 {via_ko}를 통해 접근합니다.",
-                via_en = verdict.via().en,
-                via_ko = verdict.via().ko
+                "{service_name} is reached through {via}.",
+                "{service_name}에는 {via}를 통해 접근합니다.",
+                via = verdict.via()
             ));
             self.check_filters(&peer_for(ip), &service_name);
             return;
@@ -232,12 +229,10 @@ impl<'a> Rules<'a> {
             ),
             evidence,
             fix: t!(
-                "Create the interface endpoint in the task subnets with private DNS on, attached to {sg_en}.{also_en}",
-                "태스크 서브넷에 프라이빗 DNS를 켠 인터페이스 엔드포인트를 만들고 {sg_ko}을(를) 연결하세요.{also_ko}",
-                sg_en = sg_hint.en,
-                sg_ko = sg_hint.ko,
-                also_en = also.en,
-                also_ko = also.ko
+                "Create the interface endpoint in the task subnets with private DNS on, attached to {sg}.{also}",
+                "태스크 서브넷에 프라이빗 DNS를 켠 인터페이스 엔드포인트를 만들고 {sg}을(를) 연결하세요.{also}",
+                sg = sg_hint,
+                also = also
             ),
             commands: vec![format!(
                 "aws ec2 create-vpc-endpoint --region {region} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name {service_name} --subnet-ids {subnets} --security-group-ids {group} --private-dns-enabled",
@@ -370,10 +365,9 @@ impl<'a> Rules<'a> {
             ),
             evidence: vec![
                 t!(
-                    "{vpce} uses {ids}; no inbound rule admits TCP 443 from {from_en}.",
-                    "{vpce}는 {ids}를 사용하며, {from_ko}에서 오는 TCP 443을 허용하는 인바운드 규칙이 없습니다.",
-                    from_en = from.en,
-                    from_ko = from.ko
+                    "{vpce} uses {ids}; no inbound rule admits TCP 443 from {from}.",
+                    "{vpce}는 {ids}를 사용하며, {from}에서 오는 TCP 443을 허용하는 인바운드 규칙이 없습니다.",
+                    from = from
                 ),
             ],
             fix: t!(
