@@ -7,14 +7,18 @@
 //! 2. [`reason`]: the task's error message becomes a [`reason::PullFailure`]: what went wrong
 //!    (symptom), on which dependency (hop), and the host and IP the task dialled.
 //! 3. [`ipranges`]: who owns that IP, from AWS's published `ip-ranges.json`.
-//! 4. [`network`]: the view of the task's VPC that the rules need, loaded from a snapshot file.
-//! 5. [`diagnose`]: pure rules turn all of the above into ordered findings with fixes.
+//! 4. [`network`]: the view of the task's VPC that the rules need, from a snapshot file or
+//!    live inspection ([`network::source`] chooses).
+//! 5. [`diagnose`]: the failure becomes probes (from the interface that pulled to each
+//!    destination the hop needs), each checked by pure rules; their findings are ranked, with
+//!    fixes and the path each probe walked.
 //! 6. [`render`]: findings become text for people or JSON for machines, in English or Korean.
 //!
 //! 7. [`alert`]: which failures are the same alert, for storm suppression.
 //!
-//! Every module except the loaders, [`network::live`] and [`lambda`] does no I/O; [`lambda`]
-//! wires the steps for the `bootstrap` function, the CLI wires them for people.
+//! Every module except the loaders, [`network::live`], [`network::source`] and [`lambda`] does
+//! no I/O; [`lambda`] wires the steps for the `bootstrap` function, the CLI wires them for
+//! people.
 
 pub mod alert;
 pub mod config;

@@ -10,7 +10,7 @@ use tracing_subscriber::prelude::*;
 
 use ecs_pull_doctor::config::Config;
 use ecs_pull_doctor::lambda::runtime_api::{self, ErrorBody, RuntimeApi};
-use ecs_pull_doctor::lambda::{Handler, StartError};
+use ecs_pull_doctor::lambda::{self, Deps, StartError};
 
 /// The AWS SDK and HTTP crates log request details at info; only their warnings are wanted.
 const QUIET_CRATES: &str = "aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,aws_sdk_ec2=warn,aws_sdk_ecs=warn,aws_sdk_sns=warn,aws_sdk_dynamodb=warn,aws_sdk_secretsmanager=warn,hyper=warn,hyper_util=warn,reqwest=warn,rustls=warn";
@@ -38,8 +38,8 @@ fn init_logging() {
         .init();
 }
 
-async fn start() -> Result<Handler, StartError> {
-    Handler::start(Config::from_env()?).await
+async fn start() -> Result<Deps, StartError> {
+    Deps::start(Config::from_env()?).await
 }
 
 /// Tells the Runtime API why initialisation failed, so the invoke's error (and the console)
@@ -64,15 +64,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let handler = match start().await {
-        Ok(handler) => handler,
+    let deps = match start().await {
+        Ok(deps) => deps,
         Err(err) => {
             tracing::error!(error = %err, "cannot start");
             report_init_error(&api, &err).await;
             return ExitCode::FAILURE;
         }
     };
-    let stopped = runtime_api::serve(&api, |payload| handler.handle(payload)).await;
+    let stopped = runtime_api::serve(&api, |payload| lambda::handle(payload, &deps)).await;
     tracing::error!(error = %stopped, "the Runtime API loop stopped");
     ExitCode::FAILURE
 }

@@ -112,32 +112,39 @@ pub fn webhook_in_secret(text: &str) -> Option<WebhookUrl> {
     WebhookUrl::new(text)
 }
 
+/// Why a sink could not be set up at cold start (the webhook never appears in these).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    #[error("secretsmanager:GetSecretValue failed ({0})")]
+    SecretUnreadable(String),
+    #[error("the secret has no SecretString (store the webhook URL as text)")]
+    SecretNotText,
+    #[error("the secret holds neither an http(s) URL nor a JSON object with \"webhook_url\"")]
+    SecretWithoutUrl,
+    #[error("not an http(s) URL")]
+    NotAUrl,
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
+}
+
 /// Reads the webhook URL from a Secrets Manager secret (once per cold start).
 pub async fn webhook_from_secret(
     client: &aws_sdk_secretsmanager::Client,
     secret_arn: &str,
-) -> Result<WebhookUrl, String> {
+) -> Result<WebhookUrl, SetupError> {
     let out = client
         .get_secret_value()
         .secret_id(secret_arn)
         .send()
         .await
-        .map_err(|err| match err.code() {
-            Some(code) => format!(
-                "secretsmanager:GetSecretValue failed ({code}: {})",
-                err.message().unwrap_or("")
-            ),
-            None => format!(
-                "secretsmanager:GetSecretValue failed ({})",
-                DisplayErrorContext(&err)
-            ),
+        .map_err(|err| {
+            SetupError::SecretUnreadable(match err.code() {
+                Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
+                None => DisplayErrorContext(&err).to_string(),
+            })
         })?;
-    let text = out
-        .secret_string()
-        .ok_or("the secret has no SecretString (store the webhook URL as text)")?;
-    webhook_in_secret(text).ok_or_else(|| {
-        "the secret holds neither an http(s) URL nor a JSON object with \"webhook_url\"".to_string()
-    })
+    let text = out.secret_string().ok_or(SetupError::SecretNotText)?;
+    webhook_in_secret(text).ok_or(SetupError::SecretWithoutUrl)
 }
 
 /// The Slack incoming webhook.
@@ -148,12 +155,12 @@ pub struct SlackSink {
 }
 
 impl SlackSink {
-    pub fn new(url: WebhookUrl) -> Result<SlackSink, String> {
+    pub fn new(url: WebhookUrl) -> Result<SlackSink, SetupError> {
         let http = reqwest::Client::builder()
             .timeout(SLACK_TIMEOUT)
             .connect_timeout(SLACK_CONNECT_TIMEOUT)
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {}", e.without_url()))?;
+            .map_err(|e| SetupError::HttpClient(e.without_url().to_string()))?;
         Ok(SlackSink { http, url })
     }
 

@@ -12,6 +12,7 @@
 pub mod live;
 pub mod model;
 pub mod snapshot;
+pub mod source;
 
 use std::net::IpAddr;
 

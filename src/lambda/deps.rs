@@ -1,0 +1,97 @@
+//! What the function builds once per cold start (the `&Deps` every event is handled with, as
+//! in lambda_runtime's examples): the language, the ip-ranges table loading in the background,
+//! the network source, the sinks and the dedup table.
+
+use tracing::warn;
+
+use super::dedup::DedupTable;
+use super::ranges::BackgroundRanges;
+use super::sinks::{self, SlackSink, SnsSink};
+use super::StartError;
+use crate::alert::Sink;
+use crate::config::Config;
+use crate::ipranges;
+use crate::localized::Lang;
+use crate::network::live;
+use crate::network::snapshot;
+use crate::network::source::NetworkSource;
+
+/// Everything built once per cold start.
+#[derive(Debug)]
+pub struct Deps {
+    pub(super) lang: Lang,
+    pub(super) ip_ranges: BackgroundRanges,
+    pub(super) network: NetworkSource,
+    pub(super) sns: Option<SnsSink>,
+    pub(super) slack: Option<SlackSink>,
+    pub(super) dedup: Option<DedupTable>,
+    /// The configured sinks, in delivery order.
+    pub(super) sinks: Vec<Sink>,
+}
+
+impl Deps {
+    /// Validates `config` and builds the clients, ip-ranges and webhook once.
+    pub async fn start(config: Config) -> Result<Deps, StartError> {
+        // First: the parse runs while everything else is set up.
+        let ranges_path = ipranges::default_location(config.ip_ranges_file.as_deref());
+        match &ranges_path {
+            Some(path) if !path.is_file() => return Err(StartError::IpRangesMissing(path.clone())),
+            Some(_) => {}
+            None => warn!("no ip-ranges.json next to bootstrap and IP_RANGES_FILE is not set: IP owners outside the VPC will be unknown"),
+        }
+        let ip_ranges = BackgroundRanges::start(ranges_path);
+        let sdk = live::load_config(None).await;
+        let network = match &config.network_snapshot_file {
+            Some(path) => NetworkSource::Snapshot(Box::new(
+                snapshot::load(path).map_err(StartError::Snapshot)?,
+            )),
+            None => NetworkSource::live(sdk.clone()),
+        };
+        let sns = config
+            .sns_topic_arn
+            .clone()
+            .map(|arn| SnsSink::new(aws_sdk_sns::Client::new(&sdk), arn));
+        let webhook = match (&config.slack_webhook_url, &config.slack_webhook_secret_arn) {
+            (Some(url), _) => Some(
+                sinks::WebhookUrl::new(url)
+                    .ok_or(StartError::Webhook(sinks::SetupError::NotAUrl))?,
+            ),
+            (None, Some(arn)) => {
+                let client = aws_sdk_secretsmanager::Client::new(&sdk);
+                Some(
+                    sinks::webhook_from_secret(&client, arn)
+                        .await
+                        .map_err(StartError::WebhookSecret)?,
+                )
+            }
+            (None, None) => None,
+        };
+        let slack = webhook
+            .map(SlackSink::new)
+            .transpose()
+            .map_err(StartError::Webhook)?;
+        let dedup = config.dedup.as_ref().map(|d| {
+            DedupTable::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                d.table.clone(),
+                d.window_minutes,
+            )
+        });
+        let mut configured = Vec::new();
+        if sns.is_some() {
+            configured.push(Sink::Sns);
+        }
+        if slack.is_some() {
+            configured.push(Sink::Slack);
+        }
+        Ok(Deps {
+            lang: config.lang,
+            ip_ranges,
+            network,
+            sns,
+            slack,
+            dedup,
+            sinks: configured,
+        })
+    }
+}

@@ -1,0 +1,243 @@
+//! One event through the function: parse → skip or inspect → diagnose → dedup → notify, with
+//! what was built at cold start ([`Deps`]). Logs one line per event with the decision.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tracing::{error, info, warn};
+
+use super::deps::Deps;
+use super::sinks::SinkError;
+use super::{join_notes, what_the_function_lacked, Decision, HandlerError, Outcome};
+use crate::alert::{alert_key, pending_sinks, repeats_note, Claim, Sink};
+use crate::diagnose::{self, Diagnosis};
+use crate::event::{parse_task_event_value, FailedTask, TaskEvent};
+use crate::localized::Localized;
+use crate::network::source::SourceError;
+use crate::render::{slack::slack_payload, sns::sns_message};
+
+fn milliseconds(since: Instant) -> u64 {
+    since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+fn now_epoch_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Handles one EventBridge event; logs one line with the decision.
+pub async fn handle(payload: Value, deps: &Deps) -> Result<Outcome, HandlerError> {
+    let started = Instant::now();
+    let event_id = payload
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("-")
+        .to_string();
+    let task = match parse_task_event_value(payload) {
+        Ok(TaskEvent::PullFailure(task)) => task,
+        Ok(TaskEvent::Skipped { task_arn, why }) => {
+            info!(
+                decision = "skipped",
+                event_id, task_arn, why, "not a pull or initialisation failure"
+            );
+            return Ok(Outcome::Skipped { task_arn, why });
+        }
+        Err(err) => {
+            let error = HandlerError::MalformedEvent(err);
+            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), event_id, error = %error, "event rejected");
+            return Err(error);
+        }
+    };
+    let task_arn = task.task_arn.clone();
+    let diagnosis = match diagnose(deps, &task).await {
+        Ok(diagnosis) => diagnosis,
+        Err(error) => {
+            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), event_id, task_arn, error = %error, "inspection failed");
+            return Err(error);
+        }
+    };
+    let inspect_ms = milliseconds(started);
+    let findings: Vec<String> = diagnosis
+        .findings
+        .iter()
+        .map(|f| f.code.as_str().to_string())
+        .collect();
+    let codes = findings.join(",");
+    // The same task's events (and retried invocations) share an identity.
+    let identity = task_arn.clone().unwrap_or_else(|| event_id.clone());
+
+    let key = alert_key(&diagnosis);
+    let (already_sent, note, dedup_error) = match decide(deps, &key, &identity).await {
+        Decision::Notify {
+            already_sent,
+            note,
+            dedup_error,
+        } => (already_sent, note, dedup_error),
+        Decision::Suppress {
+            repeats,
+            first_task,
+        } => {
+            info!(
+                decision = "suppressed",
+                event_id,
+                task_arn,
+                codes,
+                dedup_key = key,
+                repeats,
+                first_task,
+                inspect_ms,
+                total_ms = milliseconds(started),
+                "repeat of an alert inside its window"
+            );
+            return Ok(Outcome::Suppressed {
+                task_arn,
+                findings,
+                dedup_key: key,
+                repeats,
+                first_task,
+            });
+        }
+    };
+
+    // What the function itself lacked, in the words of its configuration.
+    let note = join_notes(
+        note,
+        diagnosis
+            .missing_inputs
+            .iter()
+            .map(|m| what_the_function_lacked(*m)),
+    );
+    let pending = pending_sinks(&deps.sinks, &already_sent);
+    let (sent_to, failed) = deliver(deps, &diagnosis, note.as_ref(), &pending).await;
+    if let Some(table) = deps.dedup.as_ref().filter(|_| dedup_error.is_none()) {
+        if let Err(err) = table.record_delivery(&key, &sent_to).await {
+            warn!(event_id, task_arn, error = %err, "delivery not recorded: a retry may post again");
+        }
+    }
+    let total_ms = milliseconds(started);
+    let sent_names: Vec<&str> = sent_to.iter().map(|s| s.as_str()).collect();
+    if !failed.is_empty() {
+        let error = HandlerError::SinkFailed {
+            failed,
+            delivered: sent_to,
+        };
+        error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), event_id, task_arn, codes, sent_to = sent_names.join(","), inspect_ms, total_ms, error = %error, "delivery failed");
+        return Err(error);
+    }
+    info!(
+        decision = "sent",
+        event_id,
+        task_arn,
+        codes,
+        sent_to = sent_names.join(","),
+        dedup_key = deps.dedup.as_ref().map(|_| key.as_str()),
+        inspect_ms,
+        total_ms,
+        "diagnosis delivered"
+    );
+    Ok(Outcome::Sent {
+        task_arn,
+        findings,
+        sent_to,
+        already_sent,
+        dedup_key: deps.dedup.as_ref().map(|_| key),
+        dedup_error,
+        not_inspected: diagnosis
+            .not_inspected
+            .iter()
+            .map(|l| l.get(deps.lang).to_string())
+            .collect(),
+    })
+}
+
+/// Asks the dedup record (when there is one) whether this event notifies.
+async fn decide(deps: &Deps, key: &str, identity: &str) -> Decision {
+    let Some(table) = &deps.dedup else {
+        return Decision::Notify {
+            already_sent: Vec::new(),
+            note: None,
+            dedup_error: None,
+        };
+    };
+    let note = || Some(repeats_note(table.table(), key, table.window_minutes()));
+    match table.claim(key, identity, now_epoch_seconds()).await {
+        Ok(Claim::First) => Decision::Notify {
+            already_sent: Vec::new(),
+            note: note(),
+            dedup_error: None,
+        },
+        Ok(Claim::Retry { delivered }) => Decision::Notify {
+            already_sent: delivered,
+            note: note(),
+            dedup_error: None,
+        },
+        Ok(Claim::Repeat {
+            repeats,
+            first_task,
+        }) => Decision::Suppress {
+            repeats,
+            first_task,
+        },
+        Err(err) => {
+            // Losing the alert would be worse than posting it twice.
+            warn!(key, error = %err, "dedup table unavailable: notifying without suppression");
+            Decision::Notify {
+                already_sent: Vec::new(),
+                note: None,
+                dedup_error: Some(err.to_string()),
+            }
+        }
+    }
+}
+
+/// Reads the network (snapshot or live) and runs the rules; an error only when trying
+/// again later may succeed.
+async fn diagnose(deps: &Deps, task: &FailedTask) -> Result<Diagnosis, HandlerError> {
+    // The network first: ip-ranges finish parsing while the API answers.
+    let inspected = deps.network.for_task(task).await;
+    let ranges = deps.ip_ranges.get().await;
+    match inspected {
+        Ok(view) => Ok(diagnose::diagnose(task, Some(&view), ranges)),
+        Err(SourceError::Unavailable(why)) => {
+            Ok(diagnose::diagnose_without_network(task, why, ranges))
+        }
+        Err(err) => Err(HandlerError::InspectionFailed(err)),
+    }
+}
+
+/// Sends to each pending sink concurrently; returns what went and what failed.
+async fn deliver(
+    deps: &Deps,
+    d: &Diagnosis,
+    note: Option<&Localized>,
+    pending: &[Sink],
+) -> (Vec<Sink>, Vec<SinkError>) {
+    let lang = deps.lang;
+    let to_sns = async {
+        let sns = deps.sns.as_ref().filter(|_| pending.contains(&Sink::Sns))?;
+        let mut message = sns_message(d, lang);
+        if let Some(note) = note {
+            message.body.push_str(&format!("\n{}\n", note.get(lang)));
+        }
+        Some(sns.publish(&message).await.map(|_| Sink::Sns))
+    };
+    let to_slack = async {
+        let slack = deps
+            .slack
+            .as_ref()
+            .filter(|_| pending.contains(&Sink::Slack))?;
+        let payload = slack_payload(d, lang, note.map(|n| n.get(lang)));
+        Some(slack.post(&payload).await.map(|_| Sink::Slack))
+    };
+    let (sns, slack) = tokio::join!(to_sns, to_slack);
+    let mut sent = Vec::new();
+    let mut failed = Vec::new();
+    for result in [sns, slack].into_iter().flatten() {
+        match result {
+            Ok(sink) => sent.push(sink),
+            Err(err) => failed.push(err),
+        }
+    }
+    (sent, failed)
+}
