@@ -84,7 +84,8 @@ lint: test-tools sam-cli
 
 ## test-tools: the pinned Python test tools (tests/requirements.txt) in their venv ($(TEST_VENV))
 test-tools: $(TEST_TOOLS)
-$(TEST_TOOLS): tests/requirements.txt
+# The pins' checksum is in the stamp's name, so a clone's newer file time does not reinstall.
+$(TEST_TOOLS):
 	rm -rf $(TEST_VENV)
 	python3 -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
@@ -92,7 +93,7 @@ $(TEST_TOOLS): tests/requirements.txt
 
 ## sam-cli: the pinned SAM CLI (deploy/requirements-sam.txt) in its venv ($(SAM_VENV))
 sam-cli: $(SAM_TOOLS)
-$(SAM_TOOLS): deploy/requirements-sam.txt
+$(SAM_TOOLS):
 	rm -rf $(SAM_VENV)
 	python3 -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r deploy/requirements-sam.txt

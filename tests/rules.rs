@@ -509,3 +509,65 @@ fn a_layer_download_to_an_address_outside_aws_is_not_called_s3() {
     let d = diagnose(&task, Some(&net), None);
     assert_eq!(d.verdict(), Code::S3RouteMissing, "{:?}", codes(&d));
 }
+
+#[test]
+fn missing_secrets_and_throttled_start_up_calls_are_not_blamed_on_the_image() {
+    let cases = [
+        (
+            "Fetching secret data from SSM Parameter Store in ap-northeast-2: invalid parameters: /prod/web/db-password",
+            "STARTUP_RESOURCE_NOT_FOUND",
+        ),
+        (
+            "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:db-AbCdEf from secrets manager: ResourceNotFoundException: Secrets Manager can't find the specified secret.",
+            "STARTUP_RESOURCE_NOT_FOUND",
+        ),
+        (
+            "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ThrottlingException: Rate exceeded",
+            "AWS_API_THROTTLED",
+        ),
+        (
+            "CannotPullECRContainerError: ThrottlingException: Rate exceeded status code: 400",
+            "AWS_API_THROTTLED",
+        ),
+    ];
+    for (message, expected) in cases {
+        let task = with_reason(common::sample_task("healthy-subnet"), message);
+        let d = diagnose(&task, Some(&view(&raw_network("healthy-subnet"))), None);
+        assert_eq!(codes(&d)[0], expected, "{message}: {:?}", codes(&d));
+        assert!(codes(&d)
+            .iter()
+            .all(|c| *c != "IMAGE_NOT_FOUND" && *c != "REGISTRY_RATE_LIMITED"));
+    }
+}
+
+#[test]
+fn a_default_route_to_a_gateway_load_balancer_endpoint_is_not_an_open_gateway_endpoint() {
+    let mut net = raw_network("s3-route-missing");
+    find(&mut net, "RouteTables", "RouteTableId", RTB_C)["Routes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "vpce-0f0e0d0c0b0a09080", "State": "active"}));
+    let d = run_with("s3-route-missing", &net);
+    assert!(
+        d.not_inspected
+            .iter()
+            .any(|n| n.en.contains("the path beyond vpce-0f0e0d0c0b0a09080")),
+        "{:?}",
+        d.not_inspected
+    );
+    assert_eq!(
+        d.findings[1].code,
+        Code::S3GatewayEndpointRecommended,
+        "{:?}",
+        codes(&d)
+    );
+}
+
+#[test]
+fn a_message_that_names_no_dependency_is_never_read_as_an_open_path() {
+    let mut task = with_reason(common::sample_task("healthy-subnet"), TIMEOUT_NO_IP);
+    task.primary.image = None;
+    let d = diagnose(&task, Some(&view(&raw_network("healthy-subnet"))), None);
+    assert_eq!(d.verdict(), Code::InspectionIncomplete, "{:?}", codes(&d));
+    assert!(d.paths.is_empty());
+}

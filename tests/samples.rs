@@ -390,11 +390,36 @@ fn the_walk_stops_where_the_verdict_blocks() {
                 );
             }
             None => assert!(
-                steps.iter().all(|s| s.state == StepState::Open),
+                steps.iter().all(|s| s.state != StepState::Blocked),
                 "{name}: {steps:?}"
             ),
         }
     }
+}
+
+#[test]
+fn a_walk_never_marks_open_what_it_did_not_see() {
+    use ecs_pull_doctor::diagnose::walk::StepState;
+    // The healthy subnet is open all the way.
+    let d = run("healthy-subnet");
+    assert!(d.paths[0].steps.iter().all(|s| s.state == StepState::Open));
+    // Past a transit gateway the route cannot be followed.
+    let d = run("tgw-default-route");
+    assert_eq!(
+        d.paths[0].steps[1].state,
+        StepState::Unknown,
+        "{:?}",
+        d.paths[0].steps
+    );
+    // Without network ACLs in the view, the ACL step is unknown, not open.
+    let task = common::sample_task("healthy-subnet");
+    let mut view = common::sample_network("healthy-subnet");
+    view.network_acls = None;
+    view.security_groups = None;
+    let d = diagnose(&task, Some(&view), None);
+    let steps = &d.paths[0].steps;
+    assert_eq!(steps[2].state, StepState::Unknown, "{steps:?}");
+    assert_eq!(steps[3].state, StepState::Unknown, "{steps:?}");
 }
 
 #[test]
@@ -439,7 +464,7 @@ fn the_layouts_engine_v1_misread_say_what_they_are() {
     // A default route to a transit gateway is not "no route": the path leaves the VPC, what is
     // beyond is not inspected, and the gateway endpoint is a recommendation, not the cause.
     let d = run("tgw-default-route");
-    assert_eq!(d.findings[1].code, Code::S3RouteMissing);
+    assert_eq!(d.findings[1].code, Code::S3GatewayEndpointRecommended);
     assert_eq!(d.findings[1].severity, Severity::Warning);
     assert!(d.findings[1]
         .summary

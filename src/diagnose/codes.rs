@@ -59,6 +59,8 @@ codes! {
         "The S3 endpoint's policy does not allow `s3:GetObject` on `arn:aws:s3:::prod-<region>-starport-layer-bucket/*`. Policies with conditions or specific principals are reported as not inspected, never guessed.";
     CrossRegionLayerBucket => "CROSS_REGION_LAYER_BUCKET", Critical,
         "The layers are in S3 in another region (a gateway endpoint serves only its own region) and there is no default route.";
+    S3GatewayEndpointRecommended => "S3_GATEWAY_ENDPOINT_RECOMMENDED", Warning,
+        "Not the cause: S3 traffic leaves the VPC through a transit gateway, virtual private gateway or appliance that this tool cannot follow; an S3 gateway endpoint route is recommended (free, and it needs nothing beyond the VPC).";
     RouteBlackhole => "ROUTE_BLACKHOLE", Critical,
         "The route that would carry the traffic is a blackhole (its NAT gateway, internet gateway or endpoint is gone).";
     NatGatewayNotAvailable => "NAT_GATEWAY_NOT_AVAILABLE", Critical,
@@ -83,6 +85,10 @@ codes! {
         "The repository, tag or digest does not exist. Not a network problem.";
     RegistryAccessDenied => "REGISTRY_ACCESS_DENIED", Critical,
         "The registry refused the pull (execution role, repository policy or registry credentials).";
+    StartupResourceNotFound => "STARTUP_RESOURCE_NOT_FOUND", Critical,
+        "A secret, parameter, JSON key, environment file or log group the task needs at start-up does not exist (the image is not the problem).";
+    AwsApiThrottled => "AWS_API_THROTTLED", Critical,
+        "An AWS API the task needs at start-up (ECR's GetAuthorizationToken, SSM, Secrets Manager, CloudWatch Logs) throttled the calls.";
     RegistryRateLimited => "REGISTRY_RATE_LIMITED", Critical,
         "The registry throttled the pull (Docker Hub's anonymous limit per NAT IP).";
     ImagePlatformMismatch => "IMAGE_PLATFORM_MISMATCH", Critical,

@@ -186,7 +186,20 @@ pub(super) fn run(
 
     rank(&mut findings);
     let blocking = findings.iter().any(|f| f.severity == Severity::Critical);
-    if !blocking {
+    if probes.is_empty() {
+        // Nothing was checked, so nothing may read as open.
+        findings.insert(
+            0,
+            incomplete(
+                t!(
+                    "The message names no dependency and the image is unknown, so no path was checked. {hint}",
+                    "메시지에 대상이 없고 이미지도 알 수 없어 경로를 점검하지 않았습니다. {hint}",
+                    hint = hint
+                ),
+                vec![],
+            ),
+        );
+    } else if !blocking {
         let finding = if routing_inspected {
             looks_open(failure, subnet_id, open_steps)
         } else {
@@ -387,7 +400,13 @@ fn targets(failure: &FailureReport, region: &str, ip_ranges_loaded: bool) -> Vec
         // A layer GET to an address outside AWS: the upstream registry's CDN that a
         // pull-through cache redirected to, reached over the internet, not S3.
         Hop::LayerStorage
-            if ip_ranges_loaded && failure.ip.is_some() && failure.ip_owner.is_none() =>
+            if ip_ranges_loaded
+                && failure.ip.is_some_and(|ip| !super::rules::is_private(ip))
+                && failure.ip_owner.is_none()
+                && !failure
+                    .host
+                    .as_deref()
+                    .is_some_and(|h| reason::hop_for_host(h) == Hop::LayerStorage) =>
         {
             failure
                 .ip

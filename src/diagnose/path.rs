@@ -163,7 +163,11 @@ pub fn target_of(route: &Route) -> RouteTarget {
         None => RouteTarget::Missing,
         Some("local") => RouteTarget::Local,
         Some(id) if id.starts_with("igw-") => RouteTarget::InternetGateway(id.to_string()),
-        Some(id) if id.starts_with("vpce-") => RouteTarget::GatewayEndpoint(id.to_string()),
+        // A gateway endpoint (S3, DynamoDB) is only ever a prefix-list route's target; a CIDR
+        // route to a vpce- is a Gateway Load Balancer endpoint: an appliance, out of sight.
+        Some(id) if id.starts_with("vpce-") && route.destination_prefix_list_id.is_some() => {
+            RouteTarget::GatewayEndpoint(id.to_string())
+        }
         Some(id) => RouteTarget::Elsewhere(id.to_string()),
     }
 }

@@ -127,6 +127,9 @@ pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) 
                 _ => target_text(&probe.to),
             };
             let chosen = route_for(view, table, &routing_destination(view, region, probe));
+            // Past a transit gateway, peering, VGW or appliance nothing is visible from here.
+            let leaves_vpc =
+                chosen.is_some_and(|c| matches!(target_of(c.route), RouteTarget::Elsewhere(_)));
             let text = match chosen {
                 Some(c) => {
                     let dest = c.route.destination();
@@ -145,10 +148,10 @@ pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) 
             };
             let code = blocking(ROUTING);
             Step {
-                state: if code.is_some() {
-                    StepState::Blocked
-                } else {
-                    StepState::Open
+                state: match code {
+                    Some(_) => StepState::Blocked,
+                    None if leaves_vpc => StepState::Unknown,
+                    None => StepState::Open,
                 },
                 text,
                 code,
@@ -156,6 +159,13 @@ pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) 
         }
     };
     steps.push(route_step);
+    if !verdict.routing_inspected {
+        // The rules walked nothing past the route table: nor does the walk.
+        return Walk {
+            to: target_text(&probe.to),
+            steps,
+        };
+    }
 
     if let Some(code) = blocking(AT_THE_ENDPOINT) {
         steps.push(Step {
@@ -174,12 +184,14 @@ pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) 
         _ => t!("security groups egress 443", "보안 그룹 아웃바운드 443"),
     };
     let sg_code = blocking(&[Code::TaskSgBlocksHttps]);
+    let groups_known = probe.from.security_groups.as_ref().is_some_and(|ids| {
+        !ids.is_empty() && ids.iter().all(|id| view.security_group(id).is_some())
+    });
     steps.push(Step {
-        state: match (&probe.from.security_groups, sg_code) {
-            (_, Some(_)) => StepState::Blocked,
-            (None, None) => StepState::Unknown,
-            (Some(_), None) if view.security_groups.is_none() => StepState::Unknown,
-            (Some(_), None) => StepState::Open,
+        state: match sg_code {
+            Some(_) => StepState::Blocked,
+            None if groups_known => StepState::Open,
+            None => StepState::Unknown,
         },
         text: groups_text,
         code: sg_code,
@@ -190,8 +202,8 @@ pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) 
     steps.push(Step {
         state: match (acl, nacl_code) {
             (_, Some(_)) => StepState::Blocked,
-            (None, None) => StepState::Unknown,
-            (Some(_), None) => StepState::Open,
+            (Some(_), None) if view.network_acls.is_some() => StepState::Open,
+            _ => StepState::Unknown,
         },
         text: match acl {
             Some(acl) => Localized::same(acl.network_acl_id.clone()),

@@ -32,6 +32,10 @@ pub enum RuntimeApiError {
     Client(String),
     #[error("Runtime API {what} failed: {message}")]
     Call { what: &'static str, message: String },
+    /// The API answered a post with a 4xx (a response too large, a deadline passed): that one
+    /// invocation is lost to the API, the loop is not.
+    #[error("Runtime API refused the {what}: HTTP {status}")]
+    Refused { what: &'static str, status: u16 },
 }
 
 /// The body Lambda records for a failed invocation or start.
@@ -65,8 +69,10 @@ impl RuntimeApi {
             .ok_or(RuntimeApiError::NotInLambda)?;
         // No overall timeout: `next` waits for as long as there is no event (the process is
         // frozen in between), as the API reference says.
+        // The Runtime API is on this host: an HTTP(S)_PROXY in the environment must not apply.
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
+            .no_proxy()
             .build()
             .map_err(|e| RuntimeApiError::Client(e.to_string()))?;
         Ok(RuntimeApi {
@@ -165,12 +171,19 @@ impl RuntimeApi {
             what,
             message: e.to_string(),
         })?;
-        if response.status().is_success() {
+        let status = response.status();
+        if status.is_success() {
             return Ok(());
+        }
+        if status.is_client_error() {
+            return Err(RuntimeApiError::Refused {
+                what,
+                status: status.as_u16(),
+            });
         }
         Err(RuntimeApiError::Call {
             what,
-            message: format!("HTTP {}", response.status().as_u16()),
+            message: format!("HTTP {}", status.as_u16()),
         })
     }
 }
@@ -214,8 +227,23 @@ where
         }
     };
     match AssertUnwindSafe(handle(payload)).catch_unwind().await {
-        Ok(Ok(response)) => api.respond(&id, &response).await,
-        Ok(Err(error)) => api.fail(&id, &error.into()).await,
+        Ok(Ok(response)) => match api.respond(&id, &response).await {
+            // A response the API will not take (too large, too late) is reported as the
+            // invocation's error, so the event is not silently lost; the loop goes on.
+            Err(RuntimeApiError::Refused { status, .. }) => {
+                error!(
+                    request_id = id,
+                    status, "the Runtime API refused the response"
+                );
+                let error = ErrorBody {
+                    error_type: "ResponseRefused".into(),
+                    error_message: format!("the Runtime API refused the response (HTTP {status})"),
+                };
+                ignore_refusal(api.fail(&id, &error).await)
+            }
+            other => other,
+        },
+        Ok(Err(error)) => ignore_refusal(api.fail(&id, &error.into()).await),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<&str>()
@@ -229,5 +257,17 @@ where
             };
             api.fail(&id, &error).await
         }
+    }
+}
+
+/// A refused post loses that invocation's answer (Lambda then times it out and retries it);
+/// only a Runtime API that cannot be reached stops the loop.
+fn ignore_refusal(result: Result<(), RuntimeApiError>) -> Result<(), RuntimeApiError> {
+    match result {
+        Err(RuntimeApiError::Refused { what, status }) => {
+            error!(what, status, "the Runtime API refused a post");
+            Ok(())
+        }
+        other => other,
     }
 }

@@ -295,7 +295,7 @@ impl RouteVerdict<'_> {
 
 /// RFC 1918, RFC 6598 (shared) and IPv6 unique-local addresses: where a hub VPC's endpoint
 /// interfaces live.
-pub(super) fn is_private(ip: IpAddr) -> bool {
+pub(in crate::diagnose) fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();

@@ -86,12 +86,32 @@ pub(in crate::diagnose) fn non_network_findings(
         return findings;
     }
 
+    let startup_hop = matches!(
+        failure.hop,
+        Hop::Ssm | Hop::SecretsManager | Hop::CloudwatchLogs | Hop::EnvFiles
+    );
     let finding = match failure.symptom {
+        Symptom::NotFound if startup_hop => startup_resource_not_found(failure),
         Symptom::NotFound => image_not_found(failure, &image, ecr.as_ref()),
+        Symptom::RateLimited if startup_hop => Finding {
+            code: Code::AwsApiThrottled,
+            severity: Code::AwsApiThrottled.severity(),
+            summary: t!(
+                "AWS throttled the task's start-up calls to {hop}: too many tasks started at once.",
+                "AWS가 태스크 시작 시 {hop} 호출을 제한했습니다. 너무 많은 태스크가 한꺼번에 시작되었습니다.",
+                hop = failure.hop.words()
+            ),
+            evidence: vec![reason_evidence(failure)],
+            fix: t!(
+                "Spread task launches (smaller deployment batches, lower maximumPercent) and ask for a higher rate for that API in Service Quotas if the launches are legitimate; the tasks that failed start again on the next attempt.",
+                "태스크 시작을 분산하고(작은 배포 배치, 낮은 maximumPercent), 필요한 경우 Service Quotas에서 해당 API 한도 상향을 요청하세요. 실패한 태스크는 다음 시도에서 다시 시작됩니다."
+            ),
+            commands: vec![],
+        },
         Symptom::Denied => denied_finding(failure, &image, ecr.as_ref(), &region_flag),
         Symptom::RateLimited if failure.hop == Hop::EcrAuth => Finding {
-            code: Code::RegistryRateLimited,
-            severity: Code::RegistryRateLimited.severity(),
+            code: Code::AwsApiThrottled,
+            severity: Code::AwsApiThrottled.severity(),
             summary: t!(
                 "ECR throttled the registry authentication (GetAuthorizationToken) for {image}: too many tasks or instances asked for a token at once.",
                 "ECR이 {image}의 레지스트리 인증(GetAuthorizationToken)을 제한했습니다. 너무 많은 태스크나 인스턴스가 동시에 토큰을 요청했습니다."
@@ -167,6 +187,29 @@ pub(in crate::diagnose) fn non_network_findings(
     };
     findings.push(finding);
     findings
+}
+
+fn startup_resource_not_found(failure: &FailureReport) -> Finding {
+    let what = match secret_arn_in(&failure.reason) {
+        Some(arn) => Localized::same(arn),
+        None => t!("the secret or parameter", "시크릿 또는 파라미터"),
+    };
+    Finding {
+        code: Code::StartupResourceNotFound,
+        severity: Code::StartupResourceNotFound.severity(),
+        summary: t!(
+            "Something the task needs at start-up from {hop} does not exist: {what}. The image is not the problem.",
+            "태스크가 시작할 때 {hop}에서 필요한 항목이 없습니다: {what}. 이미지 문제가 아닙니다.",
+            hop = failure.hop.words(),
+            what = what
+        ),
+        evidence: vec![reason_evidence(failure)],
+        fix: t!(
+            "Check the name or ARN in the task definition (secrets, environmentFiles, the awslogs group), its region and account, and for a Secrets Manager JSON key the key name after the ARN.",
+            "태스크 정의의 이름이나 ARN(secrets, environmentFiles, awslogs 그룹), 리전과 계정, Secrets Manager JSON 키라면 ARN 뒤의 키 이름을 확인하세요."
+        ),
+        commands: vec![],
+    }
 }
 
 fn image_not_found(failure: &FailureReport, image: &str, ecr: Option<&EcrImage>) -> Finding {

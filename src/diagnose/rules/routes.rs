@@ -30,7 +30,13 @@ impl<'a> Rules<'a> {
                     "송신 전용 인터넷 게이트웨이 {id}"
                 ),
             },
-            RouteTarget::Elsewhere(id) if id.starts_with("pcx-") && chosen.prefix_len == 0 => {
+            // A private address may well be in the peer's CIDRs (a hub's endpoint), which the
+            // view does not hold: only a public destination is known to be out of reach.
+            RouteTarget::Elsewhere(id)
+                if id.starts_with("pcx-")
+                    && chosen.prefix_len == 0
+                    && !self.probe.dialled.is_some_and(is_private) =>
+            {
                 RouteVerdict::PeeringNoTransit { route, pcx: id }
             }
             RouteTarget::Elsewhere(id) => {

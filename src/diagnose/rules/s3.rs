@@ -152,9 +152,8 @@ impl<'a> Rules<'a> {
             "{rtb} sends S3 traffic to {exit}, out of the VPC; what happens beyond it (the transit gateway's route tables, an inspection VPC's firewall, the egress VPC's NAT) is not visible from here.",
             "{rtb}은(는) S3 트래픽을 VPC 밖의 {exit}(으)로 보냅니다. 그 너머(트랜짓 게이트웨이 라우팅 테이블, 검사 VPC 방화벽, 송신 VPC의 NAT)는 여기서 볼 수 없습니다."
         ));
-        let (code, fix, command) = match gateway {
+        let (fix, command) = match gateway {
             Some(endpoint) => (
-                Code::S3RouteMissing,
                 t!(
                     "Recommended: associate S3 gateway endpoint {vpce} with {rtb}, so image layers stay inside the VPC instead of depending on the path beyond {exit}.",
                     "권장: S3 게이트웨이 엔드포인트 {vpce}를 {rtb}에 연결하면 이미지 레이어가 {exit} 너머의 경로에 의존하지 않고 VPC 안에서 내려받아집니다.",
@@ -167,7 +166,6 @@ impl<'a> Rules<'a> {
                 ),
             ),
             None => (
-                Code::S3GatewayEndpointMissing,
                 t!(
                     "Recommended: create an S3 gateway endpoint (free of charge) for the task subnets' route tables, so image layers stay inside the VPC instead of depending on the path beyond {exit}.",
                     "권장: 태스크 서브넷 라우팅 테이블용 S3 게이트웨이 엔드포인트(무료)를 만들면 이미지 레이어가 {exit} 너머의 경로에 의존하지 않고 VPC 안에서 내려받아집니다."
@@ -180,9 +178,8 @@ impl<'a> Rules<'a> {
             ),
         };
         self.findings.push(Finding {
-            code,
-            // A recommendation: the path may work, it cannot be verified.
-            severity: Severity::Warning,
+            code: Code::S3GatewayEndpointRecommended,
+            severity: Code::S3GatewayEndpointRecommended.severity(),
             summary: t!(
                 "S3 traffic from subnet {subnet} leaves the VPC through {exit}, where this tool cannot follow it; an S3 gateway endpoint route would serve the image layers without it.",
                 "서브넷 {subnet}의 S3 트래픽은 {exit}을(를) 통해 VPC 밖으로 나가며, 이 도구는 그 너머를 따라갈 수 없습니다. S3 게이트웨이 엔드포인트 경로가 있으면 그 경로 없이 이미지 레이어를 받을 수 있습니다.",
