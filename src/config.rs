@@ -22,6 +22,9 @@ pub struct Config {
     pub ip_ranges_file: Option<PathBuf>,
     /// A recorded network snapshot to diagnose against instead of calling EC2 (local replay).
     pub network_snapshot_file: Option<PathBuf>,
+    /// The SQS queue an event goes to at once when no retry can help (a malformed event),
+    /// instead of after Lambda's retries; the same queue as the on-failure destination.
+    pub failure_queue_url: Option<String>,
 }
 
 /// Alert-storm suppression in DynamoDB.
@@ -168,6 +171,7 @@ impl Config {
             dedup,
             ip_ranges_file: get("IP_RANGES_FILE").map(PathBuf::from),
             network_snapshot_file: get("NETWORK_SNAPSHOT_FILE").map(PathBuf::from),
+            failure_queue_url: get("FAILURE_QUEUE_URL"),
         })
     }
 }

@@ -530,3 +530,73 @@ fn outside_lambda_bootstrap_says_so_and_exits() {
     let logs = String::from_utf8_lossy(&out.stdout);
     assert!(logs.contains("AWS_LAMBDA_RUNTIME_API is not set"), "{logs}");
 }
+
+/// Every message waiting in an SQS queue, read through the API.
+fn queued(moto: &Moto, queue_url: &str) -> Vec<Value> {
+    let out = Command::new("python3")
+        .arg(common::repo("tests/fixtures/lambda_sinks.py"))
+        .args(["--endpoint", &moto.endpoint, "--receive", queue_url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_malformed_event_goes_to_the_failure_queue_at_once_and_a_bad_queue_falls_back_to_retries() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let sinks = sinks(&moto, None);
+    let queue = sinks["failure_queue_url"].as_str().unwrap();
+    let seed = common::repo("events/s3-route-missing.json");
+    let malformed = variant(&seed, "malformed-to-queue", |e| {
+        e["detail"] = "not a task".into()
+    });
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    let vars = [
+        ("SNS_TOPIC_ARN", sinks["topic_arn"].as_str().unwrap()),
+        ("NETWORK_SNAPSHOT_FILE", snapshot.to_str().unwrap()),
+        ("FAILURE_QUEUE_URL", queue),
+    ];
+    // Asynchronous invokes retry twice; a malformed event must not wait for them.
+    let report = invoke(&moto.endpoint, &vars, &[&malformed], &["--retries", "2"]);
+    assert_eq!(outcomes(&report), ["rejected"], "{report:#}");
+    assert_eq!(
+        report["invocations"][0]["body"]["error_type"],
+        "MalformedEvent"
+    );
+    let messages = queued(&moto, queue);
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert_eq!(messages[0]["requestPayload"]["detail"], "not a task");
+    assert_eq!(
+        messages[0]["responsePayload"]["errorType"],
+        "MalformedEvent"
+    );
+    assert_eq!(messages[0]["requestContext"]["condition"], "NotRetryable");
+    assert!(
+        published(&moto).is_empty(),
+        "nothing is published for a malformed event"
+    );
+
+    // A queue that does not take it: the invocation fails as before, and is retried.
+    let missing = format!("{}/123456789012/no-such-queue", moto.endpoint);
+    let vars = [
+        ("SNS_TOPIC_ARN", sinks["topic_arn"].as_str().unwrap()),
+        ("NETWORK_SNAPSHOT_FILE", snapshot.to_str().unwrap()),
+        ("FAILURE_QUEUE_URL", missing.as_str()),
+    ];
+    let report = invoke(&moto.endpoint, &vars, &[&malformed], &["--retries", "2"]);
+    assert_eq!(
+        outcomes(&report),
+        [
+            "error:MalformedEvent",
+            "error:MalformedEvent",
+            "error:MalformedEvent"
+        ],
+        "{report:#}"
+    );
+}

@@ -75,7 +75,11 @@ fn actions_called_in_source() -> BTreeSet<String> {
         ),
         (
             "src/lambda/sinks.rs",
-            &[("publish", "sns"), ("get_secret_value", "secretsmanager")],
+            &[
+                ("publish", "sns"),
+                ("get_secret_value", "secretsmanager"),
+                ("send_message", "sqs"),
+            ],
         ),
         (
             "src/lambda/dedup.rs",

@@ -6,7 +6,7 @@ use tracing::warn;
 
 use super::dedup::DedupTable;
 use super::ranges::BackgroundRanges;
-use super::sinks::{self, SlackSink, SnsSink};
+use super::sinks::{self, FailureQueue, SlackSink, SnsSink};
 use super::StartError;
 use crate::alert::Sink;
 use crate::config::Config;
@@ -25,6 +25,8 @@ pub struct Deps {
     pub(super) sns: Option<SnsSink>,
     pub(super) slack: Option<SlackSink>,
     pub(super) dedup: Option<DedupTable>,
+    /// Where an event no retry can help goes at once.
+    pub(super) failure_queue: Option<FailureQueue>,
     /// The configured sinks, in delivery order.
     pub(super) sinks: Vec<Sink>,
 }
@@ -77,6 +79,10 @@ impl Deps {
                 d.window_minutes,
             )
         });
+        let failure_queue = config
+            .failure_queue_url
+            .clone()
+            .map(|url| FailureQueue::new(aws_sdk_sqs::Client::new(&sdk), url));
         let mut configured = Vec::new();
         if sns.is_some() {
             configured.push(Sink::Sns);
@@ -91,6 +97,7 @@ impl Deps {
             sns,
             slack,
             dedup,
+            failure_queue,
             sinks: configured,
         })
     }

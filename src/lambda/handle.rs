@@ -27,7 +27,40 @@ fn now_epoch_seconds() -> u64 {
 }
 
 /// Handles one EventBridge event; logs one line with the decision.
+/// Handles one EventBridge event. An event that no retry can help goes to the failure queue
+/// at once when there is one (answered as `rejected`), instead of failing the invocation and
+/// waiting out Lambda's retries; if the queue does not take it, the invocation fails as before.
 pub async fn handle(payload: Value, deps: &Deps) -> Result<Outcome, HandlerError> {
+    let original = deps.failure_queue.as_ref().map(|_| payload.clone());
+    let result = handle_event(payload, deps).await;
+    let (Err(error), Some(queue), Some(event)) = (&result, &deps.failure_queue, original) else {
+        return result;
+    };
+    if error.retryable() {
+        return result;
+    }
+    let error_type = error.error_type();
+    let message = error.to_string();
+    match queue.forward(&event, error_type, &message).await {
+        Ok(()) => {
+            info!(
+                decision = "rejected",
+                error_type, "sent to the failure queue without retries"
+            );
+            Ok(Outcome::Rejected {
+                error_type: error_type.to_string(),
+                why: message,
+                forwarded_to: "failure_queue".into(),
+            })
+        }
+        Err(forward) => {
+            warn!(error = %forward, "the failure queue did not take the event: failing the invocation instead");
+            result
+        }
+    }
+}
+
+async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerError> {
     let started = Instant::now();
     let event_id = payload
         .get("id")

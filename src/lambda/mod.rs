@@ -34,6 +34,7 @@ use sinks::SinkError;
 /// are [`crate::network::live::IAM_ACTIONS`]. The SAM template's policy is checked against both.
 pub const SINK_IAM_ACTIONS: &[&str] = &[
     "sns:Publish",
+    "sqs:SendMessage",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "secretsmanager:GetSecretValue",
@@ -131,6 +132,13 @@ pub enum Outcome {
         #[serde(skip_serializing_if = "Option::is_none")]
         dedup_error: Option<String>,
         not_inspected: Vec<String>,
+    },
+    /// No retry could help (a malformed event): sent to the failure queue at once instead of
+    /// after Lambda's retries.
+    Rejected {
+        error_type: String,
+        why: String,
+        forwarded_to: String,
     },
     /// Another task with the same alert was reported inside the window: counted, not posted.
     Suppressed {

@@ -78,6 +78,54 @@ impl SnsSink {
     }
 }
 
+/// The function's failure queue (the asynchronous invoke's on-failure destination), for
+/// events that no retry can help: they go there at once, in the destination's record shape.
+#[derive(Debug, Clone)]
+pub struct FailureQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl FailureQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: String) -> FailureQueue {
+        FailureQueue { client, url }
+    }
+
+    /// Sends `event` with the error it was rejected for; `condition` says why no retry was
+    /// waited for (Lambda's own records say `RetriesExhausted`).
+    pub async fn forward(
+        &self,
+        event: &Value,
+        error_type: &str,
+        error_message: &str,
+    ) -> Result<(), ForwardError> {
+        let record = serde_json::json!({
+            "version": "1.0",
+            "requestContext": {"condition": "NotRetryable", "approximateInvokeCount": 1},
+            "requestPayload": event,
+            "responsePayload": {"errorType": error_type, "errorMessage": error_message},
+        });
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(record.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| {
+                ForwardError(match err.code() {
+                    Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
+                    None => aws_sdk_sqs::error::DisplayErrorContext(&err).to_string(),
+                })
+            })
+    }
+}
+
+/// The failure queue did not take an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sqs:SendMessage to the failure queue failed ({0})")]
+pub struct ForwardError(String);
+
 /// A Slack incoming-webhook URL; never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WebhookUrl(String);
