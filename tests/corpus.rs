@@ -136,6 +136,45 @@ fn the_corpus_covers_every_hop_every_symptom_and_the_ec2_agent() {
     assert!(entries.iter().all(|e| !e.source.trim().is_empty()));
 }
 
+/// The first finding each corpus message leads to, offline: a message about a start-up
+/// dependency (secrets, parameters, logs, environment files) never blames the image or Docker
+/// Hub, and a network symptom never reads as a cause outside the network.
+#[test]
+fn every_corpus_message_leads_to_a_first_finding_of_its_kind() {
+    use ecs_pull_doctor::diagnose::{diagnose, Code};
+    let template = common::sample_task("s3-route-missing");
+    let mut wrong = Vec::new();
+    for (line, entry) in corpus().iter().enumerate() {
+        let mut task = template.clone();
+        task.primary.reason = entry.message.clone();
+        let d = diagnose(&task, None, Some(common::ip_ranges()));
+        let first = d.verdict();
+        let startup = matches!(
+            entry.expect.hop,
+            Hop::Ssm | Hop::SecretsManager | Hop::CloudwatchLogs | Hop::EnvFiles
+        );
+        let image_codes = [
+            Code::ImageNotFound,
+            Code::RegistryRateLimited,
+            Code::ImagePlatformMismatch,
+        ];
+        if startup && image_codes.contains(&first) {
+            wrong.push(format!(
+                "line {}: {first} for a {:?} message",
+                line + 1,
+                entry.expect.hop
+            ));
+        }
+        if entry.expect.symptom.is_network() && first != Code::InspectionIncomplete {
+            wrong.push(format!(
+                "line {}: {first} for a network symptom without a network view",
+                line + 1
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 #[test]
 fn s3_address_in_new_wording_overrides_the_registry_url() {
     // The corpus message whose URL is the image reference but whose dialled IP is S3.

@@ -101,7 +101,7 @@ fn pull_and_init_failures_match_and_ordinary_stops_do_not() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    // Nineteen bundled pull failures, the public synthetic one, the manifest error and the EC2
-    // agent's ECR error match.
-    assert_eq!(delivered.values().filter(|d| **d).count(), 22);
+    // Twenty-two bundled pull failures, the public synthetic one, the manifest error and the
+    // EC2 agent's ECR error match.
+    assert_eq!(delivered.values().filter(|d| **d).count(), 25);
 }

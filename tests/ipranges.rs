@@ -92,6 +92,28 @@ fn full_snapshot_and_the_excerpt_agree_on_every_address_the_tests_name() {
 
 #[test]
 #[ignore = "needs AWS's full ip-ranges.json (IP_RANGES_FILE, or data/ from make ip-ranges)"]
+fn full_snapshot_the_committed_excerpt_is_what_its_generator_makes_today() {
+    // An address added to a test or sample without regenerating the excerpt would be
+    // classified as not AWS's: the generator's fresh scan must give the committed file.
+    let out = std::process::Command::new("python3")
+        .arg(common::repo("scripts/ip_ranges_excerpt.py"))
+        .arg("--full")
+        .arg(common::full_ip_ranges_path())
+        .output()
+        .expect("python3 runs the generator");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == common::read("tests/fixtures/ip-ranges-excerpt.json"),
+        "tests/fixtures/ip-ranges-excerpt.json is stale: run scripts/ip_ranges_excerpt.py --full <ip-ranges.json> > tests/fixtures/ip-ranges-excerpt.json"
+    );
+}
+
+#[test]
+#[ignore = "needs AWS's full ip-ranges.json (IP_RANGES_FILE, or data/ from make ip-ranges)"]
 fn full_snapshot_interval_lookup_agrees_with_the_linear_scan_at_every_prefix_edge() {
     let text = std::fs::read_to_string(common::full_ip_ranges_path()).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();

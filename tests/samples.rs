@@ -98,6 +98,21 @@ const EXPECTED: &[(&str, Code, &[&str])] = &[
     ),
     ("tgw-default-route", Code::NetworkPathLooksOpen, &[]),
     (
+        "ipv6-egress-ipv4-only",
+        Code::TaskSgBlocksHttps,
+        &["Ipv6Ranges=[{CidrIpv6=::/0}]"],
+    ),
+    (
+        "ec2-agent-ecr-auth-timeout",
+        Code::InterfaceEndpointMissing,
+        &["--service-name com.amazonaws.ap-northeast-2.ecr.api"],
+    ),
+    (
+        "layer-403-endpoint-policy",
+        Code::S3EndpointPolicyDeniesLayerBucket,
+        &["prod-ap-northeast-2-starport-layer-bucket/*"],
+    ),
+    (
         "ec2-bridge-s3-route-missing",
         Code::S3RouteMissing,
         &["--vpc-endpoint-id vpce-04e8c1a2b3d5f6a79 --add-route-table-ids rtb-0c3e5a7b9d1f24680"],

@@ -394,9 +394,11 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
             ec2.describe_network_interfaces()
                 .filters(vpc_filter(&vpc_id))
                 .filters(
+                    // Interface endpoints and Gateway Load Balancer endpoints (appliances).
                     Filter::builder()
                         .name("interface-type")
                         .values("vpc_endpoint")
+                        .values("gateway_load_balancer_endpoint")
                         .build()
                 ),
             1000,

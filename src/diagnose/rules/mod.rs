@@ -233,7 +233,6 @@ impl<'a> Rules<'a> {
         }
     }
 
-    /// ` (52.219.204.42)` when the message named the dialled address.
     /// `(52.219.204.42)` when the message named the dialled address; English puts a space
     /// before it.
     fn dialled_text(&self) -> Localized {
