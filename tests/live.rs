@@ -72,6 +72,12 @@ const SCENARIOS: &[(&str, &str)] = &[
     ("peering-default-route", "NO_ROUTE_TO_TARGET"),
     ("centralised-endpoints", "TASK_SG_BLOCKS_HTTPS"),
     ("ec2-bridge-s3-route-missing", "S3_ROUTE_MISSING"),
+    ("ec2-agent-ecr-auth-timeout", "INTERFACE_ENDPOINT_MISSING"),
+    ("ipv6-egress-ipv4-only", "TASK_SG_BLOCKS_HTTPS"),
+    (
+        "layer-403-endpoint-policy",
+        "S3_ENDPOINT_POLICY_DENIES_LAYER_BUCKET",
+    ),
 ];
 
 #[test]
