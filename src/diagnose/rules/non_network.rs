@@ -93,38 +93,10 @@ pub(in crate::diagnose) fn non_network_findings(
     let finding = match failure.symptom {
         Symptom::NotFound if startup_hop => startup_resource_not_found(failure),
         Symptom::NotFound => image_not_found(failure, &image, ecr.as_ref()),
-        Symptom::RateLimited if startup_hop => Finding {
-            code: Code::AwsApiThrottled,
-            severity: Code::AwsApiThrottled.severity(),
-            summary: t!(
-                "AWS throttled the task's start-up calls to {hop}: too many tasks started at once.",
-                "AWS가 태스크 시작 시 {hop} 호출을 제한했습니다. 너무 많은 태스크가 한꺼번에 시작되었습니다.",
-                hop = failure.hop.words()
-            ),
-            evidence: vec![reason_evidence(failure)],
-            fix: t!(
-                "Spread task launches (smaller deployment batches, lower maximumPercent) and ask for a higher rate for that API in Service Quotas if the launches are legitimate; the tasks that failed start again on the next attempt.",
-                "태스크 시작을 분산하고(작은 배포 배치, 낮은 maximumPercent), 필요한 경우 Service Quotas에서 해당 API 한도 상향을 요청하세요. 실패한 태스크는 다음 시도에서 다시 시작됩니다."
-            ),
-            commands: vec![],
-        },
         Symptom::Denied => denied_finding(failure, &image, ecr.as_ref(), &region_flag),
-        Symptom::RateLimited if failure.hop == Hop::EcrAuth => Finding {
-            code: Code::AwsApiThrottled,
-            severity: Code::AwsApiThrottled.severity(),
-            summary: t!(
-                "ECR throttled the registry authentication (GetAuthorizationToken) for {image}: too many tasks or instances asked for a token at once.",
-                "ECR이 {image}의 레지스트리 인증(GetAuthorizationToken)을 제한했습니다. 너무 많은 태스크나 인스턴스가 동시에 토큰을 요청했습니다."
-            ),
-            evidence: vec![reason_evidence(failure)],
-            fix: t!(
-                "Spread task launches (smaller deployment batches, lower maximumPercent), keep the ECS agent current (it caches tokens), and ask for a higher GetAuthorizationToken rate in Service Quotas if the launches are legitimate.",
-                "태스크 시작을 분산하고(작은 배포 배치, 낮은 maximumPercent), ECS 에이전트를 최신으로 유지하며(토큰을 캐시함), 필요한 경우 Service Quotas에서 GetAuthorizationToken 한도 상향을 요청하세요."
-            ),
-            commands: vec![format!(
-                "aws service-quotas list-service-quotas {region_flag}--service-code ecr --query \"Quotas[?contains(QuotaName, 'GetAuthorizationToken')]\""
-            )],
-        },
+        Symptom::RateLimited if startup_hop || failure.hop == Hop::EcrAuth => {
+            aws_api_throttled(failure, &region_flag)
+        }
         Symptom::RateLimited => Finding {
             code: Code::RegistryRateLimited,
             severity: Code::RegistryRateLimited.severity(),
@@ -187,6 +159,35 @@ pub(in crate::diagnose) fn non_network_findings(
     };
     findings.push(finding);
     findings
+}
+
+/// An AWS API the task needs before its image runs throttled the calls: ECR's
+/// GetAuthorizationToken, SSM, Secrets Manager, CloudWatch Logs, S3 for environment files.
+fn aws_api_throttled(failure: &FailureReport, region_flag: &str) -> Finding {
+    let (api, service_code) = match failure.hop {
+        Hop::EcrAuth => (Localized::same("ECR GetAuthorizationToken"), "ecr"),
+        Hop::Ssm => (failure.hop.words(), "ssm"),
+        Hop::SecretsManager => (failure.hop.words(), "secretsmanager"),
+        Hop::CloudwatchLogs => (failure.hop.words(), "logs"),
+        _ => (failure.hop.words(), "s3"),
+    };
+    Finding {
+        code: Code::AwsApiThrottled,
+        severity: Code::AwsApiThrottled.severity(),
+        summary: t!(
+            "AWS throttled the task's start-up calls to {api}: too many tasks or instances asked at once.",
+            "AWS가 태스크 시작 시 {api} 호출을 제한했습니다. 너무 많은 태스크나 인스턴스가 한꺼번에 요청했습니다.",
+            api = api
+        ),
+        evidence: vec![reason_evidence(failure)],
+        fix: t!(
+            "Spread task launches (smaller deployment batches, lower maximumPercent), keep the ECS agent current (it caches ECR tokens), and ask for a higher rate in Service Quotas if the launches are legitimate; the failed tasks start again on the next attempt.",
+            "태스크 시작을 분산하고(작은 배포 배치, 낮은 maximumPercent), ECS 에이전트를 최신으로 유지하며(ECR 토큰을 캐시함), 필요한 경우 Service Quotas에서 한도 상향을 요청하세요. 실패한 태스크는 다음 시도에서 다시 시작됩니다."
+        ),
+        commands: vec![format!(
+            "aws service-quotas list-service-quotas {region_flag}--service-code {service_code}"
+        )],
+    }
 }
 
 fn startup_resource_not_found(failure: &FailureReport) -> Finding {
