@@ -246,6 +246,16 @@ fn rank(findings: &mut [Finding]) {
     findings.sort_by_key(|f| (f.severity, f.code));
 }
 
+/// The VPC the pull left from: the task's ENI's, or on the EC2 launch type its instance's.
+pub(super) fn pulling_vpc(task: &FailedTask, view: &NetworkView) -> Option<String> {
+    let subnet = if task.pulled_by_instance() {
+        instance_interface(task, view).ok()?.subnet_id
+    } else {
+        task.subnet_id.clone()?
+    };
+    view.subnet(&subnet)?.vpc_id.clone()
+}
+
 /// An EC2 instance's primary network interface, as a container instance's pull starts there.
 struct InstanceInterface {
     instance_id: String,

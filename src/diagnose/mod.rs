@@ -175,16 +175,10 @@ fn diagnose_network(
     ip_ranges: Option<&IpRanges>,
 ) -> Diagnosis {
     let region = task_region(task);
-    // The VPC the pull left from: the task's ENI, or on the EC2 launch type its instance.
-    let vpc_id = network.as_ref().ok().and_then(|view| {
-        let from_instance = task
-            .container_instance_arn
-            .as_deref()
-            .filter(|_| task.pulled_by_instance())
-            .and_then(|arn| view.instance_of_container_instance(arn))
-            .and_then(|i| i.vpc_id.clone());
-        from_instance.or_else(|| view.subnet(task.subnet_id.as_deref()?)?.vpc_id.clone())
-    });
+    let vpc_id = network
+        .as_ref()
+        .ok()
+        .and_then(|view| from_failure::pulling_vpc(task, view));
     let vpc = match (network.as_ref().ok(), vpc_id.as_deref(), region.as_deref()) {
         (Some(&view), Some(vpc_id), Some(region)) => Some(VpcContext {
             view,
