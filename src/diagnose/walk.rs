@@ -126,7 +126,26 @@ pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) 
                 }
                 _ => target_text(&probe.to),
             };
-            let chosen = route_for(view, table, &routing_destination(view, region, probe));
+            // The same destination the rules routed: for S3 in the VPC's region, its prefix
+            // list and gateway endpoints.
+            let (lists, gateways) = match &probe.to {
+                Target::S3 { region: s3 } if s3 == region => (
+                    view.s3_prefix_list(s3)
+                        .map(|p| p.prefix_list_id.clone())
+                        .into_iter()
+                        .collect(),
+                    view.s3_gateway_endpoints(&vpc_id, s3)
+                        .iter()
+                        .map(|e| e.vpc_endpoint_id.clone())
+                        .collect(),
+                ),
+                _ => (Vec::new(), Vec::new()),
+            };
+            let chosen = route_for(
+                view,
+                table,
+                &routing_destination(probe, region, &lists, &gateways),
+            );
             // Past a transit gateway, peering, VGW or appliance nothing is visible from here.
             let leaves_vpc =
                 chosen.is_some_and(|c| matches!(target_of(c.route), RouteTarget::Elsewhere(_)));
@@ -222,19 +241,18 @@ pub fn walk(view: &NetworkView, region: &str, probe: &Probe, verdict: &Verdict) 
 }
 
 /// What routing sees of the probe's destination.
-fn routing_destination<'v>(view: &'v NetworkView, region: &str, probe: &Probe) -> Destination<'v> {
+fn routing_destination<'a>(
+    probe: &Probe,
+    region: &str,
+    prefix_list_ids: &'a [String],
+    endpoint_ids: &'a [String],
+) -> Destination<'a> {
     match (&probe.to, probe.dialled) {
-        (Target::S3 { region: s3 }, ip) if s3 == region => {
-            let lists = view
-                .s3_prefix_list(s3)
-                .map(|p| std::slice::from_ref(&p.prefix_list_id))
-                .unwrap_or(&[]);
-            Destination::S3 {
-                ip,
-                prefix_list_ids: lists,
-                endpoint_ids: &[],
-            }
-        }
+        (Target::S3 { region: s3 }, ip) if s3 == region => Destination::S3 {
+            ip,
+            prefix_list_ids,
+            endpoint_ids,
+        },
         (Target::InVpc { ip, .. }, _) => Destination::Ip(*ip),
         (_, Some(ip)) => Destination::Ip(ip),
         (_, None) => Destination::AnyPublic { ipv6: false },

@@ -195,6 +195,14 @@ impl NetworkView {
             .collect()
     }
 
+    /// The VPC's S3 gateway endpoints in `region` (the ones a prefix-list route can use).
+    pub fn s3_gateway_endpoints(&self, vpc_id: &str, region: &str) -> Vec<&VpcEndpoint> {
+        self.endpoints_for(vpc_id, &format!("com.amazonaws.{region}.s3"))
+            .into_iter()
+            .filter(|e| e.is_gateway())
+            .collect()
+    }
+
     pub fn endpoint(&self, id: &str) -> Option<&VpcEndpoint> {
         self.vpc_endpoints
             .as_deref()?

@@ -30,13 +30,7 @@ impl<'a> Rules<'a> {
             return;
         }
 
-        let service_name = format!("com.amazonaws.{s3_region}.s3");
-        let gateways: Vec<&VpcEndpoint> = self
-            .view
-            .endpoints_for(&self.vpc_id, &service_name)
-            .into_iter()
-            .filter(|e| e.is_gateway())
-            .collect();
+        let gateways = self.view.s3_gateway_endpoints(&self.vpc_id, s3_region);
         let pl = self.view.s3_prefix_list(s3_region);
         let pl_ids: Vec<String> = pl.map(|p| p.prefix_list_id.clone()).into_iter().collect();
         let endpoint_ids: Vec<String> =
