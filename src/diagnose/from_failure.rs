@@ -233,6 +233,7 @@ pub(super) fn run(
                 "빠진 정보(스냅샷 키 또는 README에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
             ),
             commands: vec![],
+            remedy: None,
         });
     }
     (findings, paths)
@@ -494,6 +495,7 @@ fn looks_open(failure: &FailureReport, subnet: &str, open_steps: Vec<Localized>)
             "이 도구가 보지 못하는 부분을 확인하세요: 사용자 지정 DNS(DHCP 옵션, Route 53 Resolver 규칙, DNS 방화벽), 경로상의 네트워크 방화벽이나 프록시, 당시 서비스 상태. 이후 태스크가 정상 시작되었다면 일시적 장애였을 수 있습니다."
         ),
         commands: vec![],
+        remedy: None,
     }
 }
 
@@ -527,6 +529,7 @@ fn incomplete(summary: Localized, evidence: Vec<Localized>) -> Finding {
             "태스크 네트워크 정보(기록된 스냅샷 또는 실시간 점검)를 주고 다시 진단하세요."
         ),
         commands: vec![],
+        remedy: None,
     }
 }
 
@@ -578,6 +581,7 @@ mod tests {
             evidence: vec![],
             fix: Localized::default(),
             commands: vec![],
+            remedy: None,
         }
     }
 

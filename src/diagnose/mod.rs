@@ -15,10 +15,12 @@ mod from_failure;
 pub mod path;
 pub mod policy;
 pub mod probe;
+pub mod remedy;
 mod rules;
 pub mod walk;
 
 pub use codes::{Code, Severity};
+pub use remedy::Remedy;
 pub use walk::Walk;
 
 use std::net::IpAddr;
@@ -43,6 +45,9 @@ pub struct Finding {
     pub fix: Localized,
     /// The exact commands, when there are any.
     pub commands: Vec<String>,
+    /// The fix as data, when it is one call that can mend several resources at once (an
+    /// audit merges the findings that share it); its command is among `commands`.
+    pub remedy: Option<Remedy>,
 }
 
 /// The failure as parsed and classified.

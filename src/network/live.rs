@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_ec2::types::{Filter, VpcAttributeName};
+use aws_sdk_ec2::types::Filter;
 
 use super::{ContainerInstance, EcsService, InspectionError, NetworkView, Reservation};
 
@@ -39,6 +39,8 @@ macro_rules! read_all {
         }
     };
 }
+
+mod vpc;
 
 /// Every call gets this long in all, retries included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
@@ -183,6 +185,7 @@ where
         part: part.to_string(),
         action: action.to_string(),
         message: message.trim_end_matches([' ', ':']).to_string(),
+        scope: None,
     }
 }
 
@@ -285,212 +288,25 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
         }
     };
 
-    // Round 2: everything the rules read about the VPC, concurrently.
-    let ec2 = &clients.ec2;
-    let (
-        dns_support,
-        dns_hostnames,
-        route_tables,
-        endpoints,
-        groups,
-        acls,
-        nats,
-        igws,
-        prefix_lists,
-        endpoint_interfaces,
-    ) = tokio::join!(
-        async {
-            counter.add();
-            ec2.describe_vpc_attribute()
-                .vpc_id(&vpc_id)
-                .attribute(VpcAttributeName::EnableDnsSupport)
-                .send()
-                .await
-                .map(|o| convert::vpc_attributes(&vpc_id, o.enable_dns_support(), None))
-                .map_err(|e| failure("VpcAttributes", "ec2:DescribeVpcAttribute", &e))
-        },
-        async {
-            counter.add();
-            ec2.describe_vpc_attribute()
-                .vpc_id(&vpc_id)
-                .attribute(VpcAttributeName::EnableDnsHostnames)
-                .send()
-                .await
-                .map(|o| convert::vpc_attributes(&vpc_id, None, o.enable_dns_hostnames()))
-                .map_err(|e| failure("VpcAttributes", "ec2:DescribeVpcAttribute", &e))
-        },
-        read_all!(
-            counter,
-            "RouteTables",
-            "ec2:DescribeRouteTables",
-            ec2.describe_route_tables().filters(vpc_filter(&vpc_id)),
-            100,
-            route_tables,
-            convert::route_table
-        ),
-        read_all!(
-            counter,
-            "VpcEndpoints",
-            "ec2:DescribeVpcEndpoints",
-            ec2.describe_vpc_endpoints().filters(vpc_filter(&vpc_id)),
-            1000,
-            vpc_endpoints,
-            convert::vpc_endpoint
-        ),
-        read_all!(
-            counter,
-            "SecurityGroups",
-            "ec2:DescribeSecurityGroups",
-            ec2.describe_security_groups().filters(vpc_filter(&vpc_id)),
-            1000,
-            security_groups,
-            convert::security_group
-        ),
-        read_all!(
-            counter,
-            "NetworkAcls",
-            "ec2:DescribeNetworkAcls",
-            ec2.describe_network_acls().filters(vpc_filter(&vpc_id)),
-            1000,
-            network_acls,
-            convert::network_acl
-        ),
-        read_all!(
-            counter,
-            "NatGateways",
-            "ec2:DescribeNatGateways",
-            ec2.describe_nat_gateways().filter(vpc_filter(&vpc_id)),
-            1000,
-            nat_gateways,
-            convert::nat_gateway
-        ),
-        read_all!(
-            counter,
-            "InternetGateways",
-            "ec2:DescribeInternetGateways",
-            ec2.describe_internet_gateways().filters(
-                Filter::builder()
-                    .name("attachment.vpc-id")
-                    .values(&vpc_id)
-                    .build()
-            ),
-            1000,
-            internet_gateways,
-            convert::internet_gateway
-        ),
-        read_all!(
-            counter,
-            "PrefixLists",
-            "ec2:DescribePrefixLists",
-            ec2.describe_prefix_lists(),
-            1000,
-            prefix_lists,
-            convert::prefix_list
-        ),
-        read_all!(
-            counter,
-            "NetworkInterfaces",
-            "ec2:DescribeNetworkInterfaces",
-            ec2.describe_network_interfaces()
-                .filters(vpc_filter(&vpc_id))
-                .filters(
-                    // Interface endpoints and Gateway Load Balancer endpoints (appliances).
-                    Filter::builder()
-                        .name("interface-type")
-                        .values("vpc_endpoint")
-                        .values("gateway_load_balancer_endpoint")
-                        .build()
-                ),
-            1000,
-            network_interfaces,
-            convert::network_interface
-        ),
+    // Round 2: everything the rules read about the VPC, concurrently (a third round only
+    // for endpoint interfaces the typed query missed).
+    let (vpc, prefix_lists) = tokio::join!(
+        vpc::read_vpc(&clients.ec2, &vpc_id, &counter),
+        vpc::read_prefix_lists(&clients.ec2, &counter)
     );
-    rounds += 2;
-
-    let vpc_attributes = match (dns_support, dns_hostnames) {
-        (Ok(a), Ok(b)) => Some(vec![a, b]),
-        (Ok(a), Err(e)) | (Err(e), Ok(a)) => {
-            errors.push(e);
-            Some(vec![a])
-        }
-        (Err(e), Err(_)) => {
-            errors.push(e);
-            None
-        }
-    };
-    let route_tables = keep(route_tables, &mut errors);
-    let vpc_endpoints = keep(endpoints, &mut errors);
-    let security_groups = keep(groups, &mut errors);
-    let network_acls = keep(acls, &mut errors);
-    let nat_gateways = keep(nats, &mut errors);
-    let internet_gateways = keep(igws, &mut errors);
+    let (vpc, vpc_rounds) = vpc;
+    rounds += 1 + vpc_rounds;
     let prefix_lists = keep(prefix_lists, &mut errors);
-
-    // The endpoints' interfaces came with round 2 on AWS; any the typed query missed are read
-    // by ID (a third round only then).
-    let mut network_interfaces = keep(endpoint_interfaces, &mut errors);
-    let missing: Vec<String> = vpc_endpoints
-        .iter()
-        .flatten()
-        .flat_map(|e| e.network_interface_ids.iter().cloned())
-        .filter(|id| {
-            !network_interfaces
-                .iter()
-                .flatten()
-                .any(|n| &n.network_interface_id == id)
-        })
-        .collect();
-    if !missing.is_empty() {
-        rounds += 1;
-        let mut pages = ec2
-            .describe_network_interfaces()
-            .set_network_interface_ids(Some(missing))
-            .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        let mut result = Ok(());
-        while let Some(page) = pages.next().await {
-            counter.add();
-            match page {
-                Ok(page) => out.extend(
-                    page.network_interfaces()
-                        .iter()
-                        .map(convert::network_interface),
-                ),
-                Err(e) => {
-                    result = Err(failure(
-                        "NetworkInterfaces",
-                        "ec2:DescribeNetworkInterfaces",
-                        &e,
-                    ));
-                    break;
-                }
-            }
-        }
-        if let Some(found) = keep(result.map(|_| out), &mut errors) {
-            network_interfaces
-                .get_or_insert_with(Vec::new)
-                .extend(found);
-        }
-    }
+    errors.extend(vpc.inspection_errors.clone().into_iter().flatten());
 
     let view = NetworkView {
-        vpcs: None,
-        vpc_attributes,
         subnets: Some(vec![subnet]),
-        route_tables,
-        vpc_endpoints,
-        security_groups,
-        network_acls,
-        nat_gateways,
-        internet_gateways,
         prefix_lists,
-        network_interfaces,
         services,
         container_instances: instance_parts.as_ref().map(|(c, _)| c.clone()),
         reservations: instance_parts.map(|(_, r)| r),
         inspection_errors: (!errors.is_empty()).then_some(errors),
+        ..vpc
     };
     Ok(Inspection {
         view,
@@ -529,14 +345,7 @@ async fn container_instance(
         .container_instances(arn)
         .send()
         .await
-        .map_err(|e| InspectionError {
-            part: "ContainerInstances".into(),
-            action: "ecs:DescribeContainerInstances".into(),
-            message: match e.code() {
-                Some(code) => format!("{code}: {}", e.message().unwrap_or("")),
-                None => aws_sdk_ecs::error::DisplayErrorContext(&e).to_string(),
-            },
-        })?;
+        .map_err(|e| failure("ContainerInstances", "ecs:DescribeContainerInstances", &e))?;
     let instances: Vec<ContainerInstance> = out
         .container_instances()
         .iter()
@@ -581,17 +390,7 @@ async fn describe_service(
         .services(service)
         .send()
         .await
-        .map_err(|e| {
-            let message = match e.code() {
-                Some(code) => format!("{code}: {}", e.message().unwrap_or("")),
-                None => aws_sdk_ecs::error::DisplayErrorContext(&e).to_string(),
-            };
-            InspectionError {
-                part: "Services".into(),
-                action: "ecs:DescribeServices".into(),
-                message,
-            }
-        })?;
+        .map_err(|e| failure("Services", "ecs:DescribeServices", &e))?;
     Ok(Some(
         out.services().iter().map(convert::ecs_service).collect(),
     ))

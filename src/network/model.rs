@@ -45,6 +45,10 @@ pub struct NetworkView {
     /// which pull the image on the EC2 launch type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reservations: Option<Vec<Reservation>>,
+    /// ECS task definitions, each as `aws ecs describe-task-definition` prints its
+    /// `taskDefinition`: what a service's tasks need to reach (an audit reads them).
+    #[serde(alias = "taskDefinitions", skip_serializing_if = "Option::is_none")]
+    pub task_definitions: Option<Vec<TaskDefinition>>,
     /// Parts that could not be read, and why (written by the live inspection).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspection_errors: Option<Vec<InspectionError>>,
@@ -59,6 +63,10 @@ pub struct InspectionError {
     /// The API call that failed (`ec2:DescribeVpcEndpoints`).
     pub action: String,
     pub message: String,
+    /// What the failed call was about, when it was one VPC (`vpc-…`) or one cluster's (its
+    /// name or ARN) among several: only that VPC's or cluster's services lack the part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -523,7 +531,20 @@ pub struct EcsService {
     pub service_name: Option<String>,
     pub cluster_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_arn: Option<String>,
+    /// `ACTIVE`, `DRAINING` or `INACTIVE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<EcsNetworkConfiguration>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<EcsDeployment>,
 }
 
 impl EcsService {
@@ -533,6 +554,120 @@ impl EcsService {
             .awsvpc_configuration
             .as_ref()
     }
+}
+
+/// One entry of a service's or deployment's `capacityProviderStrategy`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CapacityProviderItem {
+    pub capacity_provider: String,
+}
+
+/// One of a service's `deployments`: the task definition and network configuration its
+/// tasks start with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EcsDeployment {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `PRIMARY`, `ACTIVE` (an older one being drained) or `INACTIVE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `IN_PROGRESS`, `COMPLETED` or `FAILED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout_state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<EcsNetworkConfiguration>,
+}
+
+impl EcsDeployment {
+    pub fn awsvpc(&self) -> Option<&AwsVpcConfiguration> {
+        self.network_configuration
+            .as_ref()?
+            .awsvpc_configuration
+            .as_ref()
+    }
+}
+
+/// An ECS task definition, as far as reaching its dependencies is concerned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TaskDefinition {
+    pub task_definition_arn: Option<String>,
+    pub family: Option<String>,
+    pub revision: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    pub container_definitions: Vec<ContainerDefinition>,
+}
+
+impl TaskDefinition {
+    /// `family:revision`, the short name ECS accepts wherever it takes a task definition.
+    pub fn family_revision(&self) -> Option<String> {
+        Some(format!("{}:{}", self.family.as_deref()?, self.revision?))
+    }
+
+    /// Whether `reference` (an ARN, or `family:revision`) names this task definition.
+    pub fn is_named(&self, reference: &str) -> bool {
+        self.task_definition_arn.as_deref() == Some(reference)
+            || self.family_revision().as_deref() == Some(reference)
+            || reference
+                .rsplit_once("task-definition/")
+                .is_some_and(|(_, short)| self.family_revision().as_deref() == Some(short))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContainerDefinition {
+    pub name: Option<String>,
+    pub image: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<ContainerSecret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_configuration: Option<LogConfiguration>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub environment_files: Vec<EnvironmentFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository_credentials: Option<RepositoryCredentials>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContainerSecret {
+    pub name: Option<String>,
+    /// A Secrets Manager secret ARN, or an SSM parameter's ARN or name.
+    pub value_from: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LogConfiguration {
+    pub log_driver: String,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub options: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EnvironmentFile {
+    /// `arn:aws:s3:::bucket/key`.
+    pub value: String,
+    #[serde(rename = "type")]
+    pub file_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RepositoryCredentials {
+    /// The Secrets Manager secret holding the registry's credentials.
+    pub credentials_parameter: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -564,6 +699,22 @@ impl AwsVpcConfiguration {
 pub struct ContainerInstance {
     pub container_instance_arn: Option<String>,
     pub ec2_instance_id: Option<String>,
+    /// `ACTIVE`, `DRAINING`, `REGISTERING`…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_name: Option<String>,
+}
+
+impl ContainerInstance {
+    /// The cluster's name, from the ARN (`…:container-instance/CLUSTER/ID`; the long ARN
+    /// format every account has used since 2021).
+    pub fn cluster_name(&self) -> Option<&str> {
+        let arn = self.container_instance_arn.as_deref()?;
+        let (_, path) = arn.split_once(":container-instance/")?;
+        let (cluster, _) = path.split_once('/')?;
+        Some(cluster)
+    }
 }
 
 /// One reservation of `aws ec2 describe-instances`.

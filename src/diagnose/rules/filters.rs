@@ -98,6 +98,7 @@ impl<'a> Rules<'a> {
                 "aws ec2 authorize-security-group-egress --region {region} --group-id {group} --ip-permissions '{permission}'",
                 region = self.region
             )],
+            remedy: None,
         });
     }
 
@@ -190,6 +191,7 @@ impl<'a> Rules<'a> {
                 "거부 규칙보다 작은 번호로 허용 규칙을 추가하세요: 대상에 대해 아웃바운드 TCP 443, 인바운드 TCP 1024-65535."
             ),
             commands,
+            remedy: None,
         });
     }
 }

@@ -121,6 +121,7 @@ impl<'a> Rules<'a> {
             evidence,
             fix,
             commands: vec![command],
+            remedy: None,
         });
     }
 }

@@ -19,7 +19,7 @@ use super::path::{
 };
 use super::policy::{self, PolicyDecision};
 use super::probe::{Probe, Target, Verdict};
-use super::{Code, Finding, Severity};
+use super::{Code, Finding, Remedy, Severity};
 use crate::localized::Localized;
 use crate::network::{
     Association, NatGateway, NetworkAcl, NetworkView, Route, RouteTable, SecurityGroup, Subnet,
@@ -69,7 +69,18 @@ pub(super) fn check(view: &NetworkView, region: &str, probe: &Probe) -> Verdict 
 /// evaluated (its route table is there).
 pub(super) fn origin_gaps(view: &NetworkView, subnet_id: &str) -> (Vec<Localized>, bool) {
     let mut gaps = Vec::new();
-    for error in view.inspection_errors.iter().flatten() {
+    let vpc_id = view
+        .subnet(subnet_id)
+        .and_then(|s| s.vpc_id.clone())
+        .unwrap_or_default();
+    // A failure scoped to another VPC (or to a cluster's ECS reads) is not this path's.
+    let relevant = |scope: &Option<String>| scope.as_deref().is_none_or(|s| s == vpc_id);
+    for error in view
+        .inspection_errors
+        .iter()
+        .flatten()
+        .filter(|e| relevant(&e.scope))
+    {
         gaps.push(t!(
             "{part}: {action} failed ({message})",
             "{part}: {action} 호출 실패({message})",
@@ -78,10 +89,6 @@ pub(super) fn origin_gaps(view: &NetworkView, subnet_id: &str) -> (Vec<Localized
             message = error.message
         ));
     }
-    let vpc_id = view
-        .subnet(subnet_id)
-        .and_then(|s| s.vpc_id.clone())
-        .unwrap_or_default();
     let mut routing_inspected = true;
     if view.route_tables.is_none() {
         routing_inspected = false;

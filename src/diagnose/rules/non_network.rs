@@ -112,6 +112,7 @@ pub(in crate::diagnose) fn non_network_findings(
             commands: vec![format!(
                 "aws ecr create-pull-through-cache-rule {region_flag}--ecr-repository-prefix docker-hub --upstream-registry-url registry-1.docker.io --credential-arn <secretsmanager-arn-of-docker-hub-credentials>"
             )],
+            remedy: None,
         },
         Symptom::Platform => Finding {
             code: Code::ImagePlatformMismatch,
@@ -126,6 +127,7 @@ pub(in crate::diagnose) fn non_network_findings(
                 "멀티 아키텍처 이미지를 빌드해 푸시하거나, 태스크 정의의 runtimePlatform.cpuArchitecture를 이미지 아키텍처로 설정하세요."
             ),
             commands: vec!["docker buildx build --platform linux/amd64,linux/arm64 --push -t <image-uri> .".into()],
+            remedy: None,
         },
         Symptom::ImageFormat => Finding {
             code: Code::ImageFormatUnsupported,
@@ -140,6 +142,7 @@ pub(in crate::diagnose) fn non_network_findings(
                 "provenance/SBOM 증명 없이, 모든 레이어를 gzip 한 가지로 압축해 다시 빌드하고 푸시하세요."
             ),
             commands: vec!["docker buildx build --provenance=false --sbom=false --output type=image,compression=gzip,force-compression=true,push=true -t <image-uri> .".into()],
+            remedy: None,
         },
         Symptom::DiskFull => Finding {
             code: Code::DiskFull,
@@ -154,6 +157,7 @@ pub(in crate::diagnose) fn non_network_findings(
                 "Fargate에서는 ephemeralStorage를 늘리고(최대 200GiB), EC2에서는 데이터 볼륨을 키우거나 이미지 정리(ECS_IMAGE_CLEANUP_INTERVAL)를 강화하세요. 이미지를 줄이는 것도 방법입니다."
             ),
             commands: vec![],
+            remedy: None,
         },
         _ => unreachable!("only non-network symptoms reach here"),
     };
@@ -187,6 +191,7 @@ fn aws_api_throttled(failure: &FailureReport, region_flag: &str) -> Finding {
         commands: vec![format!(
             "aws service-quotas list-service-quotas {region_flag}--service-code {service_code}"
         )],
+        remedy: None,
     }
 }
 
@@ -210,6 +215,7 @@ fn startup_resource_not_found(failure: &FailureReport) -> Finding {
             "태스크 정의의 이름이나 ARN(secrets, environmentFiles, awslogs 그룹), 리전과 계정, Secrets Manager JSON 키라면 ARN 뒤의 키 이름을 확인하세요."
         ),
         commands: vec![],
+        remedy: None,
     }
 }
 
@@ -233,6 +239,7 @@ fn image_not_found(failure: &FailureReport, image: &str, ecr: Option<&EcrImage>)
                 region = e.region, account = e.account, repo = e.repository, id = e.image_id()
             )])
             .unwrap_or_default(),
+        remedy: None,
     }
 }
 
@@ -261,6 +268,7 @@ fn denied_finding(
                 commands: vec![format!(
                     "aws iam put-role-policy --role-name <task-execution-role> --policy-name read-task-secrets --policy-document '{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":[\"{action}\"],\"Resource\":\"{arn}\"}}]}}'"
                 )],
+                remedy: None,
             }
         }
         Hop::CloudwatchLogs | Hop::EnvFiles => Finding {
@@ -277,6 +285,7 @@ fn denied_finding(
                 "실행 역할에 빠진 권한을 부여하세요(로그는 logs:CreateLogStream, logs:PutLogEvents, 환경 파일은 s3:GetObject, s3:GetBucketLocation)."
             ),
             commands: vec![],
+            remedy: None,
         },
         _ => registry_access_denied(failure, image, ecr, region_flag),
     }
@@ -311,6 +320,7 @@ fn registry_access_denied(
             }
             commands
         },
+        remedy: None,
     }
 }
 

@@ -226,6 +226,7 @@ impl<'a> Rules<'a> {
                         "aws ec2 create-route --region {region} --route-table-id {nat_table} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw}",
                         region = self.region
                     )],
+                    remedy: None,
                 });
                 true
             }
@@ -281,6 +282,7 @@ impl<'a> Rules<'a> {
                 dest = route.destination(),
                 nat = nat.unwrap_or_else(|| "<nat-gateway-id>".into())
             )],
+            remedy: None,
         });
     }
 
@@ -336,6 +338,7 @@ impl<'a> Rules<'a> {
                 "경로를 정상 대상(퍼블릭 서브넷의 available 상태 NAT 게이트웨이)으로 바꾸거나, 경로를 지우고 VPC 엔드포인트를 추가하세요."
             ),
             commands: vec![command],
+            remedy: None,
         });
     }
 
@@ -395,6 +398,7 @@ impl<'a> Rules<'a> {
                 ),
             },
             commands: vec![command],
+            remedy: None,
         });
     }
 
@@ -452,6 +456,7 @@ impl<'a> Rules<'a> {
                 "서비스의 assignPublicIp를 켜거나, NAT 게이트웨이 경로(또는 VPC 엔드포인트)가 있는 프라이빗 서브넷에서 태스크를 실행하세요."
             ),
             commands: vec![command],
+            remedy: None,
         });
     }
 

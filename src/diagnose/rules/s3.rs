@@ -182,6 +182,7 @@ impl<'a> Rules<'a> {
             evidence,
             fix,
             commands: vec![command],
+            remedy: None,
         });
     }
 
@@ -231,6 +232,11 @@ impl<'a> Rules<'a> {
             ));
             tables.extend(siblings.into_iter().map(|(t, _)| t));
         }
+        let remedy = Remedy::AssociateRouteTables {
+            region: self.region.to_string(),
+            endpoint_id: vpce.to_string(),
+            route_tables: tables,
+        };
         let ip_text = self.dialled_text();
         let (ip_en, ip_ko) = (&ip_text.en, &ip_text.ko);
         self.findings.push(Finding {
@@ -245,11 +251,8 @@ impl<'a> Rules<'a> {
                 "Associate the S3 gateway endpoint with the route table(s); that adds the prefix-list route. Nothing needs restarting: the next task pulls through the endpoint.",
                 "S3 게이트웨이 엔드포인트를 라우팅 테이블에 연결하세요. 연결하면 접두사 목록 경로가 추가됩니다. 재시작은 필요 없으며 다음 태스크부터 엔드포인트를 통해 이미지를 받습니다."
             ),
-            commands: vec![format!(
-                "aws ec2 modify-vpc-endpoint --region {region} --vpc-endpoint-id {vpce} --add-route-table-ids {tables}",
-                region = self.region,
-                tables = tables.join(" ")
-            )],
+            commands: vec![remedy.command()],
+            remedy: Some(remedy),
         });
     }
 
@@ -326,6 +329,12 @@ impl<'a> Rules<'a> {
         } else {
             Severity::Critical
         };
+        let remedy = Remedy::CreateGatewayEndpoint {
+            region: self.region.to_string(),
+            vpc_id: self.vpc_id.clone(),
+            service_name: format!("com.amazonaws.{s3_region}.s3"),
+            route_tables: vec![rtb.to_string()],
+        };
         self.findings.push(Finding {
             code: Code::S3GatewayEndpointMissing,
             severity,
@@ -339,11 +348,8 @@ impl<'a> Rules<'a> {
                 "Create an S3 gateway endpoint (free of charge) and associate it with the task subnets' route tables.",
                 "S3 게이트웨이 엔드포인트(무료)를 만들고 태스크 서브넷의 라우팅 테이블에 연결하세요."
             ),
-            commands: vec![format!(
-                "aws ec2 create-vpc-endpoint --region {region} --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{s3_region}.s3 --route-table-ids {rtb}",
-                region = self.region,
-                vpc = self.vpc_id
-            )],
+            commands: vec![remedy.command()],
+            remedy: Some(remedy),
         });
     }
 
@@ -388,6 +394,7 @@ impl<'a> Rules<'a> {
                 region = self.region,
                 account = self.probe.from.account.as_deref().unwrap_or("<account-id>")
             )],
+            remedy: None,
         });
     }
 
@@ -436,6 +443,7 @@ impl<'a> Rules<'a> {
                         "aws ec2 modify-vpc-endpoint --region {region} --vpc-endpoint-id {vpce} --policy-document '{policy_json}'  # merge with the existing statements",
                         region = self.region
                     )],
+                    remedy: None,
                 });
             }
         }

@@ -140,6 +140,7 @@ impl<'a> Rules<'a> {
                     "aws ec2 modify-vpc-endpoint --region {region} --vpc-endpoint-id {vpce} --private-dns-enabled",
                     region = self.region
                 )],
+                remedy: None,
             });
         }
         let attributes = self.view.vpc_attributes(&self.vpc_id)?;
@@ -182,6 +183,7 @@ impl<'a> Rules<'a> {
                     )
                 })
                 .collect(),
+            remedy: None,
         })
     }
 
@@ -219,6 +221,23 @@ impl<'a> Rules<'a> {
             ),
             _ => Localized::default(),
         };
+        // An interface endpoint takes one subnet per availability zone.
+        let mut subnets_by_zone = std::collections::BTreeMap::new();
+        for subnet in self.service_subnets() {
+            let zone = self
+                .view
+                .subnet(&subnet)
+                .and_then(|s| s.availability_zone.clone())
+                .unwrap_or_else(|| subnet.clone());
+            subnets_by_zone.entry(zone).or_insert(subnet);
+        }
+        let remedy = Remedy::CreateInterfaceEndpoint {
+            region: self.region.to_string(),
+            vpc_id: vpc.clone(),
+            service_name: service_name.to_string(),
+            subnets_by_zone,
+            security_group: self.endpoint_group_admitting_task(),
+        };
         self.findings.push(Finding {
             code: Code::InterfaceEndpointMissing,
             severity: Code::InterfaceEndpointMissing.severity(),
@@ -234,12 +253,8 @@ impl<'a> Rules<'a> {
                 sg = sg_hint,
                 also = also
             ),
-            commands: vec![format!(
-                "aws ec2 create-vpc-endpoint --region {region} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name {service_name} --subnet-ids {subnets} --security-group-ids {group} --private-dns-enabled",
-                region = self.region,
-                subnets = self.service_subnets().join(" "),
-                group = self.endpoint_group_admitting_task().unwrap_or_else(|| "<endpoint-sg-id>".into())
-            )],
+            commands: vec![remedy.command()],
+            remedy: Some(remedy),
         });
     }
 
@@ -378,6 +393,7 @@ impl<'a> Rules<'a> {
                 "aws ec2 authorize-security-group-ingress --region {region} --group-id {group} --protocol tcp --port 443 {source}",
                 region = self.region
             )],
+            remedy: None,
         });
     }
 

@@ -250,17 +250,91 @@ pub(super) fn network_interface(n: &ec2::NetworkInterface) -> NetworkInterface {
     }
 }
 
+fn network_configuration(n: &ecs::NetworkConfiguration) -> EcsNetworkConfiguration {
+    EcsNetworkConfiguration {
+        awsvpc_configuration: n.awsvpc_configuration().map(|a| AwsVpcConfiguration {
+            subnets: strings(a.subnets()),
+            security_groups: strings(a.security_groups()),
+            assign_public_ip: a.assign_public_ip().map(|p| p.as_str().to_string()),
+        }),
+    }
+}
+
+fn capacity_providers(items: &[ecs::CapacityProviderStrategyItem]) -> Vec<CapacityProviderItem> {
+    items
+        .iter()
+        .map(|i| CapacityProviderItem {
+            capacity_provider: i.capacity_provider().to_string(),
+        })
+        .collect()
+}
+
 pub(super) fn ecs_service(s: &ecs::Service) -> EcsService {
     EcsService {
         service_name: owned(s.service_name()),
         cluster_arn: owned(s.cluster_arn()),
-        network_configuration: s.network_configuration().map(|n| EcsNetworkConfiguration {
-            awsvpc_configuration: n.awsvpc_configuration().map(|a| AwsVpcConfiguration {
-                subnets: strings(a.subnets()),
-                security_groups: strings(a.security_groups()),
-                assign_public_ip: a.assign_public_ip().map(|p| p.as_str().to_string()),
-            }),
-        }),
+        service_arn: owned(s.service_arn()),
+        status: owned(s.status()),
+        launch_type: s.launch_type().map(|l| l.as_str().to_string()),
+        capacity_provider_strategy: capacity_providers(s.capacity_provider_strategy()),
+        task_definition: owned(s.task_definition()),
+        network_configuration: s.network_configuration().map(network_configuration),
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| EcsDeployment {
+                id: owned(d.id()),
+                status: owned(d.status()),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                task_definition: owned(d.task_definition()),
+                launch_type: d.launch_type().map(|l| l.as_str().to_string()),
+                capacity_provider_strategy: capacity_providers(d.capacity_provider_strategy()),
+                network_configuration: d.network_configuration().map(network_configuration),
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn task_definition(t: &ecs::TaskDefinition) -> TaskDefinition {
+    TaskDefinition {
+        task_definition_arn: owned(t.task_definition_arn()),
+        family: owned(t.family()),
+        revision: Some(t.revision()),
+        network_mode: t.network_mode().map(|m| m.as_str().to_string()),
+        container_definitions: t
+            .container_definitions()
+            .iter()
+            .map(|c| ContainerDefinition {
+                name: owned(c.name()),
+                image: owned(c.image()),
+                secrets: c
+                    .secrets()
+                    .iter()
+                    .map(|s| ContainerSecret {
+                        name: Some(s.name().to_string()),
+                        value_from: s.value_from().to_string(),
+                    })
+                    .collect(),
+                log_configuration: c.log_configuration().map(|l| LogConfiguration {
+                    log_driver: l.log_driver().as_str().to_string(),
+                    options: l
+                        .options()
+                        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                        .unwrap_or_default(),
+                }),
+                environment_files: c
+                    .environment_files()
+                    .iter()
+                    .map(|f| EnvironmentFile {
+                        value: f.value().to_string(),
+                        file_type: Some(f.r#type().as_str().to_string()),
+                    })
+                    .collect(),
+                repository_credentials: c.repository_credentials().map(|r| RepositoryCredentials {
+                    credentials_parameter: r.credentials_parameter().to_string(),
+                }),
+            })
+            .collect(),
     }
 }
 
@@ -268,6 +342,8 @@ pub(super) fn container_instance(c: &ecs::ContainerInstance) -> ContainerInstanc
     ContainerInstance {
         container_instance_arn: owned(c.container_instance_arn()),
         ec2_instance_id: owned(c.ec2_instance_id()),
+        status: owned(c.status()),
+        capacity_provider_name: owned(c.capacity_provider_name()),
     }
 }
 
