@@ -16,11 +16,15 @@
 //!
 //! 7. [`alert`]: which failures are the same alert, for storm suppression.
 //!
+//! [`audit`] runs step 5's probe check before anything fails: for every service, from each
+//! of its subnets to each hop its task definition needs, folded into root causes.
+//!
 //! Every module except the loaders, [`network::live`], [`network::source`] and [`lambda`] does
 //! no I/O; [`lambda`] wires the steps for the `bootstrap` function, the CLI wires them for
 //! people.
 
 pub mod alert;
+pub mod audit;
 pub mod config;
 pub mod diagnose;
 pub mod event;

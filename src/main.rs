@@ -1,6 +1,6 @@
 //! The `ecs-pull-doctor` command line: reads files, wires the library's steps, prints.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
+use ecs_pull_doctor::audit;
 use ecs_pull_doctor::diagnose::{self, classify, MissingInput};
 use ecs_pull_doctor::event::{parse_task_event, FailedTask, TaskEvent};
 use ecs_pull_doctor::ipranges::{self, IpRanges};
@@ -63,16 +64,66 @@ enum Command {
         #[command(flatten)]
         ip_ranges: IpRangesArg,
     },
-    /// Capture the network around a subnet in the snapshot format `--network` reads.
+    /// Check every service's pull path before a task fails: each subnet, each hop its task
+    /// definition needs. Exit status: 0 all ok, 1 some service blocked, 3 none blocked but
+    /// something not inspected, 2 usage or input error.
+    Audit {
+        /// Read the account with the default AWS credential chain (read-only calls; see the
+        /// README for the IAM actions).
+        #[arg(long, conflicts_with = "network", required_unless_present = "network")]
+        live: bool,
+        /// A snapshot holding services, task definitions and their VPCs (`snapshot --cluster`).
+        #[arg(long, value_name = "FILE")]
+        network: Option<PathBuf>,
+        /// The region (default: the AWS configuration's; with --network, the services' own).
+        #[arg(long)]
+        region: Option<String>,
+        /// Audit only this cluster's services (repeatable; default: every cluster).
+        #[arg(long = "cluster", value_name = "NAME")]
+        clusters: Vec<String>,
+        /// Audit only this service (repeatable).
+        #[arg(long = "service", value_name = "CLUSTER/SERVICE")]
+        services: Vec<String>,
+        /// A planned change: check the one --service as it would run with this task
+        /// definition (family:revision or ARN).
+        #[arg(long, value_name = "TASK_DEFINITION")]
+        task_definition: Option<String>,
+        /// A planned change: these awsvpc subnets instead of the deployed ones.
+        #[arg(long, value_delimiter = ',', value_name = "SUBNET_ID,...")]
+        subnets: Option<Vec<String>>,
+        /// A planned change: these security groups instead of the deployed ones.
+        #[arg(long, value_delimiter = ',', value_name = "SG_ID,...")]
+        security_groups: Option<Vec<String>>,
+        #[arg(long, default_value = "text", value_name = "text|json")]
+        format: Format,
+        #[arg(
+            long,
+            default_value = "en",
+            env = "DIAGNOSIS_LANG",
+            value_name = "en|ko"
+        )]
+        lang: Lang,
+    },
+    /// Capture the network around a subnet, or (with --cluster) what `audit --network` reads,
+    /// in the snapshot format `--network` reads.
     Snapshot {
         /// The subnet of the task's own ENI (awsvpc); with --container-instance it may be
         /// left out.
         #[arg(
             long,
             value_name = "SUBNET_ID",
-            required_unless_present = "container_instance"
+            required_unless_present_any = ["container_instance", "clusters"],
+            conflicts_with = "clusters"
         )]
         subnet: Option<String>,
+        /// Capture these clusters' services, task definitions, container instances and VPCs
+        /// (repeatable), for `audit --network`.
+        #[arg(
+            long = "cluster",
+            value_name = "NAME",
+            conflicts_with = "container_instance"
+        )]
+        clusters: Vec<String>,
         /// On the EC2 launch type: the container instance that ran the task (its EC2
         /// instance pulls the image, so its subnet is the one captured).
         #[arg(long, value_name = "CONTAINER_INSTANCE_ARN")]
@@ -100,13 +151,132 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    if let Command::Audit { .. } = cli.command {
+        // An audit's 1 means "blocked", so its own failures exit 2, as usage errors do.
+        return match run_audit(cli.command) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn parse_service(text: &str) -> Result<(String, String)> {
+    match text.split_once('/') {
+        Some((cluster, name)) if !cluster.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((cluster.to_string(), name.to_string()))
+        }
+        _ => bail!("--service {text:?}: expected CLUSTER/SERVICE"),
+    }
+}
+
+fn run_audit(command: Command) -> Result<ExitCode> {
+    let Command::Audit {
+        live,
+        network,
+        region,
+        clusters,
+        services,
+        task_definition,
+        subnets,
+        security_groups,
+        format,
+        lang,
+    } = command
+    else {
+        unreachable!("run_audit is called for the audit command");
+    };
+    let services = services
+        .iter()
+        .map(|s| parse_service(s))
+        .collect::<Result<Vec<_>>>()?;
+    let planned = if task_definition.is_some() || subnets.is_some() || security_groups.is_some() {
+        if services.len() != 1 {
+            bail!("--task-definition, --subnets and --security-groups describe a planned change of one service: give exactly one --service CLUSTER/SERVICE");
+        }
+        Some(audit::PlannedChange {
+            task_definition: task_definition.clone(),
+            subnets: subnets.clone(),
+            security_groups: security_groups.clone(),
+        })
+    } else {
+        None
+    };
+    let selection = audit::Selection {
+        clusters: clusters.clone(),
+        services: services.clone(),
+        planned,
+    };
+    let (view, region, calls) = if live {
+        let target = live::AccountTarget {
+            clusters,
+            services,
+            task_definitions: task_definition.into_iter().collect(),
+            subnets: subnets.unwrap_or_default(),
+        };
+        let show_progress = format == Format::Text && std::io::stderr().is_terminal();
+        let progress = |what: &str, done: usize, total: usize| {
+            if show_progress {
+                eprint!("\r\x1b[2K{what}: {done}/{total}");
+            }
+        };
+        let (inspection, region) = runtime()?.block_on(async {
+            let config = live::load_config(region.as_deref()).await;
+            let region = config.region().map(|r| r.to_string());
+            let inspection =
+                live::inspect_account(&live::Clients::new(&config), &target, &progress).await;
+            (inspection, region)
+        });
+        if show_progress {
+            eprint!("\r\x1b[2K");
+        }
+        let Some(region) = region else {
+            bail!("no region: pass --region or configure one (AWS_REGION, a profile)");
+        };
+        let calls = render::audit::Calls {
+            total: inspection.calls,
+            rounds: inspection.rounds,
+        };
+        (inspection.view, region, Some(calls))
+    } else {
+        let path = network.expect("clap requires --network without --live");
+        let view = snapshot::load(&path)?;
+        let region = match region.or_else(|| view.region()) {
+            Some(region) => region,
+            None => bail!(
+                "{}: no region in the snapshot's service ARNs or subnets; pass --region",
+                path.display()
+            ),
+        };
+        (view, region, None)
+    };
+    let result = audit::audit(&view, &region, &selection);
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&render::audit::audit_json(&result, calls, lang))?
+        ),
+        Format::Text => {
+            print!("{}", render::audit::audit_text(&result, &view, lang));
+            if let Some(calls) = calls {
+                eprintln!(
+                    "inspection: {} API calls in {} sequential rounds",
+                    calls.total, calls.rounds
+                );
+            }
+        }
+    }
+    Ok(ExitCode::from(result.outcome().exit_status()))
 }
 
 /// The command line's way to give what the diagnosis lacked.
@@ -183,19 +353,26 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Snapshot {
             subnet,
+            clusters,
             container_instance,
             service,
             region,
         } => {
-            let service = match service {
-                None => None,
-                Some(text) => match text.split_once('/') {
-                    Some((cluster, name)) if !cluster.is_empty() && !name.is_empty() => {
-                        Some((cluster.to_string(), name.to_string()))
-                    }
-                    _ => bail!("--service {text:?}: expected CLUSTER/SERVICE"),
-                },
-            };
+            let service = service.as_deref().map(parse_service).transpose()?;
+            if !clusters.is_empty() {
+                let target = live::AccountTarget {
+                    clusters,
+                    services: service.into_iter().collect(),
+                    ..live::AccountTarget::default()
+                };
+                let inspection = runtime()?.block_on(async {
+                    let config = live::load_config(region.as_deref()).await;
+                    live::inspect_account(&live::Clients::new(&config), &target, &|_, _, _| {})
+                        .await
+                });
+                println!("{}", serde_json::to_string_pretty(&inspection.view)?);
+                return Ok(());
+            }
             // arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID names its cluster.
             let container_instance = match container_instance {
                 None => None,
@@ -215,6 +392,7 @@ fn run(cli: Cli) -> Result<()> {
             })?;
             println!("{}", serde_json::to_string_pretty(&inspection.view)?);
         }
+        Command::Audit { .. } => unreachable!("main runs the audit itself"),
         Command::Explain { message, ip_ranges } => {
             let message = if message == "-" {
                 read_input(Path::new("-"))?

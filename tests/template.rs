@@ -73,6 +73,17 @@ fn actions_called_in_source() -> BTreeSet<String> {
                 ("describe_", "ec2"),
             ],
         ),
+        ("src/network/live/vpc.rs", &[("describe_", "ec2")]),
+        (
+            "src/network/live/account.rs",
+            &[
+                ("describe_services", "ecs"),
+                ("describe_task_definition", "ecs"),
+                ("describe_container_instances", "ecs"),
+                ("list_", "ecs"),
+                ("describe_", "ec2"),
+            ],
+        ),
         (
             "src/lambda/sinks.rs",
             &[

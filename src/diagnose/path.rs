@@ -231,6 +231,15 @@ pub fn groups_admit(
                 allowed.extend(list.cidrs());
             }
         }
+        // A peer known only by reference (a prefix list whose CIDRs were not read) is still
+        // inside a rule open to every IPv4 address.
+        if peer.nets.is_empty()
+            && allowed
+                .iter()
+                .any(|a| a.prefix_len() == 0 && a.addr().is_ipv4())
+        {
+            return true;
+        }
         uncovered.retain(|net| !allowed.iter().any(|a| a.contains(net)));
         if !peer.nets.is_empty() && uncovered.is_empty() {
             return true;

@@ -40,7 +40,10 @@ macro_rules! read_all {
     };
 }
 
+mod account;
 mod vpc;
+
+pub use account::{inspect_account, AccountTarget, Progress};
 
 /// Every call gets this long in all, retries included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
@@ -48,8 +51,8 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The read-only API calls the inspection makes, as IAM actions. The SAM template's policy
-/// and the README are checked against this list.
+/// The read-only API calls the inspection and the audit make, as IAM actions. The SAM
+/// template's policy and the README are checked against this list.
 pub const IAM_ACTIONS: &[&str] = &[
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcAttribute",
@@ -64,6 +67,10 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ec2:DescribeInstances",
     "ecs:DescribeServices",
     "ecs:DescribeContainerInstances",
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:DescribeTaskDefinition",
+    "ecs:ListContainerInstances",
 ];
 
 /// The AWS clients, built once and shared.

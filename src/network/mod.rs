@@ -22,6 +22,11 @@ pub use model::*;
 
 use crate::ipranges::IpOwner;
 
+/// A cluster's name from its ARN (`arn:aws:ecs:R:A:cluster/NAME`), or the name itself.
+pub fn cluster_name(cluster: &str) -> &str {
+    cluster.rsplit_once(":cluster/").map_or(cluster, |(_, n)| n)
+}
+
 /// How a subnet came to use its route table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Association {
@@ -32,6 +37,23 @@ pub enum Association {
 }
 
 impl NetworkView {
+    /// The region the view is of: its ECS ARNs' (`arn:aws:ecs:REGION:…`), else a subnet's
+    /// availability zone without its letter.
+    pub fn region(&self) -> Option<String> {
+        let from_arn = self.services.iter().flatten().find_map(|s| {
+            let arn = s.cluster_arn.as_deref().or(s.service_arn.as_deref())?;
+            let region = arn.split(':').nth(3)?;
+            crate::reason::looks_like_region(region).then(|| region.to_string())
+        });
+        from_arn.or_else(|| {
+            self.subnets.iter().flatten().find_map(|s| {
+                let zone = s.availability_zone.as_deref()?;
+                let region = zone.trim_end_matches(|c: char| c.is_ascii_lowercase());
+                crate::reason::looks_like_region(region).then(|| region.to_string())
+            })
+        })
+    }
+
     pub fn subnet(&self, subnet_id: &str) -> Option<&Subnet> {
         self.subnets
             .as_deref()?
@@ -319,6 +341,15 @@ impl NetworkView {
 #[cfg(test)]
 mod tests {
     use super::snapshot::parse;
+
+    #[test]
+    fn cluster_names_come_from_arns() {
+        assert_eq!(
+            super::cluster_name("arn:aws:ecs:ap-northeast-2:1:cluster/prod"),
+            "prod"
+        );
+        assert_eq!(super::cluster_name("prod"), "prod");
+    }
 
     #[test]
     fn vpc_cidrs_come_from_local_routes_when_vpcs_were_not_read() {

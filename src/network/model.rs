@@ -554,6 +554,63 @@ impl EcsService {
             .awsvpc_configuration
             .as_ref()
     }
+
+    /// The deployments whose tasks start now or may start again: the PRIMARY one and any in
+    /// progress (a blue/green or rolling deployment's other side); for a service described
+    /// without deployments (a snapshot written by hand), the service's own fields.
+    pub fn starting_deployments(&self) -> Vec<EcsDeployment> {
+        let chosen: Vec<EcsDeployment> = self
+            .deployments
+            .iter()
+            .filter(|d| {
+                d.status.as_deref() == Some("PRIMARY")
+                    || d.rollout_state.as_deref() == Some("IN_PROGRESS")
+            })
+            .cloned()
+            .collect();
+        if !chosen.is_empty() {
+            return chosen;
+        }
+        vec![EcsDeployment {
+            task_definition: self.task_definition.clone(),
+            launch_type: self.launch_type.clone(),
+            capacity_provider_strategy: self.capacity_provider_strategy.clone(),
+            network_configuration: self.network_configuration.clone(),
+            ..EcsDeployment::default()
+        }]
+    }
+
+    /// FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES, as `deployment` (else the service) says;
+    /// a capacity provider strategy of Fargate providers only is FARGATE, and any other
+    /// provider runs tasks on container instances (EC2). `None` when neither is named.
+    pub fn launch_type_of(&self, deployment: Option<&EcsDeployment>) -> Option<String> {
+        if let Some(lt) = deployment
+            .and_then(|d| d.launch_type.clone())
+            .or_else(|| self.launch_type.clone())
+        {
+            return Some(lt);
+        }
+        let strategy = deployment
+            .map(|d| &d.capacity_provider_strategy)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.capacity_provider_strategy);
+        if strategy.is_empty() {
+            return None;
+        }
+        let fargate = strategy
+            .iter()
+            .all(|p| p.capacity_provider == "FARGATE" || p.capacity_provider == "FARGATE_SPOT");
+        Some(if fargate { "FARGATE" } else { "EC2" }.into())
+    }
+
+    /// Whether its tasks are pulled by container instances (EC2, Managed Instances).
+    pub fn runs_on_instances(&self) -> bool {
+        let deployments = self.starting_deployments();
+        matches!(
+            self.launch_type_of(deployments.first()).as_deref(),
+            Some("EC2") | Some("MANAGED_INSTANCES")
+        )
+    }
 }
 
 /// One entry of a service's or deployment's `capacityProviderStrategy`.

@@ -5,6 +5,7 @@
 //! error message, image names) is untrusted: control characters are replaced before it
 //! reaches a terminal. Codes, resource IDs and commands are the same in both languages.
 
+pub mod audit;
 pub mod slack;
 pub mod sns;
 
@@ -185,7 +186,7 @@ const KO: Labels = Labels {
     no_ip_ranges: "ip-ranges: 불러오지 않음",
 };
 
-fn severity_mark(s: Severity) -> &'static str {
+pub(crate) fn severity_mark(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "✗",
         Severity::Warning => "!",
@@ -202,11 +203,17 @@ fn severity_word(s: Severity) -> &'static str {
 }
 
 /// `label` padded to `width` terminal columns (Hangul takes two columns each).
-fn pad(label: &str, width: usize) -> String {
+pub(crate) fn pad(label: &str, width: usize) -> String {
     let columns: usize = label
         .chars()
         .map(|c| {
-            if ('\u{1100}'..='\u{d7a3}').contains(&c) {
+            // Hangul jamo, CJK and Hangul syllables, fullwidth forms: two columns each;
+            // the marks (✓ ✗ ·) and everything else one.
+            let wide = ('\u{1100}'..='\u{115f}').contains(&c)
+                || ('\u{2e80}'..='\u{a4cf}').contains(&c)
+                || ('\u{ac00}'..='\u{d7a3}').contains(&c)
+                || ('\u{ff00}'..='\u{ff60}').contains(&c);
+            if wide {
                 2
             } else {
                 1

@@ -26,6 +26,20 @@ impl<'a> Rules<'a> {
             ));
             return;
         }
+        let cidr_rules = groups.iter().any(|g| {
+            g.ip_permissions_egress
+                .iter()
+                .any(|r| r.admits_tcp_port(HTTPS) && r.cidrs().next().is_some())
+        });
+        if peer.nets.is_empty() && cidr_rules {
+            // Known only by reference, the far side may or may not be inside those CIDRs.
+            self.not_inspected.push(t!(
+                "the task's security groups ({ids}) for {what}: its addresses are unknown (the prefix list's Cidrs were not read), so their CIDR rules were not evaluated",
+                "{what}에 대한 태스크 보안 그룹({ids}): 주소를 알 수 없어(접두사 목록의 Cidrs를 읽지 못함) CIDR 규칙을 평가하지 못했습니다",
+                ids = self.task_group_ids.join(", ")
+            ));
+            return;
+        }
         let group = groups[0].group_id.clone();
         let (target_en, target_ko, permission) = if let Some(pl) = peer.prefix_list_ids.first() {
             (
@@ -118,6 +132,24 @@ impl<'a> Rules<'a> {
     pub(super) fn check_nacl(&mut self, peer: &Peer, what: &str) {
         let Some(acl) = self.acl else { return };
         if peer.nets.is_empty() {
+            // The far side's addresses are unknown (a prefix list whose CIDRs were not read):
+            // only an ACL open to every address both ways can be called open.
+            let any: Vec<IpNet> = vec!["0.0.0.0/0".parse().expect("static CIDR")];
+            let open = nacl_verdict(acl, true, &any, (HTTPS, HTTPS)) == NaclVerdict::Allowed
+                && nacl_verdict(acl, false, &any, EPHEMERAL_PORTS) == NaclVerdict::Allowed;
+            if open {
+                self.open_path.push(t!(
+                    "Network ACL {acl_id} allows TCP 443 out to any address and the replies back on ephemeral ports.",
+                    "네트워크 ACL {acl_id}는 모든 주소로 나가는 TCP 443과 임시 포트로 돌아오는 응답을 허용합니다.",
+                    acl_id = acl.network_acl_id
+                ));
+            } else {
+                self.not_inspected.push(t!(
+                    "network ACL {acl_id} for {what}: its addresses are unknown (the prefix list's Cidrs were not read), so the ACL's rules were not evaluated",
+                    "{what}에 대한 네트워크 ACL {acl_id}: 주소를 알 수 없어(접두사 목록의 Cidrs를 읽지 못함) ACL 규칙을 평가하지 못했습니다",
+                    acl_id = acl.network_acl_id
+                ));
+            }
             return;
         }
         let out = nacl_verdict(acl, true, &peer.nets, (HTTPS, HTTPS));

@@ -1,0 +1,236 @@
+//! Findings from many probes → root causes: one per thing to fix, with every service and
+//! subnet it breaks and one fix that mends all of them.
+//!
+//! Two findings are one cause when their fix is one call ([`Remedy`] identity: the endpoint
+//! to associate, the endpoint to create) or, for every other fix, when their code and
+//! commands are the same (the same security group rule, the same route).
+
+use std::collections::BTreeSet;
+
+use regex::Regex;
+use std::sync::OnceLock;
+
+use crate::diagnose::{Code, Finding, Remedy, Severity};
+use crate::localized::Localized;
+use crate::t;
+
+/// One thing to fix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RootCause {
+    pub code: Code,
+    pub severity: Severity,
+    /// Stable across runs while the cause persists (`S3_ROUTE_MISSING#vpce-…`): what a
+    /// scheduled sweep deduplicates on.
+    pub identity: String,
+    pub summary: Localized,
+    /// The resource IDs the cause and its fix name (subnets are in `subnets`).
+    pub resources: Vec<String>,
+    /// `cluster/service`, each once, sorted.
+    pub services: Vec<String>,
+    pub subnets: Vec<String>,
+    pub fix: Localized,
+    pub commands: Vec<String>,
+    remedy: Option<Remedy>,
+    /// The first finding's summary, for causes whose summary is not rebuilt from the remedy.
+    first_summary: Localized,
+}
+
+/// Collects findings into root causes.
+#[derive(Debug, Default)]
+pub struct Causes {
+    causes: Vec<RootCause>,
+}
+
+impl Causes {
+    /// Adds one finding, seen from `subnet` by `service`. Only what blocks or is advised is a
+    /// cause; what could not be inspected is not.
+    pub fn add(&mut self, finding: &Finding, service: &str, subnet: &str) {
+        if matches!(
+            finding.code,
+            Code::InspectionIncomplete | Code::NetworkPathLooksOpen
+        ) {
+            return;
+        }
+        let identity = identity(finding);
+        let cause = match self
+            .causes
+            .iter_mut()
+            .find(|c| c.identity == identity && c.severity == finding.severity)
+        {
+            Some(cause) => {
+                if let (Some(mine), Some(theirs)) = (&mut cause.remedy, &finding.remedy) {
+                    mine.absorb(theirs);
+                }
+                cause
+            }
+            None => {
+                self.causes.push(RootCause {
+                    code: finding.code,
+                    severity: finding.severity,
+                    identity,
+                    summary: finding.summary.clone(),
+                    resources: vec![],
+                    services: vec![],
+                    subnets: vec![],
+                    fix: finding.fix.clone(),
+                    commands: finding.commands.clone(),
+                    remedy: finding.remedy.clone(),
+                    first_summary: finding.summary.clone(),
+                });
+                self.causes.last_mut().expect("just pushed")
+            }
+        };
+        insert_sorted(&mut cause.services, service);
+        insert_sorted(&mut cause.subnets, subnet);
+    }
+
+    /// The causes, most severe first, with merged fixes and their summaries.
+    pub fn finish(mut self) -> Vec<RootCause> {
+        for cause in &mut self.causes {
+            if let Some(remedy) = &cause.remedy {
+                let single = remedy.command();
+                let others: Vec<String> = cause
+                    .commands
+                    .iter()
+                    .filter(|c| !same_call(c, &single))
+                    .cloned()
+                    .collect();
+                cause.commands = std::iter::once(single).chain(others).collect();
+                cause.summary = summary(remedy, &cause.subnets);
+                cause.resources = remedy.resources();
+            } else {
+                let mut ids: BTreeSet<String> = BTreeSet::new();
+                for text in cause.commands.iter().chain([&cause.first_summary.en]) {
+                    ids.extend(resource_ids(text));
+                }
+                cause.resources = ids.into_iter().collect();
+            }
+            cause.resources.retain(|id| !id.starts_with("subnet-"));
+        }
+        self.causes.sort_by(|a, b| {
+            (a.severity, a.code, &a.identity).cmp(&(b.severity, b.code, &b.identity))
+        });
+        self.causes
+    }
+}
+
+/// What the finding's fix changes: the remedy's identity, else its code and commands.
+fn identity(finding: &Finding) -> String {
+    if let Some(remedy) = &finding.remedy {
+        return format!("{}#{}", finding.code, remedy.identity());
+    }
+    let mut ids: Vec<String> = finding
+        .commands
+        .iter()
+        .flat_map(|c| resource_ids(c))
+        .filter(|id| !id.starts_with("subnet-"))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        // No resource named: the commands themselves (or the summary) are the identity.
+        let text = finding
+            .commands
+            .first()
+            .cloned()
+            .unwrap_or_else(|| finding.summary.en.clone());
+        return format!("{}#{}", finding.code, text);
+    }
+    // Two fixes for one group that differ in destination are two causes.
+    format!(
+        "{}#{}#{}",
+        finding.code,
+        ids.join("#"),
+        command_digest(&finding.commands)
+    )
+}
+
+/// A short, stable digest of the commands (FNV-1a), so that two different fixes for the same
+/// resources stay two causes.
+fn command_digest(commands: &[String]) -> String {
+    let mut hash: u32 = 0x811c9dc5;
+    for byte in commands.join("\n").bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x01000193);
+    }
+    format!("{hash:08x}")
+}
+
+/// Whether two commands are the same call (`aws ec2 modify-vpc-endpoint … --vpc-endpoint-id
+/// X` for the same X), so the merged one replaces the finding's own.
+fn same_call(a: &str, b: &str) -> bool {
+    let head = |c: &str| {
+        c.split(" --")
+            .take(3)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    head(a) == head(b)
+}
+
+fn summary(remedy: &Remedy, subnets: &[String]) -> Localized {
+    let subnets = subnets.join(", ");
+    match remedy {
+        Remedy::AssociateRouteTables {
+            endpoint_id,
+            route_tables,
+            ..
+        } => t!(
+            "S3 gateway endpoint {endpoint_id} is not associated with {tables}, so tasks in {subnets} cannot download image layers from S3.",
+            "S3 게이트웨이 엔드포인트 {endpoint_id}가 {tables}에 연결되어 있지 않아 {subnets}의 태스크가 S3에서 이미지 레이어를 내려받지 못합니다.",
+            tables = route_tables.join(", ")
+        ),
+        Remedy::CreateGatewayEndpoint {
+            vpc_id,
+            service_name,
+            route_tables,
+            ..
+        } => t!(
+            "VPC {vpc_id} has no {service_name} gateway endpoint and {tables} have no other way out, so tasks in {subnets} cannot download image layers.",
+            "VPC {vpc_id}에 {service_name} 게이트웨이 엔드포인트가 없고 {tables}에 다른 경로도 없어 {subnets}의 태스크가 이미지 레이어를 내려받지 못합니다.",
+            tables = route_tables.join(", ")
+        ),
+        Remedy::CreateInterfaceEndpoint {
+            vpc_id,
+            service_name,
+            ..
+        } => t!(
+            "VPC {vpc_id} has no interface endpoint for {service_name} and {subnets} have no default route, so tasks there cannot reach it.",
+            "VPC {vpc_id}에 {service_name} 인터페이스 엔드포인트가 없고 {subnets}에 기본 경로도 없어 태스크가 접근하지 못합니다."
+        ),
+    }
+}
+
+/// The AWS resource IDs named in a text (`vpce-…`, `rtb-…`, `sg-…`…).
+fn resource_ids(text: &str) -> Vec<String> {
+    static IDS: OnceLock<Regex> = OnceLock::new();
+    let pattern = IDS.get_or_init(|| {
+        Regex::new(
+            r"\b(?:vpce|rtb|sg|acl|nat|igw|eigw|subnet|vpc|pl|tgw|pcx|eni|vgw)-[0-9a-f]{8,17}\b",
+        )
+        .expect("static pattern")
+    });
+    pattern
+        .find_iter(text)
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
+fn insert_sorted(items: &mut Vec<String>, item: &str) {
+    if let Err(at) = items.binary_search_by(|i| i.as_str().cmp(item)) {
+        items.insert(at, item.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_ids_are_found_in_commands() {
+        let ids = resource_ids(
+            "aws ec2 authorize-security-group-egress --region r --group-id sg-0a1b2c3d4e5f60718 --ip-permissions 'IpProtocol=tcp,PrefixListIds=[{PrefixListId=pl-78a54011}]'",
+        );
+        assert_eq!(ids, ["sg-0a1b2c3d4e5f60718", "pl-78a54011"]);
+    }
+}

@@ -1,0 +1,438 @@
+//! `audit` against a real EC2/ECS API: moto's server mode, with an account of four services
+//! built through the API by `tests/fixtures/moto_account.py` (one endpoint missing from two
+//! of four route tables, a missing Secrets Manager endpoint, a security group without egress
+//! to S3; or all of it mended), and the real CLI run with `--live` as a user would run it.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::{Command, Output};
+
+use common::moto::{aws_environment, fixture, FaultProxy, Moto};
+use serde_json::Value;
+
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn doctor(endpoint: &str, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"));
+    aws_environment(&mut command, endpoint)
+        .args(args)
+        .env_remove("DIAGNOSIS_LANG")
+        .output()
+        .unwrap()
+}
+
+fn account(moto: &Moto, state: &str) -> Value {
+    fixture(moto, "moto_account.py", &["--state", state])
+}
+
+/// The audit's JSON, and its exit status.
+fn audit_json(endpoint: &str, extra: &[&str]) -> (Value, i32) {
+    let mut args = vec!["audit", "--live", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = doctor(endpoint, &args);
+    let code = out.status.code().expect("exit status");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "exit {code}, not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (json, code)
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn service<'a>(audit: &'a Value, name: &str) -> &'a Value {
+    audit["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            format!(
+                "{}/{}",
+                s["cluster"].as_str().unwrap(),
+                s["service"].as_str().unwrap()
+            ) == name
+        })
+        .unwrap_or_else(|| panic!("{name} not in {}", audit["services"]))
+}
+
+fn causes<'a>(audit: &'a Value, code: &str) -> Vec<&'a Value> {
+    audit["root_causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["code"] == code)
+        .collect()
+}
+
+#[test]
+fn an_endpoint_missing_from_two_route_tables_is_one_root_cause_with_one_fix() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let built = account(&moto, "broken");
+    let (audit, code) = audit_json(&moto.endpoint, &[]);
+    assert_eq!(code, 1, "blocked services exit 1: {audit}");
+
+    let route = causes(&audit, "S3_ROUTE_MISSING");
+    assert_eq!(
+        route.len(),
+        1,
+        "one cause, not one per service or subnet: {audit}"
+    );
+    let cause = route[0];
+    let tables = &built["route_tables"];
+    let subnets = &built["subnets"];
+    let missing: BTreeSet<String> = [tables["c"].as_str().unwrap(), tables["d"].as_str().unwrap()]
+        .map(String::from)
+        .into();
+    let endpoint = built["s3_endpoint"].as_str().unwrap();
+    assert_eq!(strings(&cause["services"]), ["prod/api", "prod/web"]);
+    let affected: BTreeSet<String> = strings(&cause["subnets"]).into_iter().collect();
+    let expected: BTreeSet<String> = [
+        subnets["c"].as_str().unwrap(),
+        subnets["d"].as_str().unwrap(),
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(affected, expected);
+    let resources: BTreeSet<String> = strings(&cause["resources"]).into_iter().collect();
+    assert!(
+        resources.contains(endpoint) && missing.is_subset(&resources),
+        "{cause}"
+    );
+    let commands = strings(&cause["commands"]);
+    assert_eq!(commands.len(), 1, "{cause}");
+    let command = &commands[0];
+    assert!(command.starts_with(&format!(
+        "aws ec2 modify-vpc-endpoint --region ap-northeast-2 --vpc-endpoint-id {endpoint} --add-route-table-ids "
+    )));
+    let named: BTreeSet<String> = command
+        .rsplit_once("--add-route-table-ids ")
+        .unwrap()
+        .1
+        .split(' ')
+        .map(String::from)
+        .collect();
+    assert_eq!(named, missing, "exactly the tables that lack it: {command}");
+
+    // The services whose subnets all have the route are blocked only by their own causes.
+    let web = service(&audit, "prod/web");
+    assert_eq!(web["verdict"], "blocked");
+    assert_eq!(strings(&web["codes"]), ["S3_ROUTE_MISSING"]);
+    let web_s3: Vec<(&str, &str)> = web["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["hop"] == "s3")
+        .map(|h| (h["subnet"].as_str().unwrap(), h["state"].as_str().unwrap()))
+        .collect();
+    for zone in ["a", "b"] {
+        assert!(
+            web_s3.contains(&(subnets[zone].as_str().unwrap(), "open")),
+            "{web_s3:?}"
+        );
+    }
+    for zone in ["c", "d"] {
+        assert!(
+            web_s3.contains(&(subnets[zone].as_str().unwrap(), "blocked")),
+            "{web_s3:?}"
+        );
+    }
+}
+
+#[test]
+fn secrets_need_a_secrets_manager_endpoint_and_a_tight_group_needs_egress_to_s3() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let built = account(&moto, "broken");
+    let (audit, _) = audit_json(&moto.endpoint, &[]);
+
+    let secrets = causes(&audit, "INTERFACE_ENDPOINT_MISSING");
+    assert_eq!(secrets.len(), 1, "{audit}");
+    assert_eq!(strings(&secrets[0]["services"]), ["prod/worker"]);
+    let command = &strings(&secrets[0]["commands"])[0];
+    assert!(
+        command.contains("--service-name com.amazonaws.ap-northeast-2.secretsmanager")
+            && command.contains(built["subnets"]["a"].as_str().unwrap())
+            && command.contains(built["subnets"]["b"].as_str().unwrap())
+            && command.contains(built["security_groups"]["vpce"].as_str().unwrap()),
+        "{command}"
+    );
+    let worker = service(&audit, "prod/worker");
+    assert_eq!(strings(&worker["codes"]), ["INTERFACE_ENDPOINT_MISSING"]);
+
+    let egress = causes(&audit, "TASK_SG_BLOCKS_HTTPS");
+    assert_eq!(egress.len(), 1, "{audit}");
+    assert_eq!(strings(&egress[0]["services"]), ["batch/report"]);
+    let group = built["security_groups"]["report"].as_str().unwrap();
+    let prefix_list = built["s3_prefix_list"].as_str().unwrap();
+    assert_eq!(
+        strings(&egress[0]["commands"]),
+        [format!("aws ec2 authorize-security-group-egress --region ap-northeast-2 --group-id {group} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{{PrefixListId={prefix_list}}}]'")]
+    );
+    // Three causes in all: the tight group's endpoint path is open (its egress names the
+    // endpoints' group), and the default groups reach everything.
+    assert_eq!(audit["root_causes"].as_array().unwrap().len(), 3, "{audit}");
+}
+
+#[test]
+fn a_healthy_account_is_all_ok_and_exits_0() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    account(&moto, "healthy");
+    let (audit, code) = audit_json(&moto.endpoint, &[]);
+    assert_eq!(code, 0, "{audit}");
+    assert_eq!(audit["summary"]["services"], 4);
+    assert_eq!(audit["summary"]["ok"], 4);
+    assert!(audit["root_causes"].as_array().unwrap().is_empty());
+    assert!(audit["not_inspected"].as_array().unwrap().is_empty());
+    for s in audit["services"].as_array().unwrap() {
+        assert_eq!(s["verdict"], "ok", "{s}");
+        assert!(s["not_inspected"].as_array().unwrap().is_empty(), "{s}");
+        assert!(s["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["state"] == "open"));
+    }
+    // Calls grow with clusters, VPCs and task definitions: here 2 clusters, 1 VPC, 4 revisions.
+    let calls = audit["calls"]["total"].as_u64().unwrap();
+    assert!(calls <= 2 + 2 + 4 + 1 + 12, "{calls} calls");
+}
+
+#[test]
+fn the_text_report_shows_the_fix_and_the_matrix_and_the_json_contract_holds() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let built = account(&moto, "broken");
+    let out = doctor(&moto.endpoint, &["audit", "--live"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "Audit of ap-northeast-2: 4 services, 0 ok, 4 blocked, 0 unknown; 3 root causes\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("$ aws ec2 modify-vpc-endpoint"), "{text}");
+    let vpc = built["vpc"].as_str().unwrap();
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("prod/web"))
+        .unwrap_or_else(|| panic!("no matrix row for prod/web: {text}"));
+    assert_eq!(row.matches("✓✓✓✓").count(), 2, "{row}");
+    assert_eq!(row.matches("✓✓✗✓").count(), 2, "{row}");
+    assert!(row.trim_end().ends_with("ecr.api ecr.dkr s3 logs"), "{row}");
+    assert!(text.contains(vpc));
+    // Progress goes to a terminal only; a pipe gets none.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains('\r'), "{stderr:?}");
+
+    let (audit, _) = audit_json(&moto.endpoint, &[]);
+    for key in [
+        "region",
+        "services",
+        "root_causes",
+        "not_inspected",
+        "calls",
+    ] {
+        assert!(audit.get(key).is_some(), "{key} missing: {audit}");
+    }
+    for s in audit["services"].as_array().unwrap() {
+        for key in [
+            "cluster",
+            "service",
+            "launch_type",
+            "subnets",
+            "verdict",
+            "codes",
+            "not_inspected",
+        ] {
+            assert!(s.get(key).is_some(), "{key} missing: {s}");
+        }
+        assert_eq!(s["launch_type"], "FARGATE");
+    }
+    for c in audit["root_causes"].as_array().unwrap() {
+        for key in [
+            "code",
+            "severity",
+            "summary",
+            "resources",
+            "services",
+            "subnets",
+            "fix",
+            "commands",
+        ] {
+            assert!(c.get(key).is_some(), "{key} missing: {c}");
+        }
+    }
+}
+
+#[test]
+fn only_the_named_service_is_audited() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    account(&moto, "broken");
+    let (audit, code) = audit_json(&moto.endpoint, &["--service", "prod/worker"]);
+    assert_eq!(code, 1);
+    let names: Vec<String> = audit["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["service"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["worker"]);
+    let (audit, code) = audit_json(&moto.endpoint, &["--cluster", "batch"]);
+    assert_eq!(code, 1);
+    assert_eq!(audit["services"].as_array().unwrap().len(), 1);
+    assert_eq!(audit["services"][0]["service"], "report");
+}
+
+#[test]
+fn a_planned_task_definition_is_checked_before_it_is_deployed() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    account(&moto, "broken");
+    // prod/api's subnet c lacks the S3 route; moved to subnets a and b, and running the
+    // worker's task definition (which reads a secret), it would be blocked by the secret alone.
+    let built = account_ids(&moto);
+    let subnets = format!(
+        "{},{}",
+        built["subnets"]["a"].as_str().unwrap(),
+        built["subnets"]["b"].as_str().unwrap()
+    );
+    let (audit, code) = audit_json(
+        &moto.endpoint,
+        &[
+            "--service",
+            "prod/api",
+            "--task-definition",
+            "worker:1",
+            "--subnets",
+            &subnets,
+        ],
+    );
+    assert_eq!(code, 1, "{audit}");
+    let api = service(&audit, "prod/api");
+    assert_eq!(strings(&api["codes"]), ["INTERFACE_ENDPOINT_MISSING"]);
+    assert_eq!(strings(&api["subnets"]).len(), 2);
+    // The same subnets with its own task definition: nothing blocks.
+    let (audit, code) = audit_json(
+        &moto.endpoint,
+        &[
+            "--service",
+            "prod/api",
+            "--task-definition",
+            "api:1",
+            "--subnets",
+            &subnets,
+        ],
+    );
+    assert_eq!(code, 0, "{audit}");
+    // A planned change names one service.
+    let out = doctor(
+        &moto.endpoint,
+        &["audit", "--live", "--task-definition", "api:1"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The IDs of the account already built (the fixture is not idempotent, so read them back).
+fn account_ids(moto: &Moto) -> Value {
+    fixture(
+        moto,
+        "moto_account.py",
+        &["--state", "broken", "--ids-only"],
+    )
+}
+
+#[test]
+fn denied_reads_make_services_unknown_never_ok() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    account(&moto, "healthy");
+    let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "DescribeRouteTables"]);
+    let (audit, code) = audit_json(&proxy.endpoint, &[]);
+    assert_eq!(code, 3, "nothing blocked, something unknown: {audit}");
+    for s in audit["services"].as_array().unwrap() {
+        assert_eq!(s["verdict"], "unknown", "{s}");
+        let gaps = s["not_inspected"].to_string();
+        assert!(gaps.contains("ec2:DescribeRouteTables"), "{gaps}");
+    }
+
+    let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "ListServices"]);
+    let (audit, code) = audit_json(&proxy.endpoint, &[]);
+    assert_eq!(code, 3, "{audit}");
+    assert!(audit["services"].as_array().unwrap().is_empty());
+    let gaps = audit["not_inspected"].to_string();
+    assert!(
+        gaps.contains("ecs:ListServices") && gaps.contains("prod") && gaps.contains("batch"),
+        "{gaps}"
+    );
+
+    let proxy = FaultProxy::start(&moto.endpoint, &["--throttle", "DescribeTaskDefinition"]);
+    let (audit, code) = audit_json(&proxy.endpoint, &[]);
+    assert_eq!(code, 3, "{audit}");
+    for s in audit["services"].as_array().unwrap() {
+        assert_eq!(s["verdict"], "unknown", "{s}");
+        assert!(
+            s["not_inspected"]
+                .to_string()
+                .contains("ecs:DescribeTaskDefinition"),
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn a_snapshot_of_the_clusters_audits_as_the_live_account_does() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    account(&moto, "broken");
+    let out = doctor(
+        &moto.endpoint,
+        &["snapshot", "--cluster", "prod", "--cluster", "batch"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("account.json");
+    std::fs::write(&path, &out.stdout).unwrap();
+
+    let (mut live, live_code) = audit_json(&moto.endpoint, &[]);
+    let offline = doctor(
+        "http://127.0.0.1:9",
+        &[
+            "audit",
+            "--network",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let mut offline_json: Value = serde_json::from_slice(&offline.stdout).unwrap();
+    assert_eq!(offline.status.code(), Some(live_code));
+    live["calls"] = Value::Null;
+    offline_json["calls"] = Value::Null;
+    assert_eq!(live, offline_json);
+}
