@@ -50,7 +50,8 @@ CROSS_CC_x86_64 := x86_64-linux-gnu-gcc
 
 .PHONY: demo test test-tools lint fmt build invoke ip-ranges bench bench-live bench-lambda bench-soak clean sam-cli package deploy build-Function
 
-## demo: the seed scenario in full, then every bundled sample's verdict (no network needed)
+## demo: the seed scenario in full, every bundled sample's verdict, then the audit of a bundled
+## account (no network needed)
 demo:
 	@$(DOCTOR) diagnose --event events/s3-route-missing.json --network events/network/s3-route-missing.json
 	@echo
@@ -60,6 +61,9 @@ demo:
 	  printf '  %-28s ' "$$s"; \
 	  $(DOCTOR) diagnose --event events/$$s.json $$net | head -n 1; \
 	done
+	@echo
+	@echo "Preflight: the audit of a bundled account snapshot, before any task fails (exit 1: blocked):"
+	@$(DOCTOR) audit --network events/audit/account.json || [ $$? -eq 1 ]
 
 ## test: the test tools (once), format check, clippy with warnings as errors, every test
 # Tests that need something a plain `cargo test` may lack are #[ignore]d with the reason and

@@ -81,6 +81,77 @@ fn causes<'a>(audit: &'a Value, code: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The bundled account (`events/audit/account.json`, captured with `snapshot --cluster` from
+/// the broken fixture account): three causes, every service blocked by its own.
+#[test]
+fn the_bundled_account_snapshot_audits_to_three_root_causes() {
+    use ecs_pull_doctor::audit::{self, Selection, ServiceVerdict};
+    let view = common::sample_account();
+    let result = audit::audit(&view, "ap-northeast-2", &Selection::default());
+    let codes: Vec<&str> = result.root_causes.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "S3_ROUTE_MISSING",
+            "INTERFACE_ENDPOINT_MISSING",
+            "TASK_SG_BLOCKS_HTTPS"
+        ]
+    );
+    assert!(result
+        .services
+        .iter()
+        .all(|s| s.verdict == ServiceVerdict::Blocked));
+    assert!(result.not_inspected.is_empty());
+    let korean = ecs_pull_doctor::render::audit::audit_text(
+        &result,
+        &view,
+        ecs_pull_doctor::localized::Lang::Ko,
+    );
+    assert!(
+        korean.starts_with("ap-northeast-2 점검: 서비스 4개, 정상 0, 차단 4"),
+        "{korean}"
+    );
+
+    // The same account, one service at a time, gives that service's causes only.
+    let only = Selection {
+        services: vec![("prod".into(), "worker".into())],
+        ..Selection::default()
+    };
+    let result = audit::audit(&view, "ap-northeast-2", &only);
+    assert_eq!(result.services.len(), 1);
+    assert_eq!(result.root_causes.len(), 1);
+    assert_eq!(
+        result.root_causes[0].code.as_str(),
+        "INTERFACE_ENDPOINT_MISSING"
+    );
+}
+
+#[test]
+fn a_view_without_services_is_never_all_clear() {
+    use ecs_pull_doctor::audit::{self, AuditOutcome, Selection};
+    let mut view = common::sample_account();
+    view.services = None;
+    let result = audit::audit(&view, "ap-northeast-2", &Selection::default());
+    assert_eq!(result.outcome(), AuditOutcome::Unknown);
+    view.services = Some(vec![]);
+    let result = audit::audit(&view, "ap-northeast-2", &Selection::default());
+    assert_eq!(
+        result.outcome(),
+        AuditOutcome::Unknown,
+        "an audit of nothing"
+    );
+    // A task definition missing from the view makes its service unknown, never ok.
+    let mut view = common::sample_account();
+    view.task_definitions = Some(vec![]);
+    let result = audit::audit(&view, "ap-northeast-2", &Selection::default());
+    assert!(result.root_causes.is_empty());
+    assert_eq!(result.outcome(), AuditOutcome::Unknown);
+    assert!(result.services.iter().all(|s| s
+        .not_inspected
+        .iter()
+        .any(|n| n.en.contains("task definition"))));
+}
+
 #[test]
 fn an_endpoint_missing_from_two_route_tables_is_one_root_cause_with_one_fix() {
     let _serial = one_at_a_time();

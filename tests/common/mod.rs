@@ -81,6 +81,11 @@ pub fn sample_network(name: &str) -> NetworkView {
     snapshot::load(&repo(&format!("events/network/{name}.json"))).expect("sample snapshot parses")
 }
 
+/// The bundled account snapshot the audit demo reads.
+pub fn sample_account() -> NetworkView {
+    snapshot::load(&repo("events/audit/account.json")).expect("the account snapshot parses")
+}
+
 /// A finding's English evidence, one line each.
 pub fn evidence_en(finding: &Finding) -> String {
     finding
