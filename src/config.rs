@@ -25,6 +25,9 @@ pub struct Config {
     /// The SQS queue an event goes to at once when no retry can help (a malformed event),
     /// instead of after Lambda's retries; the same queue as the on-failure destination.
     pub failure_queue_url: Option<String>,
+    /// A deployment gate the doctor cannot decide fails the deployment instead of letting it
+    /// through (`GATE_FAIL_CLOSED=true`; default false: a broken doctor never blocks).
+    pub gate_fail_closed: bool,
 }
 
 /// Alert-storm suppression in DynamoDB.
@@ -51,6 +54,8 @@ impl std::fmt::Debug for Config {
             .field("dedup", &self.dedup)
             .field("ip_ranges_file", &self.ip_ranges_file)
             .field("network_snapshot_file", &self.network_snapshot_file)
+            .field("failure_queue_url", &self.failure_queue_url)
+            .field("gate_fail_closed", &self.gate_fail_closed)
             .finish()
     }
 }
@@ -157,6 +162,17 @@ impl Config {
             }
             (None, None) => None,
         };
+        let gate_fail_closed = match get("GATE_FAIL_CLOSED").map(|v| v.to_ascii_lowercase()) {
+            None => false,
+            Some(v) if v == "true" => true,
+            Some(v) if v == "false" => false,
+            Some(v) => {
+                return Err(invalid(
+                    "GATE_FAIL_CLOSED",
+                    format!("{v:?} is neither true nor false"),
+                ))
+            }
+        };
         if sns_topic_arn.is_none()
             && slack_webhook_secret_arn.is_none()
             && slack_webhook_url.is_none()
@@ -172,6 +188,7 @@ impl Config {
             ip_ranges_file: get("IP_RANGES_FILE").map(PathBuf::from),
             network_snapshot_file: get("NETWORK_SNAPSHOT_FILE").map(PathBuf::from),
             failure_queue_url: get("FAILURE_QUEUE_URL"),
+            gate_fail_closed,
         })
     }
 }
@@ -197,6 +214,14 @@ mod tests {
         assert_eq!(c.lang, Lang::En);
         assert_eq!(c.dedup, None);
         assert_eq!(c.ip_ranges_file, None);
+        assert!(
+            !c.gate_fail_closed,
+            "a broken doctor never blocks by default"
+        );
+        let closed = config(&[("SNS_TOPIC_ARN", TOPIC), ("GATE_FAIL_CLOSED", "TRUE")]).unwrap();
+        assert!(closed.gate_fail_closed);
+        let err = config(&[("SNS_TOPIC_ARN", TOPIC), ("GATE_FAIL_CLOSED", "yes")]).unwrap_err();
+        assert!(err.to_string().starts_with("GATE_FAIL_CLOSED:"), "{err}");
     }
 
     #[test]

@@ -25,6 +25,7 @@
 
 pub mod alert;
 pub mod audit;
+pub mod change;
 pub mod config;
 pub mod diagnose;
 pub mod event;

@@ -208,6 +208,7 @@ fn run_audit(command: Command) -> Result<ExitCode> {
             task_definition: task_definition.clone(),
             subnets: subnets.clone(),
             security_groups: security_groups.clone(),
+            assign_public_ip: None,
         })
     } else {
         None

@@ -5,11 +5,13 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::moto::{aws_environment, build_scenario, event_for, fixture, FaultProxy, Moto};
+use common::emulator::{
+    free_port, invoke, log_decisions, published, sinks, slack_posts, webhook_url, WEBHOOK_TOKEN,
+};
+use common::moto::{build_scenario, event_for, FaultProxy, Moto};
 use serde_json::Value;
 
 /// One moto and one emulated Lambda at a time (see tests/live.rs).
@@ -19,107 +21,6 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The path part of the receiver's URL: a webhook token that must never be logged.
-const WEBHOOK_TOKEN: &str = "local-receiver-secret-token";
-
-const CONFIG_VARIABLES: &[&str] = &[
-    "SNS_TOPIC_ARN",
-    "SLACK_WEBHOOK_SECRET_ARN",
-    "SLACK_WEBHOOK_URL",
-    "DIAGNOSIS_LANG",
-    "DEDUP_TABLE",
-    "DEDUP_WINDOW_MINUTES",
-    "NETWORK_SNAPSHOT_FILE",
-    "RUST_LOG",
-    "AWS_LAMBDA_LOG_LEVEL",
-];
-
-/// Runs the events through `bootstrap` with `vars` set; the emulator's JSON report.
-fn invoke(endpoint: &str, vars: &[(&str, &str)], events: &[&Path], options: &[&str]) -> Value {
-    let mut command = Command::new("python3");
-    command
-        .arg(common::repo("scripts/lambda_emulator.py"))
-        .args(["--bootstrap", env!("CARGO_BIN_EXE_bootstrap"), "--json"])
-        .args(["--timeout", "90"])
-        .args(options);
-    for event in events {
-        command.arg("--event").arg(event);
-    }
-    aws_environment(&mut command, endpoint);
-    for variable in CONFIG_VARIABLES {
-        command.env_remove(variable);
-    }
-    command.env("IP_RANGES_FILE", common::ip_ranges_path());
-    for (name, value) in vars {
-        command.env(name, value);
-    }
-    let out = command.output().unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "the emulator's report is not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port()
-}
-
-fn webhook_url(port: u16) -> String {
-    format!("http://127.0.0.1:{port}/services/T00000000/B00000000/{WEBHOOK_TOKEN}")
-}
-
-/// The SNS topic, dedup table and webhook secret (`tests/fixtures/lambda_sinks.py`).
-fn sinks(moto: &Moto, slack_url: Option<&str>) -> Value {
-    let args = match slack_url {
-        Some(url) => vec!["--slack-url", url, "--secret-format", "json"],
-        None => vec![],
-    };
-    fixture(moto, "lambda_sinks.py", &args)
-}
-
-/// Every SNS publish moto received: (subject, message, attributes name → value).
-fn published(moto: &Moto) -> Vec<(String, String, Value)> {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + '/moto-api/data.json', timeout=10).read().decode())",
-            &moto.endpoint,
-        ])
-        .output()
-        .unwrap();
-    let data: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut notifications = Vec::new();
-    for topic in data["sns"]["Topic"].as_array().into_iter().flatten() {
-        for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
-            // [message_id, message, subject, message_attributes, group_id]
-            let attributes: serde_json::Map<String, Value> = sent[3]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(name, value)| {
-                    let text = value["StringValue"]
-                        .as_str()
-                        .or(value["Value"].as_str())
-                        .unwrap_or_default();
-                    (name.clone(), Value::String(text.to_string()))
-                })
-                .collect();
-            notifications.push((
-                sent[2].as_str().unwrap_or_default().to_string(),
-                sent[1].as_str().unwrap_or_default().to_string(),
-                Value::Object(attributes),
-            ));
-        }
-    }
-    notifications
 }
 
 /// A copy of an event with `change` applied.
@@ -155,33 +56,6 @@ fn outcomes(report: &Value) -> Vec<String> {
             other => format!("{other}: {}", i["why"]),
         })
         .collect()
-}
-
-fn slack_posts(report: &Value) -> Vec<(u64, Value)> {
-    report["slack"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["status"].as_u64().unwrap(), p["body"].clone()))
-        .collect()
-}
-
-/// Every log line is a JSON object and none carries the webhook token.
-fn log_decisions(report: &Value) -> Vec<String> {
-    let mut decisions = Vec::new();
-    for line in report["logs"].as_array().unwrap() {
-        let line = line.as_str().unwrap();
-        assert!(
-            !line.contains(WEBHOOK_TOKEN),
-            "a log line carries the webhook URL: {line}"
-        );
-        let value: Value = serde_json::from_str(line)
-            .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"));
-        if let Some(decision) = value["decision"].as_str() {
-            decisions.push(decision.to_string());
-        }
-    }
-    decisions
 }
 
 #[test]

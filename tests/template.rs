@@ -80,9 +80,14 @@ fn actions_called_in_source() -> BTreeSet<String> {
                 ("describe_services", "ecs"),
                 ("describe_task_definition", "ecs"),
                 ("describe_container_instances", "ecs"),
+                ("describe_service_revisions", "ecs"),
                 ("list_", "ecs"),
                 ("describe_", "ec2"),
             ],
+        ),
+        (
+            "src/lambda/known.rs",
+            &[("get_item", "dynamodb"), ("put_item", "dynamodb")],
         ),
         (
             "src/lambda/sinks.rs",

@@ -11,6 +11,7 @@
 //! [`crate::network::live::account`]).
 
 pub mod causes;
+pub mod delta;
 pub mod plan;
 
 pub use causes::RootCause;

@@ -20,6 +20,8 @@ pub struct PlannedChange {
     pub task_definition: Option<String>,
     pub subnets: Option<Vec<String>>,
     pub security_groups: Option<Vec<String>>,
+    /// `ENABLED` or `DISABLED`; the deployed value when not given.
+    pub assign_public_ip: Option<String>,
 }
 
 /// One destination a task needs, and why.

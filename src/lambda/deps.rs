@@ -5,6 +5,7 @@
 use tracing::warn;
 
 use super::dedup::DedupTable;
+use super::known::KnownCausesStore;
 use super::ranges::BackgroundRanges;
 use super::sinks::{self, FailureQueue, SlackSink, SnsSink};
 use super::StartError;
@@ -29,6 +30,9 @@ pub struct Deps {
     pub(super) failure_queue: Option<FailureQueue>,
     /// The configured sinks, in delivery order.
     pub(super) sinks: Vec<Sink>,
+    /// The root causes known between audits (in the dedup table).
+    pub(super) known: Option<KnownCausesStore>,
+    pub(super) gate_fail_closed: bool,
 }
 
 impl Deps {
@@ -79,6 +83,10 @@ impl Deps {
                 d.window_minutes,
             )
         });
+        let known = config
+            .dedup
+            .as_ref()
+            .map(|d| KnownCausesStore::new(aws_sdk_dynamodb::Client::new(&sdk), d.table.clone()));
         let failure_queue = config
             .failure_queue_url
             .clone()
@@ -99,6 +107,8 @@ impl Deps {
             dedup,
             failure_queue,
             sinks: configured,
+            known,
+            gate_fail_closed: config.gate_fail_closed,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! One event through the function: parse → skip or inspect → diagnose → dedup → notify, with
-//! what was built at cold start ([`Deps`]). Logs one line per event with the decision.
+//! what was built at cold start ([`Deps`]); the preflight modes are dispatched from here to
+//! [`super::preflight`]. Logs one line per event with the decision.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -7,8 +8,9 @@ use serde_json::Value;
 use tracing::{error, info, warn};
 
 use super::deps::Deps;
+use super::preflight::{self, Invocation};
 use super::sinks::SinkError;
-use super::{join_notes, what_the_function_lacked, Decision, HandlerError, Outcome};
+use super::{join_notes, what_the_function_lacked, Decision, HandlerError, Outcome, Response};
 use crate::alert::{alert_key, pending_sinks, repeats_note, Claim, Sink};
 use crate::diagnose::{self, Diagnosis};
 use crate::event::{parse_task_event_value, FailedTask, TaskEvent};
@@ -26,13 +28,32 @@ fn now_epoch_seconds() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Handles one EventBridge event; logs one line with the decision.
-/// Handles one EventBridge event. An event that no retry can help goes to the failure queue
+/// Handles one invocation: a task state change (the diagnosis), a schedule or a CloudTrail
+/// change (an audit, see [`preflight`]), or a deployment lifecycle hook (the gate, which
+/// always answers a `hookStatus`). An event that no retry can help goes to the failure queue
 /// at once when there is one (answered as `rejected`), instead of failing the invocation and
 /// waiting out Lambda's retries; if the queue does not take it, the invocation fails as before.
-pub async fn handle(payload: Value, deps: &Deps) -> Result<Outcome, HandlerError> {
+pub async fn handle(payload: Value, deps: &Deps) -> Result<Response, HandlerError> {
+    let kind = preflight::invocation(&payload);
+    if kind == Invocation::LifecycleHook {
+        return Ok(Response::Hook(preflight::gate(payload, deps).await));
+    }
     let original = deps.failure_queue.as_ref().map(|_| payload.clone());
-    let result = handle_event(payload, deps).await;
+    let result = match kind {
+        Invocation::Schedule | Invocation::Change => preflight::sweep_or_alarm(payload, deps).await,
+        _ => handle_event(payload, deps).await,
+    };
+    forward_if_hopeless(result, original, deps)
+        .await
+        .map(Response::Outcome)
+}
+
+/// An event no retry can help goes to the failure queue at once, when there is one.
+async fn forward_if_hopeless(
+    result: Result<Outcome, HandlerError>,
+    original: Option<Value>,
+    deps: &Deps,
+) -> Result<Outcome, HandlerError> {
     let (Err(error), Some(queue), Some(event)) = (&result, &deps.failure_queue, original) else {
         return result;
     };

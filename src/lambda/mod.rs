@@ -10,6 +10,8 @@
 pub mod dedup;
 mod deps;
 mod handle;
+pub mod known;
+pub mod preflight;
 pub mod ranges;
 pub mod runtime_api;
 pub mod sinks;
@@ -20,6 +22,7 @@ pub use handle::handle;
 use serde::Serialize;
 
 use crate::alert::Sink;
+use crate::change::ChangeError;
 use crate::config::ConfigError;
 use crate::diagnose::MissingInput;
 use crate::event::EventError;
@@ -28,7 +31,17 @@ use crate::network::snapshot::SnapshotError;
 use crate::network::source::SourceError;
 use crate::t;
 
+use dedup::DedupError;
 use sinks::SinkError;
+
+/// What the function answers: an outcome, or for a deployment lifecycle hook exactly the
+/// `{"hookStatus": …}` ECS reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    Outcome(Outcome),
+    Hook(preflight::HookAnswer),
+}
 
 /// The IAM actions of the delivery (on the topic, the table and the secret); the inspection's
 /// are [`crate::network::live::IAM_ACTIONS`]. The SAM template's policy is checked against both.
@@ -37,6 +50,7 @@ pub const SINK_IAM_ACTIONS: &[&str] = &[
     "sqs:SendMessage",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
+    "dynamodb:GetItem",
     "secretsmanager:GetSecretValue",
 ];
 
@@ -67,6 +81,14 @@ pub enum HandlerError {
         failed: Vec<SinkError>,
         delivered: Vec<Sink>,
     },
+    #[error("malformed CloudTrail event: {0}")]
+    MalformedChange(#[source] ChangeError),
+    #[error("no region to audit: the event names none and the function has none (AWS_REGION)")]
+    NoRegion,
+    /// The known root causes could not be read or written (will be retried): without them a
+    /// sweep cannot tell new from old.
+    #[error("the known root causes: {0}")]
+    KnownCauses(#[source] DedupError),
 }
 
 fn sink_failure_message(failed: &[SinkError], delivered: &[Sink]) -> String {
@@ -86,6 +108,9 @@ impl HandlerError {
             HandlerError::MalformedEvent(_) => "MalformedEvent",
             HandlerError::InspectionFailed(_) => "InspectionFailed",
             HandlerError::SinkFailed { .. } => "SinkFailed",
+            HandlerError::MalformedChange(_) => "MalformedEvent",
+            HandlerError::NoRegion => "NoRegion",
+            HandlerError::KnownCauses(_) => "KnownCausesUnavailable",
         }
     }
 }
@@ -98,6 +123,8 @@ impl HandlerError {
             HandlerError::MalformedEvent(_) => false,
             HandlerError::InspectionFailed(err) => err.retryable(),
             HandlerError::SinkFailed { .. } => true,
+            HandlerError::MalformedChange(_) | HandlerError::NoRegion => false,
+            HandlerError::KnownCauses(_) => true,
         }
     }
 }
@@ -139,6 +166,21 @@ pub enum Outcome {
         error_type: String,
         why: String,
         forwarded_to: String,
+    },
+    /// A sweep or change alarm audited the account: what was new and fixed, and where it
+    /// was posted (nowhere when nothing changed).
+    Audited {
+        kind: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        event_name: Option<String>,
+        new: Vec<String>,
+        fixed: Vec<String>,
+        persisting: usize,
+        services: usize,
+        blocked: usize,
+        unknown: usize,
+        not_audited: Vec<String>,
+        sent_to: Vec<Sink>,
     },
     /// Another task with the same alert was reported inside the window: counted, not posted.
     Suppressed {

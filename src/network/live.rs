@@ -43,7 +43,7 @@ macro_rules! read_all {
 mod account;
 mod vpc;
 
-pub use account::{inspect_account, AccountTarget, Progress};
+pub use account::{inspect_account, service_revision, AccountTarget, Progress};
 
 /// Every call gets this long in all, retries included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
@@ -71,6 +71,7 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ecs:ListServices",
     "ecs:DescribeTaskDefinition",
     "ecs:ListContainerInstances",
+    "ecs:DescribeServiceRevisions",
 ];
 
 /// The AWS clients, built once and shared.

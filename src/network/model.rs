@@ -652,6 +652,31 @@ impl EcsDeployment {
     }
 }
 
+/// One ECS service revision (`describe-service-revisions`): what a deployment's tasks start
+/// with, named in a deployment lifecycle hook's payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServiceRevision {
+    pub service_revision_arn: Option<String>,
+    pub service_arn: Option<String>,
+    pub cluster_arn: Option<String>,
+    pub task_definition: Option<String>,
+    pub launch_type: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<EcsNetworkConfiguration>,
+}
+
+impl ServiceRevision {
+    pub fn awsvpc(&self) -> Option<&AwsVpcConfiguration> {
+        self.network_configuration
+            .as_ref()?
+            .awsvpc_configuration
+            .as_ref()
+    }
+}
+
 /// An ECS task definition, as far as reaching its dependencies is concerned.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

@@ -49,6 +49,48 @@ impl NetworkSource {
         }
     }
 
+    /// The clients for `region` (the home clients when it is theirs, or none is given).
+    pub fn clients_for(&self, region: Option<&str>) -> Option<Cow<'_, Clients>> {
+        let NetworkSource::Live { sdk, clients } = self else {
+            return None;
+        };
+        match region.filter(|r| sdk.region().map(|h| h.as_ref()) != Some(*r)) {
+            None => Some(Cow::Borrowed(clients.as_ref())),
+            Some(region) => {
+                let config = sdk
+                    .to_builder()
+                    .region(aws_config::Region::new(region.to_string()))
+                    .build();
+                Some(Cow::Owned(Clients::new(&config)))
+            }
+        }
+    }
+
+    /// The region the live clients call, when they are live.
+    pub fn home_region(&self) -> Option<String> {
+        match self {
+            NetworkSource::Live { sdk, .. } => sdk.region().map(|r| r.to_string()),
+            NetworkSource::Snapshot(view) => view.region(),
+        }
+    }
+
+    /// What an audit of `target` in `region` reads: the snapshot itself, or the account read
+    /// live (with its call count).
+    pub async fn for_audit(
+        &self,
+        target: &live::AccountTarget,
+        region: Option<&str>,
+    ) -> (Cow<'_, NetworkView>, Option<usize>) {
+        match self {
+            NetworkSource::Snapshot(view) => (Cow::Borrowed(view.as_ref()), None),
+            NetworkSource::Live { .. } => {
+                let clients = self.clients_for(region).expect("live");
+                let inspection = live::inspect_account(&clients, target, &|_, _, _| {}).await;
+                (Cow::Owned(inspection.view), Some(inspection.calls))
+            }
+        }
+    }
+
     /// The view of `task`'s network. Events are inspected in their own region: EventBridge
     /// delivers a region's events in that region, but a forwarded one may come from another.
     pub async fn for_task(&self, task: &FailedTask) -> Result<Cow<'_, NetworkView>, SourceError> {

@@ -6,6 +6,7 @@
 //! reaches a terminal. Codes, resource IDs and commands are the same in both languages.
 
 pub mod audit;
+pub mod digest;
 pub mod slack;
 pub mod sns;
 

@@ -35,7 +35,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Text for inside a ``` code block: escaped, with backtick runs broken so it cannot close it.
-fn code_block_text(text: &str) -> String {
+pub(crate) fn code_block_text(text: &str) -> String {
     escape(text).replace("```", "`\u{200b}`\u{200b}`")
 }
 
@@ -100,13 +100,13 @@ fn field(label: &str, value: &str) -> Value {
     json!({"type": "mrkdwn", "text": cap(&format!("*{label}*\n{}", escape(value)), FIELD_MAX)})
 }
 
-/// The webhook payload for `d` in `lang`; `footer` is appended as context (e.g. how to find
-/// repeats of this alert).
 /// Text for an inline code span: a backtick would end it early.
 fn code_span_text(text: &str) -> String {
     text.replace('`', "'")
 }
 
+/// The webhook payload for `d` in `lang`; `footer` is appended as context (e.g. how to find
+/// repeats of this alert).
 pub fn slack_payload(d: &Diagnosis, lang: Lang, footer: Option<&str>) -> Value {
     let ko = lang == Lang::Ko;
     let first = d.findings.first();
@@ -195,7 +195,7 @@ pub fn slack_payload(d: &Diagnosis, lang: Lang, footer: Option<&str>) -> Value {
 }
 
 /// Caps a text ending in a code block without leaving the block open.
-fn cap_code(text: &str, max: usize) -> String {
+pub(crate) fn cap_code(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }

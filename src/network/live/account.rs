@@ -17,8 +17,8 @@ use futures::stream::{self, StreamExt};
 
 use super::{convert, failure, keep, vpc, Clients, Counter, Inspection};
 use crate::network::{
-    ContainerInstance, EcsService, InspectionError, NetworkView, Reservation, Subnet,
-    TaskDefinition,
+    ContainerInstance, EcsService, InspectionError, NetworkView, Reservation, ServiceRevision,
+    Subnet, TaskDefinition,
 };
 
 /// Requests in flight at once within a round.
@@ -427,6 +427,39 @@ async fn describe_task_definition(
         td.task_definition_arn = Some(reference.to_string());
     }
     Ok(td)
+}
+
+/// The service revision a deployment lifecycle hook names.
+pub async fn service_revision(
+    clients: &Clients,
+    arn: &str,
+) -> Result<ServiceRevision, InspectionError> {
+    let out = clients
+        .ecs
+        .describe_service_revisions()
+        .service_revision_arns(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            scoped(
+                failure("ServiceRevisions", "ecs:DescribeServiceRevisions", &e),
+                arn,
+            )
+        })?;
+    if let Some(revision) = out.service_revisions().first() {
+        return Ok(convert::service_revision(revision));
+    }
+    let why = out
+        .failures()
+        .first()
+        .and_then(|f| f.reason())
+        .unwrap_or("not returned");
+    Err(InspectionError {
+        part: "ServiceRevisions".into(),
+        action: "ecs:DescribeServiceRevisions".into(),
+        message: format!("{why}: {arn}"),
+        scope: Some(arn.to_string()),
+    })
 }
 
 /// The cluster's ACTIVE container instances and their EC2 instances.

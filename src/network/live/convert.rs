@@ -295,6 +295,18 @@ pub(super) fn ecs_service(s: &ecs::Service) -> EcsService {
     }
 }
 
+pub(super) fn service_revision(r: &ecs::ServiceRevision) -> ServiceRevision {
+    ServiceRevision {
+        service_revision_arn: owned(r.service_revision_arn()),
+        service_arn: owned(r.service_arn()),
+        cluster_arn: owned(r.cluster_arn()),
+        task_definition: owned(r.task_definition()),
+        launch_type: r.launch_type().map(|l| l.as_str().to_string()),
+        capacity_provider_strategy: capacity_providers(r.capacity_provider_strategy()),
+        network_configuration: r.network_configuration().map(network_configuration),
+    }
+}
+
 pub(super) fn task_definition(t: &ecs::TaskDefinition) -> TaskDefinition {
     TaskDefinition {
         task_definition_arn: owned(t.task_definition_arn()),

@@ -1,0 +1,285 @@
+//! A CloudTrail management event (as EventBridge delivers it, `AWS API Call via CloudTrail`)
+//! → the network or service change it made, if it is one that can break image pulls.
+//!
+//! Pure. The watched calls are one list ([`WATCHED`]), which the template's rule pattern is
+//! checked against. A call that failed (`errorCode`) changed nothing and is skipped, as is an
+//! `UpdateService` that changes neither the task definition nor the network configuration.
+
+use serde_json::Value;
+
+/// The calls that can break a pull path, by CloudTrail `eventSource`.
+pub const WATCHED: &[(&str, &[&str])] = &[
+    (
+        "ec2.amazonaws.com",
+        &[
+            "AssociateRouteTable",
+            "DisassociateRouteTable",
+            "ReplaceRouteTableAssociation",
+            "CreateRoute",
+            "ReplaceRoute",
+            "DeleteRoute",
+            "ModifyVpcEndpoint",
+            "DeleteVpcEndpoints",
+            "RevokeSecurityGroupEgress",
+            "ModifySecurityGroupRules",
+            "CreateNetworkAclEntry",
+            "ReplaceNetworkAclEntry",
+            "DeleteNetworkAclEntry",
+            "ReplaceNetworkAclAssociation",
+            "DeleteNatGateway",
+            "ModifyVpcAttribute",
+        ],
+    ),
+    ("ecs.amazonaws.com", &["CreateService", "UpdateService"]),
+];
+
+/// What the change can affect, so only that is audited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeScope {
+    /// Every service of the region: a network change does not always name its VPC
+    /// (`DisassociateRouteTable` records only the association's ID).
+    Region,
+    /// One service (`CreateService`, `UpdateService`).
+    Service { cluster: String, service: String },
+}
+
+/// One change, with who made it and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub event_name: String,
+    pub event_id: Option<String>,
+    /// `userIdentity.arn`, else its principal or type.
+    pub actor: String,
+    /// `eventTime` (ISO 8601).
+    pub at: String,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    pub scope: ChangeScope,
+    /// The resource IDs the request names (`rtb-…`, `rtbassoc-…`, `sg-…`, `vpce-…`…).
+    pub resources: Vec<String>,
+}
+
+/// What became of a CloudTrail event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeEvent {
+    Change(Box<Change>),
+    /// Not a change that can break a pull: why.
+    Skipped(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeError {
+    #[error("not a CloudTrail API call event: {0}")]
+    NotCloudTrail(String),
+    #[error("the CloudTrail record has no {0}")]
+    Missing(&'static str),
+}
+
+fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut at = value;
+    for key in path {
+        at = at.get(key)?;
+    }
+    at.as_str().filter(|s| !s.is_empty())
+}
+
+/// Reads one EventBridge event.
+pub fn parse_change(event: &Value) -> Result<ChangeEvent, ChangeError> {
+    let detail_type = text(event, &["detail-type"]).unwrap_or("");
+    if detail_type != "AWS API Call via CloudTrail" {
+        return Err(ChangeError::NotCloudTrail(detail_type.to_string()));
+    }
+    let detail = event
+        .get("detail")
+        .filter(|d| d.is_object())
+        .ok_or(ChangeError::Missing("detail"))?;
+    let name = text(detail, &["eventName"]).ok_or(ChangeError::Missing("detail.eventName"))?;
+    let source =
+        text(detail, &["eventSource"]).ok_or(ChangeError::Missing("detail.eventSource"))?;
+    let watched = WATCHED
+        .iter()
+        .any(|(s, names)| *s == source && names.contains(&name));
+    if !watched {
+        return Ok(ChangeEvent::Skipped(format!(
+            "{source} {name} cannot break an image pull"
+        )));
+    }
+    if let Some(code) = text(detail, &["errorCode"]) {
+        return Ok(ChangeEvent::Skipped(format!(
+            "{name} failed ({code}), so it changed nothing"
+        )));
+    }
+    let request = detail.get("requestParameters").unwrap_or(&Value::Null);
+    let scope = if source == "ecs.amazonaws.com" {
+        let cluster = text(request, &["cluster"]).unwrap_or("default");
+        let Some(service) = text(request, &["service"]).or(text(request, &["serviceName"])) else {
+            return Err(ChangeError::Missing("requestParameters.service"));
+        };
+        let changes_pull = name == "CreateService"
+            || [
+                "taskDefinition",
+                "networkConfiguration",
+                "capacityProviderStrategy",
+                "launchType",
+            ]
+            .iter()
+            .any(|k| request.get(k).is_some_and(|v| !v.is_null()));
+        if !changes_pull {
+            return Ok(ChangeEvent::Skipped(format!(
+                "{name} of {service} changes neither its task definition nor its network"
+            )));
+        }
+        ChangeScope::Service {
+            cluster: last_segment(cluster).to_string(),
+            service: last_segment(service).to_string(),
+        }
+    } else {
+        ChangeScope::Region
+    };
+    let identity = detail.get("userIdentity").unwrap_or(&Value::Null);
+    let actor = text(identity, &["arn"])
+        .or(text(identity, &["principalId"]))
+        .or(text(identity, &["type"]))
+        .unwrap_or("unknown")
+        .to_string();
+    let mut resources = Vec::new();
+    collect_ids(request, &mut resources);
+    Ok(ChangeEvent::Change(Box::new(Change {
+        event_name: name.to_string(),
+        event_id: text(detail, &["eventID"]).map(str::to_string),
+        actor,
+        at: text(detail, &["eventTime"])
+            .or(text(event, &["time"]))
+            .unwrap_or("")
+            .to_string(),
+        region: text(detail, &["awsRegion"])
+            .or(text(event, &["region"]))
+            .map(str::to_string),
+        account: text(detail, &["recipientAccountId"])
+            .or(text(event, &["account"]))
+            .map(str::to_string),
+        scope,
+        resources,
+    })))
+}
+
+/// A service or cluster given by ARN (`…:service/CLUSTER/NAME`) or by name.
+fn last_segment(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+/// Every string in the request that is an EC2 resource ID, in order, each once; the request
+/// shapes differ from call to call (`routeTableId`, `RouteTableId`, `item` lists…), the IDs
+/// do not.
+fn collect_ids(value: &Value, out: &mut Vec<String>) {
+    const PREFIXES: &[&str] = &[
+        "rtbassoc-",
+        "rtb-",
+        "subnet-",
+        "vpc-",
+        "vpce-",
+        "sg-",
+        "sgr-",
+        "acl-",
+        "aclassoc-",
+        "nat-",
+        "igw-",
+        "eigw-",
+        "tgw-",
+        "pcx-",
+        "eni-",
+        "pl-",
+    ];
+    match value {
+        Value::String(s) => {
+            let id = s.trim();
+            let looks_like_id = PREFIXES.iter().any(|p| {
+                id.strip_prefix(p).is_some_and(|rest| {
+                    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_hexdigit())
+                })
+            });
+            if looks_like_id && !out.iter().any(|o| o == id) {
+                out.push(id.to_string());
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_ids(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_ids(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(detail: Value) -> Value {
+        json!({"version": "0", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+               "account": "123456789012", "region": "ap-northeast-2", "detail": detail})
+    }
+
+    #[test]
+    fn a_route_table_disassociation_is_a_region_wide_change_with_its_association() {
+        let parsed = parse_change(&event(json!({
+            "eventSource": "ec2.amazonaws.com", "eventName": "DisassociateRouteTable",
+            "eventTime": "2026-12-01T02:03:04Z", "awsRegion": "ap-northeast-2",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ops/alice"},
+            "requestParameters": {"associationId": "rtbassoc-0a1b2c3d4e5f60718"}
+        })))
+        .unwrap();
+        let ChangeEvent::Change(change) = parsed else {
+            panic!("{parsed:?}")
+        };
+        assert_eq!(change.scope, ChangeScope::Region);
+        assert_eq!(change.resources, ["rtbassoc-0a1b2c3d4e5f60718"]);
+        assert_eq!(
+            change.actor,
+            "arn:aws:sts::123456789012:assumed-role/ops/alice"
+        );
+    }
+
+    #[test]
+    fn failed_calls_unwatched_calls_and_scaling_are_skipped() {
+        let failed = event(
+            json!({"eventSource": "ec2.amazonaws.com", "eventName": "DeleteRoute",
+                                  "errorCode": "Client.UnauthorizedOperation"}),
+        );
+        assert!(matches!(parse_change(&failed), Ok(ChangeEvent::Skipped(_))));
+        let unwatched =
+            event(json!({"eventSource": "ec2.amazonaws.com", "eventName": "CreateTags"}));
+        assert!(matches!(
+            parse_change(&unwatched),
+            Ok(ChangeEvent::Skipped(_))
+        ));
+        let scaling = event(
+            json!({"eventSource": "ecs.amazonaws.com", "eventName": "UpdateService",
+                                   "requestParameters": {"cluster": "prod", "service": "web", "desiredCount": 4}}),
+        );
+        assert!(matches!(
+            parse_change(&scaling),
+            Ok(ChangeEvent::Skipped(_))
+        ));
+        let redeploy = event(
+            json!({"eventSource": "ecs.amazonaws.com", "eventName": "UpdateService",
+                                    "requestParameters": {"cluster": "arn:aws:ecs:ap-northeast-2:1:cluster/prod",
+                                                          "service": "web", "taskDefinition": "web:43"}}),
+        );
+        let Ok(ChangeEvent::Change(change)) = parse_change(&redeploy) else {
+            panic!()
+        };
+        assert_eq!(
+            change.scope,
+            ChangeScope::Service {
+                cluster: "prod".into(),
+                service: "web".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_document_that_is_not_cloudtrail_is_an_error() {
+        assert!(parse_change(&json!({"detail-type": "ECS Task State Change"})).is_err());
+        assert!(parse_change(&json!({"detail-type": "AWS API Call via CloudTrail"})).is_err());
+        assert!(parse_change(&event(json!({"eventSource": "ec2.amazonaws.com"}))).is_err());
+    }
+}

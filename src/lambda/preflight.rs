@@ -1,0 +1,477 @@
+//! The function's preflight modes, dispatched on the event it receives: the scheduled sweep
+//! (audit the account and region, post what is new or fixed), the change alarm (a CloudTrail
+//! change: audit what it can affect, post what it made new), and the deployment gate (an ECS
+//! lifecycle hook: audit the target revision, answer `hookStatus`).
+//!
+//! The gate always answers. When the doctor itself cannot decide (a payload it cannot read,
+//! an AWS error, a revision or service it cannot inspect, a panic) it answers `SUCCEEDED`
+//! and posts a warning, because an error or a `FAILED` would roll the deployment back; with
+//! `GATE_FAIL_CLOSED=true` it answers `FAILED` instead.
+
+use std::panic::AssertUnwindSafe;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::FutureExt;
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{error, info, warn};
+
+use super::deps::Deps;
+use super::sinks::SinkError;
+use super::{HandlerError, Outcome};
+use crate::alert::Sink;
+use crate::audit::delta::{self, KnownCauses};
+use crate::audit::{self, Audit, AuditOutcome, PlannedChange, Selection};
+use crate::change::{parse_change, ChangeEvent, ChangeScope};
+use crate::localized::Localized;
+use crate::network::live::{self, AccountTarget};
+use crate::network::{cluster_name, NetworkView};
+use crate::render::digest::{digest_slack, digest_sns, Digest, Trigger};
+use crate::t;
+
+/// What kind of invocation a payload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invocation {
+    TaskStateChange,
+    Schedule,
+    Change,
+    LifecycleHook,
+}
+
+/// Tells the invocations apart by their shape: a lifecycle hook's payload has no
+/// `detail-type`, EventBridge's always has one.
+pub fn invocation(payload: &Value) -> Invocation {
+    if payload.get("detail-type").is_none()
+        && [
+            "executionDetails",
+            "targetServiceRevisionArn",
+            "lifecycleStage",
+        ]
+        .iter()
+        .any(|k| payload.get(k).is_some())
+    {
+        return Invocation::LifecycleHook;
+    }
+    match payload.get("detail-type").and_then(Value::as_str) {
+        Some("Scheduled Event") => Invocation::Schedule,
+        Some("AWS API Call via CloudTrail") => Invocation::Change,
+        _ => Invocation::TaskStateChange,
+    }
+}
+
+/// The lifecycle hook's answer, exactly as ECS reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HookAnswer {
+    #[serde(rename = "hookStatus")]
+    pub hook_status: &'static str,
+}
+
+fn now_epoch_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn text<'a>(payload: &'a Value, key: &str) -> Option<&'a str> {
+    payload.get(key)?.as_str().filter(|s| !s.is_empty())
+}
+
+/// The account and region an audit is of: the event's, else the function's own.
+fn account_and_region(payload: &Value, deps: &Deps) -> (String, Option<String>) {
+    let account = text(payload, "account").unwrap_or("self").to_string();
+    let region = text(payload, "region")
+        .map(str::to_string)
+        .or_else(|| deps.network.home_region());
+    (account, region)
+}
+
+/// Reads and audits; `None` for the region when neither the event nor the function has one.
+async fn run_audit(
+    deps: &Deps,
+    target: &AccountTarget,
+    selection: &Selection,
+    region: Option<&str>,
+) -> Option<(Audit, Option<usize>)> {
+    let (view, calls) = deps.network.for_audit(target, region).await;
+    let region = region.map(str::to_string).or_else(|| view.region())?;
+    Some((audit::audit(&view, &region, selection), calls))
+}
+
+/// Sends a digest to every sink; what went and what failed.
+async fn deliver(deps: &Deps, digest: &Digest<'_>) -> (Vec<Sink>, Vec<SinkError>) {
+    let lang = deps.lang;
+    let to_sns = async {
+        let sns = deps.sns.as_ref()?;
+        Some(
+            sns.publish(&digest_sns(digest, lang))
+                .await
+                .map(|_| Sink::Sns),
+        )
+    };
+    let to_slack = async {
+        let slack = deps.slack.as_ref()?;
+        Some(
+            slack
+                .post(&digest_slack(digest, lang))
+                .await
+                .map(|_| Sink::Slack),
+        )
+    };
+    let (sns, slack) = tokio::join!(to_sns, to_slack);
+    let mut sent = Vec::new();
+    let mut failed = Vec::new();
+    for result in [sns, slack].into_iter().flatten() {
+        match result {
+            Ok(sink) => sent.push(sink),
+            Err(err) => failed.push(err),
+        }
+    }
+    (sent, failed)
+}
+
+/// The scheduled sweep, and the change alarm when `change` is given: audit, compare with the
+/// known causes, post (sweep: new and fixed; alarm: what the change made new), remember.
+pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcome, HandlerError> {
+    let change = match invocation(&payload) {
+        Invocation::Change => match parse_change(&payload) {
+            Ok(ChangeEvent::Change(change)) => Some(change),
+            Ok(ChangeEvent::Skipped(why)) => {
+                info!(
+                    decision = "skipped",
+                    why, "not a change that can break a pull"
+                );
+                return Ok(Outcome::Skipped {
+                    task_arn: None,
+                    why,
+                });
+            }
+            Err(err) => {
+                let error = HandlerError::MalformedChange(err);
+                error!(decision = "failed", error_type = error.error_type(), error = %error, "event rejected");
+                return Err(error);
+            }
+        },
+        _ => None,
+    };
+    let (account, event_region) = account_and_region(&payload, deps);
+    let region = change
+        .as_ref()
+        .and_then(|c| c.region.clone())
+        .or(event_region);
+    let (target, selection) = match change.as_ref().map(|c| &c.scope) {
+        Some(ChangeScope::Service { cluster, service }) => (
+            AccountTarget {
+                services: vec![(cluster.clone(), service.clone())],
+                ..AccountTarget::default()
+            },
+            Selection {
+                services: vec![(cluster.clone(), service.clone())],
+                ..Selection::default()
+            },
+        ),
+        _ => (AccountTarget::default(), Selection::default()),
+    };
+    let Some((audit, calls)) = run_audit(deps, &target, &selection, region.as_deref()).await else {
+        return Err(HandlerError::NoRegion);
+    };
+    let now = now_epoch_seconds();
+    let known = match &deps.known {
+        Some(store) => Some(
+            store
+                .load(&account, &audit.region)
+                .await
+                .map_err(HandlerError::KnownCauses)?,
+        ),
+        None => None,
+    };
+    let empty = KnownCauses::default();
+    let delta = delta::compare(known.as_ref().map_or(&empty, |k| &k.causes), &audit, now);
+    // An alarm speaks of what the change broke; what it fixed the next sweep reports.
+    let fixed = if change.is_some() {
+        vec![]
+    } else {
+        delta.fixed.clone()
+    };
+    let digest = Digest {
+        trigger: change.as_deref().map_or(Trigger::Sweep, Trigger::Change),
+        audit: Some(&audit),
+        new: delta.new.clone(),
+        fixed: fixed.clone(),
+        warning: None,
+    };
+    let quiet = digest.new.is_empty() && digest.fixed.is_empty();
+    let (sent_to, failed) = if quiet {
+        (vec![], vec![])
+    } else {
+        deliver(deps, &digest).await
+    };
+    if !failed.is_empty() {
+        // Nothing is remembered, so the retry posts again: twice is better than never.
+        let error = HandlerError::SinkFailed {
+            failed,
+            delivered: sent_to,
+        };
+        error!(decision = "failed", error_type = error.error_type(), error = %error, "delivery failed");
+        return Err(error);
+    }
+    if let (Some(store), Some(read)) = (&deps.known, known) {
+        let remembered = delta::Delta {
+            fixed: fixed.clone(),
+            ..delta.clone()
+        };
+        store
+            .save(
+                &account,
+                &audit.region,
+                read,
+                |theirs| delta::merge(theirs, &remembered),
+                now,
+            )
+            .await
+            .map_err(HandlerError::KnownCauses)?;
+    }
+    let kind = if change.is_some() { "change" } else { "sweep" };
+    let new: Vec<String> = delta.new.iter().map(|c| c.identity.clone()).collect();
+    let fixed: Vec<String> = fixed.iter().map(|(id, _)| id.clone()).collect();
+    info!(
+        decision = if quiet { "quiet" } else { "sent" },
+        kind,
+        event_name = change.as_ref().map(|c| c.event_name.as_str()),
+        new = new.join(","),
+        fixed = fixed.join(","),
+        services = audit.services.len(),
+        calls,
+        "audit done"
+    );
+    Ok(Outcome::Audited {
+        kind: kind.into(),
+        event_name: change.map(|c| c.event_name),
+        new,
+        fixed,
+        persisting: delta.persisting,
+        services: audit.services.len(),
+        blocked: audit.count(audit::ServiceVerdict::Blocked),
+        unknown: audit.count(audit::ServiceVerdict::Unknown),
+        not_audited: audit
+            .not_inspected
+            .iter()
+            .map(|n| n.get(deps.lang).to_string())
+            .collect(),
+        sent_to,
+    })
+}
+
+/// The deployment gate. Never an error: every path answers a `hookStatus`.
+pub(super) async fn gate(payload: Value, deps: &Deps) -> HookAnswer {
+    let decided = AssertUnwindSafe(decide_gate(&payload, deps))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            Err(t!(
+                "the doctor panicked while auditing the revision",
+                "리비전을 점검하던 중 도구가 비정상 종료되었습니다"
+            ))
+        });
+    let revision = execution_details(&payload)
+        .and_then(|d| text(d, "targetServiceRevisionArn"))
+        .unwrap_or("-")
+        .to_string();
+    match decided {
+        Ok(answer) => answer,
+        Err(why) => {
+            let allowed = !deps.gate_fail_closed;
+            let service = execution_details(&payload)
+                .and_then(|d| text(d, "serviceArn"))
+                .map(service_name_of)
+                .unwrap_or_else(|| "-".into());
+            let warning = if allowed {
+                t!(
+                    "The deployment gate could not decide, so it let the deployment through (GATE_FAIL_CLOSED is off): {why}",
+                    "배포 게이트가 판단하지 못해 배포를 허용했습니다(GATE_FAIL_CLOSED 꺼짐): {why}",
+                    why = why.clone()
+                )
+            } else {
+                t!(
+                    "The deployment gate could not decide, and GATE_FAIL_CLOSED is on, so it stopped the deployment: {why}",
+                    "배포 게이트가 판단하지 못했고 GATE_FAIL_CLOSED가 켜져 있어 배포를 중단했습니다: {why}",
+                    why = why.clone()
+                )
+            };
+            let digest = Digest {
+                trigger: Trigger::Gate {
+                    service: &service,
+                    revision: &revision,
+                    allowed,
+                },
+                audit: None,
+                new: vec![],
+                fixed: vec![],
+                warning: Some(warning),
+            };
+            let (_, failed) = deliver(deps, &digest).await;
+            for failure in failed {
+                warn!(error = %failure, "the gate's warning was not delivered");
+            }
+            let status = if allowed { "SUCCEEDED" } else { "FAILED" };
+            warn!(
+                decision = "undecided",
+                hook_status = status,
+                revision,
+                why = why.en,
+                "deployment gate could not decide"
+            );
+            HookAnswer {
+                hook_status: status,
+            }
+        }
+    }
+}
+
+/// The hook's `executionDetails`, or the payload itself in the flat shape some
+/// documentation shows.
+fn execution_details(payload: &Value) -> Option<&Value> {
+    match payload.get("executionDetails") {
+        Some(details) if details.is_object() => Some(details),
+        _ => payload.is_object().then_some(payload),
+    }
+}
+
+/// `cluster/service` from `arn:aws:ecs:R:A:service/CLUSTER/NAME`.
+fn service_name_of(arn: &str) -> String {
+    let path = arn.rsplit_once(":service/").map_or(arn, |(_, p)| p);
+    path.to_string()
+}
+
+/// `Err` when the doctor cannot decide, with why.
+async fn decide_gate(payload: &Value, deps: &Deps) -> Result<HookAnswer, Localized> {
+    let details = execution_details(payload).ok_or_else(|| {
+        t!(
+            "the hook payload is not a JSON object",
+            "훅 페이로드가 JSON 객체가 아닙니다"
+        )
+    })?;
+    let (Some(service_arn), Some(revision_arn)) = (
+        text(details, "serviceArn"),
+        text(details, "targetServiceRevisionArn"),
+    ) else {
+        return Err(t!(
+            "the hook payload names no serviceArn and targetServiceRevisionArn",
+            "훅 페이로드에 serviceArn과 targetServiceRevisionArn이 없습니다"
+        ));
+    };
+    let region = service_arn.split(':').nth(3).map(str::to_string);
+    let name = service_name_of(service_arn);
+    let Some((cluster, service)) = name
+        .split_once('/')
+        .map(|(c, s)| (c.to_string(), s.to_string()))
+    else {
+        return Err(t!(
+            "serviceArn {service_arn} names no cluster/service",
+            "serviceArn {service_arn}에 클러스터/서비스가 없습니다"
+        ));
+    };
+    let Some(clients) = deps.network.clients_for(region.as_deref()) else {
+        return Err(t!(
+            "the function inspects a recorded snapshot (NETWORK_SNAPSHOT_FILE), which cannot describe a service revision",
+            "함수가 기록된 스냅샷(NETWORK_SNAPSHOT_FILE)을 쓰므로 서비스 리비전을 조회할 수 없습니다"
+        ));
+    };
+    let revision = live::service_revision(&clients, revision_arn)
+        .await
+        .map_err(|e| {
+            t!(
+                "{action} failed ({message})",
+                "{action} 호출 실패({message})",
+                action = e.action,
+                message = e.message
+            )
+        })?;
+    let awsvpc = revision.awsvpc().cloned();
+    let planned = PlannedChange {
+        task_definition: revision.task_definition.clone(),
+        subnets: awsvpc.as_ref().map(|a| a.subnets.clone()),
+        security_groups: awsvpc.as_ref().map(|a| a.security_groups.clone()),
+        assign_public_ip: awsvpc.as_ref().and_then(|a| a.assign_public_ip.clone()),
+    };
+    let target = AccountTarget {
+        services: vec![(cluster.clone(), service.clone())],
+        task_definitions: revision.task_definition.clone().into_iter().collect(),
+        subnets: planned.subnets.clone().unwrap_or_default(),
+        ..AccountTarget::default()
+    };
+    let selection = Selection {
+        services: vec![(cluster.clone(), service.clone())],
+        planned: Some(planned),
+        ..Selection::default()
+    };
+    let inspection = live::inspect_account(&clients, &target, &|_, _, _| {}).await;
+    let view: NetworkView = inspection.view;
+    let region = region.or_else(|| view.region()).unwrap_or_default();
+    let result = audit::audit(&view, &region, &selection);
+    let full_name = format!("{}/{service}", cluster_name(&cluster));
+    match result.outcome() {
+        AuditOutcome::AllOk => {
+            info!(
+                decision = "allowed",
+                hook_status = "SUCCEEDED",
+                service = full_name,
+                revision = revision_arn,
+                "deployment gate: every hop open"
+            );
+            Ok(HookAnswer {
+                hook_status: "SUCCEEDED",
+            })
+        }
+        AuditOutcome::Blocked => {
+            let blocking: Vec<&audit::RootCause> = result
+                .root_causes
+                .iter()
+                .filter(|c| c.severity == crate::diagnose::Severity::Critical)
+                .collect();
+            let digest = Digest {
+                trigger: Trigger::Gate {
+                    service: &full_name,
+                    revision: revision_arn,
+                    allowed: false,
+                },
+                audit: Some(&result),
+                new: blocking,
+                fixed: vec![],
+                warning: None,
+            };
+            let (_, failed) = deliver(deps, &digest).await;
+            for failure in failed {
+                warn!(error = %failure, "the gate's root causes were not delivered");
+            }
+            let codes: Vec<&str> = digest.new.iter().map(|c| c.code.as_str()).collect();
+            info!(
+                decision = "blocked",
+                hook_status = "FAILED",
+                service = full_name,
+                revision = revision_arn,
+                codes = codes.join(","),
+                "deployment gate: a hop is blocked"
+            );
+            Ok(HookAnswer {
+                hook_status: "FAILED",
+            })
+        }
+        AuditOutcome::Unknown => {
+            let gaps = |lang| {
+                result
+                    .not_inspected
+                    .iter()
+                    .chain(result.services.iter().flat_map(|s| s.not_inspected.iter()))
+                    .map(|n| n.get(lang).to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            Err(t!(
+                "{full_name}: not everything was inspected ({en})",
+                "{full_name}: 일부를 점검하지 못했습니다({ko})",
+                en = gaps(crate::localized::Lang::En),
+                ko = gaps(crate::localized::Lang::Ko)
+            ))
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! What the function posts about an audit: a sweep's digest (new and fixed root causes), a
+//! change alarm (the change, who made it, what it breaks), a deployment gate's verdict; as
+//! SNS text and as a Slack Block Kit payload.
+//!
+//! Cluster and service names, summaries and the change's actor come from AWS and the account;
+//! in Slack they are escaped and commands are fenced, as in the diagnosis payload.
+
+use serde_json::{json, Value};
+
+use super::slack::{cap, cap_code, code_block_text, escape, HEADER_MAX, SECTION_MAX};
+use super::sns::{ascii_subject, SnsMessage, MAX_SUBJECT};
+use crate::audit::delta::KnownCause;
+use crate::audit::{Audit, RootCause, ServiceVerdict};
+use crate::change::Change;
+use crate::localized::{Lang, Localized};
+
+/// Block Kit takes at most 50 blocks; causes beyond this are counted, not shown.
+const MAX_CAUSES_SHOWN: usize = 10;
+
+/// Why the audit ran.
+#[derive(Debug, Clone, Copy)]
+pub enum Trigger<'a> {
+    /// The scheduled sweep.
+    Sweep,
+    /// A CloudTrail change.
+    Change(&'a Change),
+    /// A deployment lifecycle hook; `allowed` is the answer given to ECS.
+    Gate {
+        service: &'a str,
+        revision: &'a str,
+        allowed: bool,
+    },
+}
+
+/// One post.
+#[derive(Debug, Clone)]
+pub struct Digest<'a> {
+    pub trigger: Trigger<'a>,
+    pub audit: Option<&'a Audit>,
+    pub new: Vec<&'a RootCause>,
+    pub fixed: Vec<(String, KnownCause)>,
+    /// Said first when the doctor could not decide (a gate that let a deployment through
+    /// unverified, an audit that was partial).
+    pub warning: Option<Localized>,
+}
+
+impl Digest<'_> {
+    fn headline(&self, lang: Lang) -> String {
+        let ko = lang == Lang::Ko;
+        let region = self.audit.map(|a| a.region.as_str()).unwrap_or("-");
+        let services = |causes: &[&RootCause]| {
+            let mut names: Vec<&str> = causes
+                .iter()
+                .flat_map(|c| c.services.iter().map(String::as_str))
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names.join(", ")
+        };
+        match self.trigger {
+            Trigger::Sweep => {
+                let (n, f) = (self.new.len(), self.fixed.len());
+                if ko {
+                    format!("사전 점검({region}): 새 근본 원인 {n}개, 해결 {f}개")
+                } else {
+                    format!(
+                        "Preflight ({region}): {n} new root cause{}, {f} fixed",
+                        if n == 1 { "" } else { "s" }
+                    )
+                }
+            }
+            Trigger::Change(change) => {
+                let broken = services(&self.new);
+                if broken.is_empty() {
+                    if ko {
+                        format!(
+                            "{}: 해결된 근본 원인 {}개",
+                            change.event_name,
+                            self.fixed.len()
+                        )
+                    } else {
+                        format!(
+                            "{} fixed {} root cause(s)",
+                            change.event_name,
+                            self.fixed.len()
+                        )
+                    }
+                } else if ko {
+                    format!(
+                        "{}(이)가 {broken}의 이미지 받기를 막습니다",
+                        change.event_name
+                    )
+                } else {
+                    format!("{} breaks image pulls for {broken}", change.event_name)
+                }
+            }
+            Trigger::Gate {
+                service, allowed, ..
+            } => match (allowed, self.new.is_empty(), ko) {
+                (false, _, false) => {
+                    format!("Deployment of {service} stopped: its tasks could not pull")
+                }
+                (false, _, true) => {
+                    format!("{service} 배포 중단: 태스크가 이미지를 받을 수 없습니다")
+                }
+                (true, _, false) => format!("Deployment of {service} allowed without verification"),
+                (true, _, true) => format!("{service} 배포를 검증 없이 허용했습니다"),
+            },
+        }
+    }
+
+    fn context(&self, lang: Lang) -> Vec<String> {
+        let ko = lang == Lang::Ko;
+        let mut lines = Vec::new();
+        match self.trigger {
+            Trigger::Change(change) => lines.push(if ko {
+                format!(
+                    "변경: {} ({}, {}){}",
+                    change.event_name,
+                    change.actor,
+                    change.at,
+                    resources(&change.resources)
+                )
+            } else {
+                format!(
+                    "Change: {} by {} at {}{}",
+                    change.event_name,
+                    change.actor,
+                    change.at,
+                    resources(&change.resources)
+                )
+            }),
+            Trigger::Gate { revision, .. } => lines.push(if ko {
+                format!("서비스 리비전: {revision}")
+            } else {
+                format!("Service revision: {revision}")
+            }),
+            Trigger::Sweep => {}
+        }
+        if let Some(audit) = self.audit {
+            let count = |v| audit.count(v);
+            lines.push(if ko {
+                format!(
+                    "서비스 {}개 점검: 정상 {}, 차단 {}, 알 수 없음 {}",
+                    audit.services.len(),
+                    count(ServiceVerdict::Ok),
+                    count(ServiceVerdict::Blocked),
+                    count(ServiceVerdict::Unknown)
+                )
+            } else {
+                format!(
+                    "{} services audited: {} ok, {} blocked, {} unknown",
+                    audit.services.len(),
+                    count(ServiceVerdict::Ok),
+                    count(ServiceVerdict::Blocked),
+                    count(ServiceVerdict::Unknown)
+                )
+            });
+        }
+        lines
+    }
+
+    /// What was not audited, service by service: a partial audit says so.
+    fn not_audited(&self, lang: Lang) -> Vec<String> {
+        let Some(audit) = self.audit else {
+            return vec![];
+        };
+        audit
+            .not_inspected
+            .iter()
+            .map(|n| n.get(lang).to_string())
+            .chain(
+                audit
+                    .services
+                    .iter()
+                    .filter(|s| s.verdict == ServiceVerdict::Unknown)
+                    .map(|s| {
+                        let why = s
+                            .not_inspected
+                            .first()
+                            .map(|n| n.get(lang).to_string())
+                            .unwrap_or_default();
+                        format!("{}: {why}", s.name())
+                    }),
+            )
+            .collect()
+    }
+}
+
+fn resources(ids: &[String]) -> String {
+    if ids.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", ids.join(", "))
+    }
+}
+
+/// The post as plain text (the SNS body).
+pub fn digest_text(d: &Digest<'_>, lang: Lang) -> String {
+    let ko = lang == Lang::Ko;
+    let mut out = String::new();
+    let mut line = |s: &str| {
+        out.push_str(&super::sanitize(s));
+        out.push('\n');
+    };
+    line(&d.headline(lang));
+    if let Some(warning) = &d.warning {
+        line(&format!("! {}", warning.get(lang)));
+    }
+    for context in d.context(lang) {
+        line(&context);
+    }
+    for (i, cause) in d.new.iter().enumerate() {
+        line("");
+        line(&format!(
+            "{}. {}  {}",
+            i + 1,
+            cause.code,
+            cause.summary.get(lang)
+        ));
+        line(&format!(
+            "   {} {} ({})",
+            if ko { "영향:" } else { "Affects:" },
+            cause.services.join(", "),
+            cause.subnets.join(", ")
+        ));
+        line(&format!(
+            "   {} {}",
+            if ko { "조치:" } else { "Fix:" },
+            cause.fix.get(lang)
+        ));
+        for command in &cause.commands {
+            line(&format!("     $ {command}"));
+        }
+    }
+    if !d.fixed.is_empty() {
+        line("");
+        line(if ko { "해결됨" } else { "Fixed" });
+        for (_, cause) in &d.fixed {
+            let summary = if ko {
+                &cause.summary_ko
+            } else {
+                &cause.summary_en
+            };
+            line(&format!("  ✓ {}  {summary}", cause.code));
+        }
+    }
+    let gaps = d.not_audited(lang);
+    if !gaps.is_empty() {
+        line("");
+        line(if ko {
+            "점검하지 못한 항목"
+        } else {
+            "Not audited"
+        });
+        for gap in gaps {
+            line(&format!("  • {gap}"));
+        }
+    }
+    out
+}
+
+/// The post for SNS: subject (ASCII), body, and filterable attributes (`kind`, `codes`).
+pub fn digest_sns(d: &Digest<'_>, lang: Lang) -> SnsMessage {
+    let kind = match d.trigger {
+        Trigger::Sweep => "sweep",
+        Trigger::Change(_) => "change",
+        Trigger::Gate { .. } => "gate",
+    };
+    let mut codes: Vec<&str> = d.new.iter().map(|c| c.code.as_str()).collect();
+    codes.dedup();
+    let json = json!({
+        "kind": kind,
+        "new": d.new.iter().map(|c| super::audit::root_cause_json(c, lang)).collect::<Vec<_>>(),
+        "fixed": d.fixed.iter().map(|(id, c)| json!({"identity": id, "code": c.code, "services": c.services})).collect::<Vec<_>>(),
+        "warning": d.warning.as_ref().map(|w| w.get(lang)),
+    });
+    SnsMessage {
+        subject: ascii_subject(
+            &format!("ECS pull preflight: {}", d.headline(Lang::En)),
+            MAX_SUBJECT,
+        ),
+        body: digest_text(d, lang),
+        json: json.to_string(),
+        attributes: vec![
+            ("kind", kind.to_string()),
+            (
+                "codes",
+                if codes.is_empty() {
+                    "-".to_string()
+                } else {
+                    codes.join(",")
+                },
+            ),
+        ],
+    }
+}
+
+/// The post for a Slack incoming webhook.
+pub fn digest_slack(d: &Digest<'_>, lang: Lang) -> Value {
+    let ko = lang == Lang::Ko;
+    let mark = if d.new.is_empty() && d.warning.is_none() {
+        "🟢"
+    } else if d.new.is_empty() {
+        "🟠"
+    } else {
+        "🔴"
+    };
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": cap(&format!("{mark} {}", d.headline(lang)), HEADER_MAX), "emoji": true}}),
+    ];
+    let mut context: Vec<String> = d
+        .warning
+        .iter()
+        .map(|w| format!("*{}*", escape(w.get(lang))))
+        .collect();
+    context.extend(d.context(lang).iter().map(|c| escape(c)));
+    if !context.is_empty() {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap(&context.join("\n"), SECTION_MAX)}}));
+    }
+    for cause in d.new.iter().take(MAX_CAUSES_SHOWN) {
+        let mut text = format!(
+            "*{}*  {}\n{} {}\n{} {}",
+            cause.code,
+            escape(cause.summary.get(lang)),
+            if ko { "*영향:*" } else { "*Affects:*" },
+            escape(&cause.services.join(", ")),
+            if ko { "*조치:*" } else { "*Fix:*" },
+            escape(cause.fix.get(lang))
+        );
+        if !cause.commands.is_empty() {
+            text.push_str(&format!(
+                "\n```{}```",
+                code_block_text(&cause.commands.join("\n"))
+            ));
+        }
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap_code(&text, SECTION_MAX)}}));
+    }
+    if d.new.len() > MAX_CAUSES_SHOWN {
+        let more = d.new.len() - MAX_CAUSES_SHOWN;
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": if ko { format!("외 {more}개 (SNS 메시지와 로그에 전체 목록)") } else { format!("…and {more} more (the SNS message and the logs have them all)") }}}));
+    }
+    if !d.fixed.is_empty() {
+        let fixed: Vec<String> = d
+            .fixed
+            .iter()
+            .map(|(_, c)| {
+                format!(
+                    "✓ *{}*  {}",
+                    c.code,
+                    escape(if ko { &c.summary_ko } else { &c.summary_en })
+                )
+            })
+            .collect();
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap(&format!("*{}*\n{}", if ko { "해결됨" } else { "Fixed" }, fixed.join("\n")), SECTION_MAX)}}));
+    }
+    let gaps = d.not_audited(lang);
+    if !gaps.is_empty() {
+        let list: Vec<String> = gaps.iter().map(|g| format!("• {}", escape(g))).collect();
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap(&format!("*{}*\n{}", if ko { "점검하지 못한 항목" } else { "Not audited" }, list.join("\n")), SECTION_MAX)}}));
+    }
+    json!({"text": cap(&escape(&d.headline(lang)), SECTION_MAX), "blocks": blocks})
+}
