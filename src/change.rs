@@ -3,7 +3,8 @@
 //!
 //! Pure. The watched calls are one list ([`WATCHED`]), which the template's rule pattern is
 //! checked against. A call that failed (`errorCode`) changed nothing and is skipped, as is an
-//! `UpdateService` that changes neither the task definition nor the network configuration.
+//! `UpdateService` that changes neither the task definition nor the network configuration
+//! and forces no new deployment.
 
 use serde_json::Value;
 
@@ -115,7 +116,10 @@ pub fn parse_change(event: &Value) -> Result<ChangeEvent, ChangeError> {
         let Some(service) = text(request, &["service"]).or(text(request, &["serviceName"])) else {
             return Err(ChangeError::Missing("requestParameters.service"));
         };
+        // A forced new deployment pulls again too (on EC2 a cached image may hide a path
+        // broken since the last one).
         let changes_pull = name == "CreateService"
+            || request.get("forceNewDeployment").and_then(Value::as_bool) == Some(true)
             || [
                 "taskDefinition",
                 "networkConfiguration",
@@ -126,7 +130,7 @@ pub fn parse_change(event: &Value) -> Result<ChangeEvent, ChangeError> {
             .any(|k| request.get(k).is_some_and(|v| !v.is_null()));
         if !changes_pull {
             return Ok(ChangeEvent::Skipped(format!(
-                "{name} of {service} changes neither its task definition nor its network"
+                "{name} of {service} changes neither its task definition nor its network, and forces no new deployment"
             )));
         }
         ChangeScope::Service {

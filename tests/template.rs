@@ -197,6 +197,59 @@ fn the_rule_uses_the_tested_event_pattern() {
 }
 
 #[test]
+fn the_change_rule_watches_exactly_the_calls_the_code_reads() {
+    let template = template();
+    let rule = &template["Resources"]["ChangeRule"];
+    assert_eq!(rule["Condition"], "HasChangeAlarm");
+    let pattern: Value = serde_json::from_str(&common::read("deploy/change-pattern.json")).unwrap();
+    assert_eq!(rule["Properties"]["EventPattern"], pattern);
+    let sources: Vec<&str> = ecs_pull_doctor::change::WATCHED
+        .iter()
+        .map(|(s, _)| *s)
+        .collect();
+    let names: Vec<&str> = ecs_pull_doctor::change::WATCHED
+        .iter()
+        .flat_map(|(_, names)| names.iter().copied())
+        .collect();
+    assert_eq!(pattern["detail"]["eventSource"], serde_json::json!(sources));
+    assert_eq!(pattern["detail"]["eventName"], serde_json::json!(names));
+    assert_eq!(
+        template["Resources"]["ChangePermission"]["Properties"]["SourceArn"]["Fn::GetAtt"][0],
+        "ChangeRule"
+    );
+}
+
+#[test]
+fn the_sweep_runs_daily_by_default_and_the_gate_role_invokes_only_this_function() {
+    let template = template();
+    let parameters = &template["Parameters"];
+    assert_eq!(parameters["SweepSchedule"]["Default"], "rate(1 day)");
+    assert_eq!(parameters["DeploymentGate"]["Default"], "off");
+    assert_eq!(parameters["GateFailClosed"]["Default"], "false");
+    let rule = &template["Resources"]["SweepRule"];
+    assert_eq!(rule["Condition"], "HasSweep");
+    assert_eq!(
+        rule["Properties"]["ScheduleExpression"]["Ref"],
+        "SweepSchedule"
+    );
+
+    let role = &template["Resources"]["GateInvokeRole"];
+    assert_eq!(role["Condition"], "HasGate");
+    let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Principal"]["Service"], "ecs.amazonaws.com");
+    let statement = &role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    assert_eq!(statement.as_array().unwrap().len(), 1);
+    assert_eq!(statement[0]["Action"], "lambda:InvokeFunction");
+    assert_eq!(statement[0]["Resource"]["Fn::GetAtt"][0], "Function");
+    assert_eq!(
+        template["Outputs"]["GateInvokeRoleArn"]["Value"]["Fn::GetAtt"][0],
+        "GateInvokeRole"
+    );
+    let variables = &template["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(variables["GATE_FAIL_CLOSED"]["Ref"], "GateFailClosed");
+}
+
+#[test]
 fn the_function_is_set_up_for_asynchronous_failures() {
     let template = template();
     let function = &template["Resources"]["Function"]["Properties"];

@@ -76,7 +76,10 @@ pub fn plan(
         if let Some(td) = &change.task_definition {
             task_definitions = vec![td.clone()];
         }
-        if change.subnets.is_some() || change.security_groups.is_some() {
+        if change.subnets.is_some()
+            || change.security_groups.is_some()
+            || change.assign_public_ip.is_some()
+        {
             let base = awsvpc.first().cloned().unwrap_or_default();
             awsvpc = vec![AwsVpcConfiguration {
                 subnets: change.subnets.clone().unwrap_or(base.subnets),
@@ -84,7 +87,7 @@ pub fn plan(
                     .security_groups
                     .clone()
                     .unwrap_or(base.security_groups),
-                assign_public_ip: base.assign_public_ip,
+                assign_public_ip: change.assign_public_ip.clone().or(base.assign_public_ip),
             }];
         }
     }
