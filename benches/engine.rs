@@ -5,7 +5,9 @@
 //! - loading (parsing) the full snapshot;
 //! - `explain` (parse + classify) over every corpus message;
 //! - one probe check (the seed's broken subnet to S3) over the seed snapshot;
-//! - a full `diagnose` of the seed sample, files already loaded.
+//! - a full `diagnose` of the seed sample, files already loaded;
+//! - `audit` of the bundled account (4 services, 38 service × subnet × hop checks), and of the
+//!   same VPC with its services repeated to 500 (the per-check cost as an account grows).
 //!
 //! Needs the full snapshot: `IP_RANGES_FILE`, else `data/ip-ranges.json` (`make ip-ranges`).
 
@@ -14,6 +16,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use ecs_pull_doctor::audit::{audit, Selection};
 use ecs_pull_doctor::diagnose::probe::{check, Origin, Probe, Target};
 use ecs_pull_doctor::diagnose::{classify, diagnose};
 use ecs_pull_doctor::event::{parse_task_event, TaskEvent};
@@ -136,6 +139,40 @@ fn benches(c: &mut Criterion) {
     c.bench_function("probe/seed_subnet_to_s3", |b| {
         b.iter(|| black_box(check(black_box(&view), "ap-northeast-2", black_box(&probe))))
     });
+    let account = snapshot::load(&repo("events/audit/account.json")).unwrap();
+    let everything = Selection::default();
+    let checks: usize = audit(&account, "ap-northeast-2", &everything)
+        .services
+        .iter()
+        .map(|s| s.checks.len())
+        .sum();
+    c.bench_function(&format!("audit/bundled_account_{checks}_checks"), |b| {
+        b.iter(|| black_box(audit(black_box(&account), "ap-northeast-2", &everything)))
+    });
+    let mut large = account.clone();
+    let originals = account.services.clone().unwrap_or_default();
+    large.services = Some(
+        (0..125)
+            .flat_map(|copy| {
+                originals.iter().map(move |s| {
+                    let mut s = s.clone();
+                    s.service_name = s.service_name.map(|n| format!("{n}-{copy}"));
+                    s
+                })
+            })
+            .collect(),
+    );
+    let large_checks: usize = audit(&large, "ap-northeast-2", &everything)
+        .services
+        .iter()
+        .map(|s| s.checks.len())
+        .sum();
+    let mut group = c.benchmark_group("audit");
+    group.sample_size(20);
+    group.bench_function(format!("500_services_{large_checks}_checks"), |b| {
+        b.iter(|| black_box(audit(black_box(&large), "ap-northeast-2", &everything)))
+    });
+    group.finish();
     c.bench_function("diagnose/seed_sample", |b| {
         b.iter_batched(
             || (),
