@@ -126,6 +126,65 @@ fn the_bundled_account_snapshot_audits_to_three_root_causes() {
     );
 }
 
+/// ECS Managed Instances launches its instances in its capacity provider's subnets with its
+/// groups: those are where the image is pulled, even before any instance is registered.
+#[test]
+fn a_managed_instances_service_is_checked_from_its_capacity_providers_network() {
+    use ecs_pull_doctor::audit::{self, Selection, ServiceVerdict};
+    use ecs_pull_doctor::network::{
+        CapacityProvider, CapacityProviderItem, InstanceLaunchTemplate,
+        ManagedInstancesNetworkConfiguration, ManagedInstancesProvider,
+    };
+    let mut view = common::sample_account();
+    let services = view.services.as_mut().unwrap();
+    let web = services
+        .iter_mut()
+        .find(|s| s.service_name.as_deref() == Some("web"))
+        .unwrap();
+    let broken_subnet = web.awsvpc().unwrap().subnets[2].clone();
+    let groups = web.awsvpc().unwrap().security_groups.clone();
+    let strategy = vec![CapacityProviderItem {
+        capacity_provider: "prod-managed".into(),
+    }];
+    web.launch_type = None;
+    web.capacity_provider_strategy = strategy.clone();
+    for deployment in &mut web.deployments {
+        deployment.launch_type = None;
+        deployment.capacity_provider_strategy = strategy.clone();
+    }
+    let only_web = Selection {
+        services: vec![("prod".into(), "web".into())],
+        ..Selection::default()
+    };
+    // Without the provider's description nothing says where its instances run.
+    let result = audit::audit(&view, "ap-northeast-2", &only_web);
+    assert_eq!(
+        result.services[0].verdict,
+        ServiceVerdict::Unknown,
+        "{:?}",
+        result.services[0]
+    );
+
+    view.capacity_providers = Some(vec![CapacityProvider {
+        name: Some("prod-managed".into()),
+        managed_instances_provider: Some(ManagedInstancesProvider {
+            instance_launch_template: Some(InstanceLaunchTemplate {
+                network_configuration: Some(ManagedInstancesNetworkConfiguration {
+                    subnets: vec![broken_subnet.clone()],
+                    security_groups: groups,
+                }),
+            }),
+        }),
+    }]);
+    let result = audit::audit(&view, "ap-northeast-2", &only_web);
+    let web = &result.services[0];
+    assert_eq!(web.launch_type, "MANAGED_INSTANCES");
+    assert_eq!(web.subnets, std::slice::from_ref(&broken_subnet));
+    assert_eq!(web.verdict, ServiceVerdict::Blocked);
+    assert_eq!(result.root_causes[0].code.as_str(), "S3_ROUTE_MISSING");
+    assert_eq!(result.root_causes[0].subnets, [broken_subnet]);
+}
+
 #[test]
 fn a_view_without_services_is_never_all_clear() {
     use ecs_pull_doctor::audit::{self, AuditOutcome, Selection};

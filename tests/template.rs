@@ -81,6 +81,7 @@ fn actions_called_in_source() -> BTreeSet<String> {
                 ("describe_task_definition", "ecs"),
                 ("describe_container_instances", "ecs"),
                 ("describe_service_revisions", "ecs"),
+                ("describe_capacity_providers", "ecs"),
                 ("list_", "ecs"),
                 ("describe_", "ec2"),
             ],

@@ -93,7 +93,9 @@ pub fn plan(
     }
     task_definitions.dedup();
 
-    let launch_type = service.launch_type_of(deployments.first());
+    let launch_type = service
+        .launch_type_of(deployments.first())
+        .map(|lt| refine_launch_type(view, service, lt));
     let origins = match launch_type.as_deref() {
         Some("FARGATE") => fargate_origins(&cluster, &name, &awsvpc, &mut gaps),
         Some("EC2") | Some("MANAGED_INSTANCES") => {
@@ -210,9 +212,37 @@ fn same_interface(a: &Origin, b: &Origin) -> bool {
         && a.public_ip == b.public_ip
 }
 
+/// A strategy whose every provider is a Managed Instances one is MANAGED_INSTANCES, not EC2.
+fn refine_launch_type(view: &NetworkView, service: &EcsService, launch_type: String) -> String {
+    if launch_type != "EC2" || service.capacity_provider_strategy.is_empty() {
+        return launch_type;
+    }
+    let managed = service
+        .capacity_provider_strategy
+        .iter()
+        .all(|item| managed_instances_network(view, &item.capacity_provider).is_some());
+    if managed {
+        "MANAGED_INSTANCES".into()
+    } else {
+        launch_type
+    }
+}
+
+fn managed_instances_network<'v>(
+    view: &'v NetworkView,
+    name: &str,
+) -> Option<&'v crate::network::ManagedInstancesNetworkConfiguration> {
+    view.capacity_providers
+        .iter()
+        .flatten()
+        .find(|p| p.name.as_deref() == Some(name))?
+        .managed_instances_network()
+}
+
 /// On the EC2 launch type (and ECS Managed Instances) the container instances pull: every
 /// ACTIVE one registered to the cluster (of the strategy's capacity providers, when named)
-/// is where a task may land.
+/// is where a task may land; a Managed Instances provider may also launch new instances in
+/// its own subnets with its groups, so those are origins too (with no public IP known).
 fn instance_origins(
     view: &NetworkView,
     service: &EcsService,
@@ -220,7 +250,30 @@ fn instance_origins(
     gaps: &mut Vec<Localized>,
 ) -> Vec<Origin> {
     let name = service.service_name.as_deref().unwrap_or("?");
+    let mut origins: Vec<Origin> = Vec::new();
+    for item in &service.capacity_provider_strategy {
+        let Some(network) = managed_instances_network(view, &item.capacity_provider) else {
+            continue;
+        };
+        for subnet in &network.subnets {
+            let origin = Origin {
+                subnet_id: subnet.clone(),
+                security_groups: Some(network.security_groups.clone()),
+                public_ip: None,
+                private_ip: None,
+                instance_id: None,
+                workload: None,
+                account: None,
+            };
+            if !origins.iter().any(|o| same_interface(o, &origin)) {
+                origins.push(origin);
+            }
+        }
+    }
     let (Some(instances), Some(_)) = (&view.container_instances, &view.reservations) else {
+        if !origins.is_empty() {
+            return origins;
+        }
         gaps.push(match view.read_failure(cluster) {
             Some(why) => t!(
                 "{cluster}/{name}: the cluster's container instances: {why}",
@@ -231,14 +284,13 @@ fn instance_origins(
                 "{cluster}/{name}: 클러스터의 컨테이너 인스턴스를 점검하지 않았습니다(ContainerInstances, Reservations)"
             ),
         });
-        return vec![];
+        return origins;
     };
     let providers: BTreeSet<&str> = service
         .capacity_provider_strategy
         .iter()
         .map(|p| p.capacity_provider.as_str())
         .collect();
-    let mut origins: Vec<Origin> = Vec::new();
     for ci in instances.iter().filter(|c| {
         c.cluster_name() == Some(cluster)
             && c.status.as_deref().is_none_or(|s| s == "ACTIVE")

@@ -72,6 +72,7 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ecs:DescribeTaskDefinition",
     "ecs:ListContainerInstances",
     "ecs:DescribeServiceRevisions",
+    "ecs:DescribeCapacityProviders",
 ];
 
 /// The AWS clients, built once and shared.

@@ -49,6 +49,10 @@ pub struct NetworkView {
     /// `taskDefinition`: what a service's tasks need to reach (an audit reads them).
     #[serde(alias = "taskDefinitions", skip_serializing_if = "Option::is_none")]
     pub task_definitions: Option<Vec<TaskDefinition>>,
+    /// ECS `describe-capacity-providers` output (`capacityProviders`): where ECS Managed
+    /// Instances launches the instances that pull (their subnets and security groups).
+    #[serde(alias = "capacityProviders", skip_serializing_if = "Option::is_none")]
+    pub capacity_providers: Option<Vec<CapacityProvider>>,
     /// Parts that could not be read, and why (written by the live inspection).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspection_errors: Option<Vec<InspectionError>>,
@@ -648,6 +652,47 @@ impl EcsDeployment {
         self.network_configuration
             .as_ref()?
             .awsvpc_configuration
+            .as_ref()
+    }
+}
+
+/// An ECS capacity provider; only a Managed Instances provider's network configuration is
+/// read (an Auto Scaling group provider's instances register as container instances).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CapacityProvider {
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed_instances_provider: Option<ManagedInstancesProvider>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ManagedInstancesProvider {
+    pub instance_launch_template: Option<InstanceLaunchTemplate>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InstanceLaunchTemplate {
+    pub network_configuration: Option<ManagedInstancesNetworkConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ManagedInstancesNetworkConfiguration {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+}
+
+impl CapacityProvider {
+    /// A Managed Instances provider's launch network: (subnets, security groups).
+    pub fn managed_instances_network(&self) -> Option<&ManagedInstancesNetworkConfiguration> {
+        self.managed_instances_provider
+            .as_ref()?
+            .instance_launch_template
+            .as_ref()?
+            .network_configuration
             .as_ref()
     }
 }

@@ -17,8 +17,8 @@ use futures::stream::{self, StreamExt};
 
 use super::{convert, failure, keep, vpc, Clients, Counter, Inspection};
 use crate::network::{
-    ContainerInstance, EcsService, InspectionError, NetworkView, Reservation, ServiceRevision,
-    Subnet, TaskDefinition,
+    CapacityProvider, ContainerInstance, EcsService, InspectionError, NetworkView, Reservation,
+    ServiceRevision, Subnet, TaskDefinition,
 };
 
 /// Requests in flight at once within a round.
@@ -152,6 +152,25 @@ pub async fn inspect_account(
             task_definitions.extend(deployment.task_definition);
         }
     }
+    // The non-Fargate capacity providers named, by cluster (a Managed Instances provider's
+    // network configuration is where its instances launch).
+    let mut providers: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for service in services.iter().filter(active) {
+        let cluster = service.cluster_arn.clone().unwrap_or_default();
+        let strategies = service
+            .starting_deployments()
+            .into_iter()
+            .flat_map(|d| d.capacity_provider_strategy)
+            .chain(service.capacity_provider_strategy.iter().cloned());
+        for item in strategies {
+            if item.capacity_provider != "FARGATE" && item.capacity_provider != "FARGATE_SPOT" {
+                providers
+                    .entry(cluster.clone())
+                    .or_default()
+                    .insert(item.capacity_provider);
+            }
+        }
+    }
     let instance_clusters: BTreeSet<String> = services
         .iter()
         .filter(active)
@@ -159,7 +178,7 @@ pub async fn inspect_account(
         .filter_map(|s| s.cluster_arn.clone())
         .collect();
     let total_definitions = task_definitions.len();
-    let (definitions, instances) = tokio::join!(
+    let (definitions, instances, described_providers) = tokio::join!(
         stream::iter(task_definitions)
             .map(|td| async move { describe_task_definition(clients, &td, counter).await })
             .buffer_unordered(CONCURRENCY)
@@ -168,7 +187,22 @@ pub async fn inspect_account(
             .map(|cluster| async move { container_instances(clients, &cluster, counter).await })
             .buffer_unordered(CONCURRENCY)
             .collect::<Vec<_>>(),
+        stream::iter(providers.clone())
+            .map(|(cluster, names)| async move {
+                capacity_providers(clients, &cluster, names, counter).await
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect::<Vec<_>>(),
     );
+    let mut capacity_providers_read = None;
+    for result in described_providers {
+        match result {
+            Ok(found) => capacity_providers_read
+                .get_or_insert_with(Vec::new)
+                .extend(found),
+            Err(e) => errors.push(e),
+        }
+    }
     rounds += if instance_clusters.is_empty() { 1 } else { 3 };
     let mut definitions_read: Vec<TaskDefinition> = Vec::new();
     for result in definitions {
@@ -251,6 +285,7 @@ pub async fn inspect_account(
         task_definitions: Some(definitions_read),
         container_instances,
         reservations,
+        capacity_providers: capacity_providers_read,
         ..NetworkView::default()
     };
     if !vpcs.is_empty() {
@@ -306,6 +341,7 @@ impl NetworkView {
         join(&mut self.container_instances, other.container_instances);
         join(&mut self.reservations, other.reservations);
         join(&mut self.task_definitions, other.task_definitions);
+        join(&mut self.capacity_providers, other.capacity_providers);
         join(&mut self.inspection_errors, other.inspection_errors);
     }
 }
@@ -427,6 +463,34 @@ async fn describe_task_definition(
         td.task_definition_arn = Some(reference.to_string());
     }
     Ok(td)
+}
+
+/// The cluster's capacity providers of these names.
+async fn capacity_providers(
+    clients: &Clients,
+    cluster: &str,
+    names: BTreeSet<String>,
+    counter: &Counter,
+) -> Result<Vec<CapacityProvider>, InspectionError> {
+    counter.add();
+    let out = clients
+        .ecs
+        .describe_capacity_providers()
+        .cluster(cluster)
+        .set_capacity_providers(Some(names.into_iter().collect()))
+        .send()
+        .await
+        .map_err(|e| {
+            scoped(
+                failure("CapacityProviders", "ecs:DescribeCapacityProviders", &e),
+                crate::network::cluster_name(cluster),
+            )
+        })?;
+    Ok(out
+        .capacity_providers()
+        .iter()
+        .map(convert::capacity_provider)
+        .collect())
 }
 
 /// The service revision a deployment lifecycle hook names.

@@ -295,6 +295,26 @@ pub(super) fn ecs_service(s: &ecs::Service) -> EcsService {
     }
 }
 
+pub(super) fn capacity_provider(p: &ecs::CapacityProvider) -> CapacityProvider {
+    CapacityProvider {
+        name: owned(p.name()),
+        managed_instances_provider: p.managed_instances_provider().map(|m| {
+            ManagedInstancesProvider {
+                instance_launch_template: m.instance_launch_template().map(|t| {
+                    InstanceLaunchTemplate {
+                        network_configuration: t.network_configuration().map(|n| {
+                            ManagedInstancesNetworkConfiguration {
+                                subnets: strings(n.subnets()),
+                                security_groups: strings(n.security_groups()),
+                            }
+                        }),
+                    }
+                }),
+            }
+        }),
+    }
+}
+
 pub(super) fn service_revision(r: &ecs::ServiceRevision) -> ServiceRevision {
     ServiceRevision {
         service_revision_arn: owned(r.service_revision_arn()),
