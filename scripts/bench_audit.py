@@ -22,32 +22,23 @@ import json
 import os
 import pathlib
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
-
-import boto3
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests/fixtures"))
+from local_moto import start_moto  # noqa: E402
+from moto_scenario import client  # noqa: E402
+
 REGION = "ap-northeast-2"
 ACCOUNT = "123456789012"
 CLUSTERS, SERVICES, VPCS, TASK_DEFINITIONS = 4, 500, 20, 120
 S3_ROUTE_MISSING_IN = {3, 11}  # VPC indexes whose third route table lacks the S3 endpoint
 NO_LOGS_ENDPOINT_IN = {7}
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def client(service, endpoint):
-    return boto3.client(service, region_name=REGION, endpoint_url=endpoint,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 def build(endpoint):
@@ -122,20 +113,8 @@ def main():
     parser.add_argument("--bootstrap", help="also time the Lambda's sweep of the account")
     args = parser.parse_args()
 
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto, endpoint = start_moto()
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/", timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise SystemExit("moto did not start")
-                time.sleep(0.1)
         started = time.perf_counter()
         build(endpoint)
         print(f"account built through the API in {time.perf_counter() - started:.0f} s: {SERVICES} services, "

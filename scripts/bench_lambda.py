@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests/fixtures"))
 
 import lambda_emulator  # noqa: E402
-from bench_live import free_port  # noqa: E402
+from local_moto import start_moto  # noqa: E402
 
 SEED = ROOT / "events/s3-route-missing.json"
 ORDINARY = ROOT / "events/essential-container-exited.json"
@@ -70,27 +70,6 @@ def run(bootstrap, events, env, slack=False):
     if receiver:
         receiver.server.shutdown()
     return report
-
-
-def start_moto():
-    port = free_port()
-    endpoint = "http://127.0.0.1:%d" % port
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import urllib.request
-
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(endpoint + "/moto-api/", timeout=2)
-            return moto, endpoint
-        except OSError:
-            if time.time() > deadline:
-                raise SystemExit("moto did not start")
-            time.sleep(0.1)
 
 
 def python_reference():

@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests/fixtures"))
 
 import lambda_emulator  # noqa: E402
-from bench_lambda import ORDINARY, SEED, SNAPSHOT, base_env, start_moto  # noqa: E402
+from bench_lambda import ORDINARY, SEED, SNAPSHOT, base_env  # noqa: E402
+from local_moto import start_moto  # noqa: E402
 from moto_scenario import client  # noqa: E402
 
 WARM_UP = 100

@@ -35,6 +35,19 @@ struct IpRangesArg {
     ip_ranges: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+struct OutputArgs {
+    #[arg(long, default_value = "text", value_name = "text|json")]
+    format: Format,
+    #[arg(
+        long,
+        default_value = "en",
+        env = "DIAGNOSIS_LANG",
+        value_name = "en|ko"
+    )]
+    lang: Lang,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Diagnose one ECS Task State Change event.
@@ -52,15 +65,8 @@ enum Command {
         /// With --live: print how many API calls and sequential rounds the inspection made.
         #[arg(long, requires = "live")]
         report_calls: bool,
-        #[arg(long, default_value = "text", value_name = "text|json")]
-        format: Format,
-        #[arg(
-            long,
-            default_value = "en",
-            env = "DIAGNOSIS_LANG",
-            value_name = "en|ko"
-        )]
-        lang: Lang,
+        #[command(flatten)]
+        output: OutputArgs,
         #[command(flatten)]
         ip_ranges: IpRangesArg,
     },
@@ -94,15 +100,8 @@ enum Command {
         /// A planned change: these security groups instead of the deployed ones.
         #[arg(long, value_delimiter = ',', value_name = "SG_ID,...")]
         security_groups: Option<Vec<String>>,
-        #[arg(long, default_value = "text", value_name = "text|json")]
-        format: Format,
-        #[arg(
-            long,
-            default_value = "en",
-            env = "DIAGNOSIS_LANG",
-            value_name = "en|ko"
-        )]
-        lang: Lang,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Capture the network around a subnet, or (with --cluster) what `audit --network` reads,
     /// in the snapshot format `--network` reads.
@@ -190,8 +189,7 @@ fn run_audit(command: Command) -> Result<ExitCode> {
         task_definition,
         subnets,
         security_groups,
-        format,
-        lang,
+        output: OutputArgs { format, lang },
     } = command
     else {
         unreachable!("run_audit is called for the audit command");
@@ -301,8 +299,7 @@ fn run(cli: Cli) -> Result<()> {
             network,
             live,
             report_calls,
-            format,
-            lang,
+            output: OutputArgs { format, lang },
             ip_ranges,
         } => {
             let text = read_input(&event)?;

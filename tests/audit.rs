@@ -6,27 +6,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
 
-use common::moto::{aws_environment, fixture, FaultProxy, Moto};
+use common::moto::{doctor, fixture, FaultProxy, Moto};
 use serde_json::Value;
-
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn doctor(endpoint: &str, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"));
-    aws_environment(&mut command, endpoint)
-        .args(args)
-        .env_remove("DIAGNOSIS_LANG")
-        .output()
-        .unwrap()
-}
 
 fn account(moto: &Moto, state: &str) -> Value {
     fixture(moto, "moto_account.py", &["--state", state])
@@ -213,7 +195,7 @@ fn a_view_without_services_is_never_all_clear() {
 
 #[test]
 fn an_endpoint_missing_from_two_route_tables_is_one_root_cause_with_one_fix() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = account(&moto, "broken");
     let (audit, code) = audit_json(&moto.endpoint, &[]);
@@ -288,7 +270,7 @@ fn an_endpoint_missing_from_two_route_tables_is_one_root_cause_with_one_fix() {
 
 #[test]
 fn secrets_need_a_secrets_manager_endpoint_and_a_tight_group_needs_egress_to_s3() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = account(&moto, "broken");
     let (audit, _) = audit_json(&moto.endpoint, &[]);
@@ -323,7 +305,7 @@ fn secrets_need_a_secrets_manager_endpoint_and_a_tight_group_needs_egress_to_s3(
 
 #[test]
 fn a_healthy_account_is_all_ok_and_exits_0() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     account(&moto, "healthy");
     let (audit, code) = audit_json(&moto.endpoint, &[]);
@@ -348,7 +330,7 @@ fn a_healthy_account_is_all_ok_and_exits_0() {
 
 #[test]
 fn the_text_report_shows_the_fix_and_the_matrix_and_the_json_contract_holds() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = account(&moto, "broken");
     let out = doctor(&moto.endpoint, &["audit", "--live"]);
@@ -416,7 +398,7 @@ fn the_text_report_shows_the_fix_and_the_matrix_and_the_json_contract_holds() {
 
 #[test]
 fn only_the_named_service_is_audited() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     account(&moto, "broken");
     let (audit, code) = audit_json(&moto.endpoint, &["--service", "prod/worker"]);
@@ -436,7 +418,7 @@ fn only_the_named_service_is_audited() {
 
 #[test]
 fn a_planned_task_definition_is_checked_before_it_is_deployed() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     account(&moto, "broken");
     // prod/api's subnet c lacks the S3 route; moved to subnets a and b, and running the
@@ -494,7 +476,7 @@ fn account_ids(moto: &Moto) -> Value {
 
 #[test]
 fn denied_reads_make_services_unknown_never_ok() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     account(&moto, "healthy");
     let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "DescribeRouteTables"]);
@@ -532,7 +514,7 @@ fn denied_reads_make_services_unknown_never_ok() {
 
 #[test]
 fn a_snapshot_of_the_clusters_audits_as_the_live_account_does() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     account(&moto, "broken");
     let out = doctor(

@@ -14,15 +14,6 @@ use common::emulator::{
 use common::moto::{build_scenario, event_for, FaultProxy, Moto};
 use serde_json::Value;
 
-/// One moto and one emulated Lambda at a time (see tests/live.rs).
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// A copy of an event with `change` applied.
 fn variant(event: &Path, name: &str, change: impl FnOnce(&mut Value)) -> PathBuf {
     let mut value: Value = serde_json::from_str(&std::fs::read_to_string(event).unwrap()).unwrap();
@@ -60,7 +51,7 @@ fn outcomes(report: &Value) -> Vec<String> {
 
 #[test]
 fn a_live_diagnosis_reaches_sns_and_slack_once_and_repeats_are_counted() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = build_scenario(&moto, "s3-route-missing");
     let port = free_port();
@@ -157,7 +148,7 @@ fn first_task_arn(event: &Path) -> Value {
 
 #[test]
 fn a_failed_slack_post_fails_the_invocation_and_the_retry_does_not_republish() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = build_scenario(&moto, "s3-route-missing");
     let port = free_port();
@@ -210,7 +201,7 @@ fn a_failed_slack_post_fails_the_invocation_and_the_retry_does_not_republish() {
 
 #[test]
 fn bad_and_ordinary_events_send_nothing_and_untrusted_text_arrives_escaped() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     // Offline: the recorded snapshot instead of EC2, only the Slack receiver as a sink.
     let seed = common::repo("events/s3-route-missing.json");
     let malformed = variant(&seed, "malformed", |e| e["detail"] = "not a task".into());
@@ -297,7 +288,7 @@ fn bad_and_ordinary_events_send_nothing_and_untrusted_text_arrives_escaped() {
 
 #[test]
 fn inspection_failures_and_an_unusable_dedup_table_lose_nothing() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = build_scenario(&moto, "s3-route-missing");
     let sinks = sinks(&moto, None);
@@ -422,7 +413,7 @@ fn queued(moto: &Moto, queue_url: &str) -> Vec<Value> {
 
 #[test]
 fn a_malformed_event_goes_to_the_failure_queue_at_once_and_a_bad_queue_falls_back_to_retries() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let sinks = sinks(&moto, None);
     let queue = sinks["failure_queue_url"].as_str().unwrap();

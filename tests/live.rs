@@ -9,32 +9,11 @@
 
 mod common;
 
-use common::moto::{aws_environment, build_scenario as build, event_for, FaultProxy, Moto};
+use common::moto::{build_scenario as build, doctor, event_for, FaultProxy, Moto};
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-/// The live tests run one at a time: several moto servers and CLI runs at once on two cores
-/// slow calls towards the SDK's timeouts, which would turn a busy machine into a finding.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The CLI with the standard AWS environment pointed at `endpoint`.
-fn doctor(endpoint: &str, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"));
-    aws_environment(&mut command, endpoint)
-        .args(args)
-        .env_remove("DIAGNOSIS_LANG")
-        .env_remove("IP_RANGES_FILE")
-        .output()
-        .unwrap()
-}
 
 fn json(out: &Output) -> Value {
     assert!(
@@ -82,7 +61,7 @@ const SCENARIOS: &[(&str, &str)] = &[
 
 #[test]
 fn live_inspection_gives_each_samples_verdict_and_snapshots_round_trip() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let ranges = common::ip_ranges_path();
     let ranges = ranges.to_str().unwrap();
     let moto = Moto::start();
@@ -185,7 +164,7 @@ fn live_inspection_gives_each_samples_verdict_and_snapshots_round_trip() {
 
 #[test]
 fn the_seed_scenario_live_names_the_real_route_table_and_endpoint() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = build(&moto, "s3-route-missing");
     let event = event_for("s3-route-missing", &built);
@@ -220,7 +199,7 @@ fn the_seed_scenario_live_names_the_real_route_table_and_endpoint() {
 
 #[test]
 fn a_missing_subnet_is_a_clear_error() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     build(&moto, "healthy-subnet");
     let out = doctor(
@@ -241,7 +220,7 @@ fn a_missing_subnet_is_a_clear_error() {
 
 #[test]
 fn denied_and_throttled_calls_are_named_and_the_diagnosis_still_runs() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = build(&moto, "s3-route-missing");
     let proxy = FaultProxy::start(
@@ -294,7 +273,7 @@ fn denied_and_throttled_calls_are_named_and_the_diagnosis_still_runs() {
 
 #[test]
 fn a_denied_subnet_lookup_names_the_permission() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = build(&moto, "healthy-subnet");
     let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "DescribeSubnets"]);

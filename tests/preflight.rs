@@ -15,14 +15,6 @@ use common::emulator::{
 use common::moto::{fixture, FaultProxy, Moto};
 use serde_json::{json, Value};
 
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fn write(name: &str, value: &Value) -> PathBuf {
     let dir =
         std::env::temp_dir().join(format!("ecs-pull-doctor-preflight-{}", std::process::id()));
@@ -107,7 +99,7 @@ fn bodies(report: &Value) -> Vec<Value> {
 
 #[test]
 fn the_sweep_posts_each_root_cause_once_stays_quiet_and_posts_a_fix_once() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = fixture(&moto, "moto_account.py", &["--state", "broken"]);
     let sinks = setup(&moto);
@@ -187,7 +179,7 @@ fn the_sweep_posts_each_root_cause_once_stays_quiet_and_posts_a_fix_once() {
 
 #[test]
 fn a_disassociation_that_breaks_services_alarms_and_one_that_breaks_nothing_stays_quiet() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     fixture(&moto, "moto_account.py", &["--state", "healthy"]);
     let sinks = setup(&moto);
@@ -263,6 +255,18 @@ fn hook_event(name: &str, revision: &Value) -> PathBuf {
     )
 }
 
+/// moto in front of the loopback stand-in that answers DescribeServiceRevisions with `revision`.
+fn stand_in(moto: &Moto, name: &str, revision: &Value) -> FaultProxy {
+    let answer = write(name, revision);
+    FaultProxy::start(
+        &moto.endpoint,
+        &[
+            "--answer",
+            &format!("DescribeServiceRevisions={}", answer.display()),
+        ],
+    )
+}
+
 fn hook_status(report: &Value) -> Vec<String> {
     bodies(report)
         .iter()
@@ -275,21 +279,14 @@ fn hook_status(report: &Value) -> Vec<String> {
 
 #[test]
 fn the_gate_fails_a_revision_with_a_blocked_hop_and_passes_a_healthy_one() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let built = fixture(&moto, "moto_account.py", &["--state", "broken"]);
     let sinks = setup(&moto);
 
     // prod/worker reads a secret the VPC has no endpoint for: blocked.
     let worker = fixture(&moto, "moto_account.py", &["--revision", "prod/worker"]);
-    let answer = write("worker-revision", &worker);
-    let proxy = FaultProxy::start(
-        &moto.endpoint,
-        &[
-            "--answer",
-            &format!("DescribeServiceRevisions={}", answer.display()),
-        ],
-    );
+    let proxy = stand_in(&moto, "worker-revision", &worker);
     let report = run(
         &proxy.endpoint,
         &sinks,
@@ -314,14 +311,7 @@ fn the_gate_fails_a_revision_with_a_blocked_hop_and_passes_a_healthy_one() {
     let mut api = fixture(&moto, "moto_account.py", &["--revision", "prod/api"]);
     api["serviceRevisions"][0]["networkConfiguration"]["awsvpcConfiguration"]["subnets"] =
         json!([built["subnets"]["a"], built["subnets"]["b"]]);
-    let answer = write("api-revision", &api);
-    let proxy = FaultProxy::start(
-        &moto.endpoint,
-        &[
-            "--answer",
-            &format!("DescribeServiceRevisions={}", answer.display()),
-        ],
-    );
+    let proxy = stand_in(&moto, "api-revision", &api);
     let report = run(
         &proxy.endpoint,
         &sinks,
@@ -332,14 +322,7 @@ fn the_gate_fails_a_revision_with_a_blocked_hop_and_passes_a_healthy_one() {
     assert_eq!(published(&moto).len(), 1, "a passing gate posts nothing");
     // The same revision as deployed (subnet c lacks the S3 route) is stopped.
     let as_deployed = fixture(&moto, "moto_account.py", &["--revision", "prod/api"]);
-    let answer = write("api-deployed-revision", &as_deployed);
-    let proxy = FaultProxy::start(
-        &moto.endpoint,
-        &[
-            "--answer",
-            &format!("DescribeServiceRevisions={}", answer.display()),
-        ],
-    );
+    let proxy = stand_in(&moto, "api-deployed-revision", &as_deployed);
     let report = run(
         &proxy.endpoint,
         &sinks,
@@ -351,7 +334,7 @@ fn the_gate_fails_a_revision_with_a_blocked_hop_and_passes_a_healthy_one() {
 
 #[test]
 fn a_gate_that_cannot_decide_lets_the_deployment_through_and_warns_unless_fail_closed() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     fixture(&moto, "moto_account.py", &["--state", "healthy"]);
     let sinks = setup(&moto);
@@ -390,14 +373,7 @@ fn a_gate_that_cannot_decide_lets_the_deployment_through_and_warns_unless_fail_c
     assert_eq!(hook_status(&report), ["FAILED"]);
 
     // With the stand-in, the healthy revision passes.
-    let answer = write("web-revision", &revision);
-    let proxy = FaultProxy::start(
-        &moto.endpoint,
-        &[
-            "--answer",
-            &format!("DescribeServiceRevisions={}", answer.display()),
-        ],
-    );
+    let proxy = stand_in(&moto, "web-revision", &revision);
     let report = run(
         &proxy.endpoint,
         &sinks,
@@ -409,7 +385,7 @@ fn a_gate_that_cannot_decide_lets_the_deployment_through_and_warns_unless_fail_c
 
 #[test]
 fn a_malformed_cloudtrail_event_is_a_clear_error_and_an_unwatched_call_is_skipped() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let sinks = setup(&moto);
     let malformed = write(

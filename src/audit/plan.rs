@@ -307,28 +307,11 @@ fn instance_origins(
             ));
             continue;
         };
-        let nic = instance.primary_interface();
-        let Some(subnet) = nic
-            .and_then(|n| n.subnet_id.clone())
-            .or_else(|| instance.subnet_id.clone())
-        else {
+        let nic = instance.pulling_interface();
+        let Some(subnet) = nic.subnet_id else {
             continue;
         };
-        let groups: Vec<String> = match nic {
-            Some(n) if !n.groups.is_empty() => {
-                n.groups.iter().map(|g| g.group_id.clone()).collect()
-            }
-            _ => instance
-                .security_groups
-                .iter()
-                .map(|g| g.group_id.clone())
-                .collect(),
-        };
-        let public_ip = nic
-            .and_then(|n| n.association.as_ref())
-            .and_then(|a| a.public_ip.as_deref())
-            .or(instance.public_ip_address.as_deref())
-            .is_some();
+        let (groups, public_ip) = (nic.groups, nic.public_ip);
         let origin = Origin {
             subnet_id: subnet,
             security_groups: Some(groups),

@@ -289,34 +289,15 @@ fn instance_interface(
             "컨테이너 인스턴스 {arn}: 이 인스턴스나 해당 EC2 인스턴스가 네트워크 정보에 없음"
         ));
     };
-    let nic = instance.primary_interface();
-    let subnet_id = nic
-        .and_then(|n| n.subnet_id.clone())
-        .or_else(|| instance.subnet_id.clone())
-        .ok_or_else(|| {
-            t!(
-                "EC2 instance {id}: no subnet in the view",
-                "EC2 인스턴스 {id}: 네트워크 정보에 서브넷 없음",
-                id = instance.instance_id
-            )
-        })?;
-    let groups = match nic {
-        Some(n) if !n.groups.is_empty() => n.groups.iter().map(|g| g.group_id.clone()).collect(),
-        _ => instance
-            .security_groups
-            .iter()
-            .map(|g| g.group_id.clone())
-            .collect(),
-    };
-    let public_ip = nic
-        .and_then(|n| n.association.as_ref())
-        .and_then(|a| a.public_ip.as_deref())
-        .or(instance.public_ip_address.as_deref())
-        .is_some();
-    let private_ip = nic
-        .and_then(|n| n.private_ip_address.as_deref())
-        .or(instance.private_ip_address.as_deref())
-        .and_then(|ip| ip.parse().ok());
+    let nic = instance.pulling_interface();
+    let subnet_id = nic.subnet_id.ok_or_else(|| {
+        t!(
+            "EC2 instance {id}: no subnet in the view",
+            "EC2 인스턴스 {id}: 네트워크 정보에 서브넷 없음",
+            id = instance.instance_id
+        )
+    })?;
+    let (groups, public_ip, private_ip) = (nic.groups, nic.public_ip, nic.private_ip);
     Ok(InstanceInterface {
         instance_id: instance.instance_id.clone(),
         subnet_id,

@@ -29,6 +29,27 @@ pub struct DedupError {
     pub message: String,
 }
 
+impl DedupError {
+    /// A failed call on `table`, with AWS's error code and message.
+    pub fn from_sdk<E>(
+        action: &'static str,
+        table: &str,
+        err: &aws_sdk_dynamodb::error::SdkError<E>,
+    ) -> DedupError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        DedupError {
+            action,
+            table: table.to_string(),
+            message: match err.code() {
+                Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
+                None => DisplayErrorContext(err).to_string(),
+            },
+        }
+    }
+}
+
 /// The dedup table and its window.
 #[derive(Debug, Clone)]
 pub struct DedupTable {
@@ -83,15 +104,7 @@ impl DedupTable {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let message = match err.code() {
-            Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
-            None => DisplayErrorContext(err).to_string(),
-        };
-        DedupError {
-            action,
-            table: self.table.clone(),
-            message,
-        }
+        DedupError::from_sdk(action, &self.table, err)
     }
 
     /// Decides what `task` (an ARN, or another stable identity of the event) may do under

@@ -285,13 +285,5 @@ async fn deliver(
         Some(slack.post(&payload).await.map(|_| Sink::Slack))
     };
     let (sns, slack) = tokio::join!(to_sns, to_slack);
-    let mut sent = Vec::new();
-    let mut failed = Vec::new();
-    for result in [sns, slack].into_iter().flatten() {
-        match result {
-            Ok(sink) => sent.push(sink),
-            Err(err) => failed.push(err),
-        }
-    }
-    (sent, failed)
+    super::sinks::split_deliveries([sns, slack])
 }

@@ -6,7 +6,6 @@
 //!
 //! The item has no `expires_at`, so the table's TTL never removes it.
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -38,24 +37,6 @@ impl KnownCausesStore {
         AttributeValue::S(format!("audit-state#{account}#{region}"))
     }
 
-    fn error<E>(
-        &self,
-        action: &'static str,
-        err: &aws_sdk_dynamodb::error::SdkError<E>,
-    ) -> DedupError
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        DedupError {
-            action,
-            table: self.table.clone(),
-            message: match err.code() {
-                Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
-                None => DisplayErrorContext(err).to_string(),
-            },
-        }
-    }
-
     pub async fn load(&self, account: &str, region: &str) -> Result<Known, DedupError> {
         let out = self
             .client
@@ -65,7 +46,7 @@ impl KnownCausesStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.error("dynamodb:GetItem", &e))?;
+            .map_err(|e| DedupError::from_sdk("dynamodb:GetItem", &self.table, &e))?;
         let Some(item) = out.item() else {
             return Ok(Known::default());
         };
@@ -132,7 +113,9 @@ impl KnownCausesStore {
                 {
                     current = self.load(account, region).await?;
                 }
-                Err(err) => return Err(self.error("dynamodb:PutItem", &err)),
+                Err(err) => {
+                    return Err(DedupError::from_sdk("dynamodb:PutItem", &self.table, &err))
+                }
             }
         }
         Err(DedupError {

@@ -118,15 +118,7 @@ async fn deliver(deps: &Deps, digest: &Digest<'_>) -> (Vec<Sink>, Vec<SinkError>
         )
     };
     let (sns, slack) = tokio::join!(to_sns, to_slack);
-    let mut sent = Vec::new();
-    let mut failed = Vec::new();
-    for result in [sns, slack].into_iter().flatten() {
-        match result {
-            Ok(sink) => sent.push(sink),
-            Err(err) => failed.push(err),
-        }
-    }
-    (sent, failed)
+    super::sinks::split_deliveries([sns, slack])
 }
 
 /// The scheduled sweep, and the change alarm when `change` is given: audit, compare with the

@@ -19,6 +19,21 @@ const SLACK_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How much of an error response body is quoted (Slack's are one word, e.g. `invalid_token`).
 const MAX_ERROR_BODY: usize = 200;
 
+/// Deliveries made concurrently → the sinks that took them and the failures.
+pub fn split_deliveries(
+    results: impl IntoIterator<Item = Option<Result<Sink, SinkError>>>,
+) -> (Vec<Sink>, Vec<SinkError>) {
+    let mut sent = Vec::new();
+    let mut failed = Vec::new();
+    for result in results.into_iter().flatten() {
+        match result {
+            Ok(sink) => sent.push(sink),
+            Err(err) => failed.push(err),
+        }
+    }
+    (sent, failed)
+}
+
 /// A delivery that failed, with a message safe to log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{sink}: {message}")]

@@ -245,11 +245,7 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
                 let subnet = reservations
                     .iter()
                     .flat_map(|r| r.instances.iter())
-                    .find_map(|i| {
-                        i.primary_interface()
-                            .and_then(|n| n.subnet_id.clone())
-                            .or_else(|| i.subnet_id.clone())
-                    });
+                    .find_map(|i| i.pulling_interface().subnet_id);
                 subnet_id = subnet.or(subnet_id);
                 instance_parts = Some((instances, reservations));
             }

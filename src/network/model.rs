@@ -553,10 +553,7 @@ pub struct EcsService {
 
 impl EcsService {
     pub fn awsvpc(&self) -> Option<&AwsVpcConfiguration> {
-        self.network_configuration
-            .as_ref()?
-            .awsvpc_configuration
-            .as_ref()
+        EcsNetworkConfiguration::awsvpc_of(&self.network_configuration)
     }
 
     /// The deployments whose tasks start now or may start again: the PRIMARY one and any in
@@ -649,10 +646,7 @@ pub struct EcsDeployment {
 
 impl EcsDeployment {
     pub fn awsvpc(&self) -> Option<&AwsVpcConfiguration> {
-        self.network_configuration
-            .as_ref()?
-            .awsvpc_configuration
-            .as_ref()
+        EcsNetworkConfiguration::awsvpc_of(&self.network_configuration)
     }
 }
 
@@ -715,10 +709,7 @@ pub struct ServiceRevision {
 
 impl ServiceRevision {
     pub fn awsvpc(&self) -> Option<&AwsVpcConfiguration> {
-        self.network_configuration
-            .as_ref()?
-            .awsvpc_configuration
-            .as_ref()
+        EcsNetworkConfiguration::awsvpc_of(&self.network_configuration)
     }
 }
 
@@ -801,6 +792,16 @@ pub struct RepositoryCredentials {
 #[serde(rename_all = "camelCase", default)]
 pub struct EcsNetworkConfiguration {
     pub awsvpc_configuration: Option<AwsVpcConfiguration>,
+}
+
+impl EcsNetworkConfiguration {
+    /// The awsvpc configuration of a service's, deployment's or revision's
+    /// `networkConfiguration`.
+    pub fn awsvpc_of(
+        configuration: &Option<EcsNetworkConfiguration>,
+    ) -> Option<&AwsVpcConfiguration> {
+        configuration.as_ref()?.awsvpc_configuration.as_ref()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -887,7 +888,47 @@ pub struct InstanceAssociation {
     pub public_ip: Option<String>,
 }
 
+/// What an EC2 instance pulls over: its primary interface's subnet, groups and addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullingInterface {
+    pub subnet_id: Option<String>,
+    pub groups: Vec<String>,
+    pub public_ip: bool,
+    pub private_ip: Option<std::net::IpAddr>,
+}
+
 impl Instance {
+    /// The primary interface as the agent's pulls see it: its subnet (else the instance's),
+    /// its groups (else the instance's), whether it has a public IP, its private address.
+    pub fn pulling_interface(&self) -> PullingInterface {
+        let nic = self.primary_interface();
+        let groups = match nic {
+            Some(n) if !n.groups.is_empty() => {
+                n.groups.iter().map(|g| g.group_id.clone()).collect()
+            }
+            _ => self
+                .security_groups
+                .iter()
+                .map(|g| g.group_id.clone())
+                .collect(),
+        };
+        PullingInterface {
+            subnet_id: nic
+                .and_then(|n| n.subnet_id.clone())
+                .or_else(|| self.subnet_id.clone()),
+            groups,
+            public_ip: nic
+                .and_then(|n| n.association.as_ref())
+                .and_then(|a| a.public_ip.as_deref())
+                .or(self.public_ip_address.as_deref())
+                .is_some(),
+            private_ip: nic
+                .and_then(|n| n.private_ip_address.as_deref())
+                .or(self.private_ip_address.as_deref())
+                .and_then(|ip| ip.parse().ok()),
+        }
+    }
+
     /// The primary interface (device index 0), which carries the agent's pulls.
     pub fn primary_interface(&self) -> Option<&InstanceNetworkInterface> {
         self.network_interfaces

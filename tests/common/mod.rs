@@ -14,6 +14,17 @@ use ecs_pull_doctor::event::{parse_task_event, FailedTask, TaskEvent};
 use ecs_pull_doctor::ipranges::{self, IpRanges};
 use ecs_pull_doctor::network::{snapshot, NetworkView};
 
+/// The tests that start moto or the Lambda run one at a time within their binary: several
+/// moto servers and CLI runs at once on two cores slow calls towards the SDK's timeouts,
+/// which would turn a busy machine into a finding.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 pub fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }

@@ -174,6 +174,18 @@ pub fn event_for(sample: &str, built: &Value) -> std::path::PathBuf {
     path
 }
 
+/// The CLI with the standard AWS environment pointed at `endpoint`, in English, with no
+/// ip-ranges file but the one a test passes.
+pub fn doctor(endpoint: &str, args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"));
+    aws_environment(&mut command, endpoint)
+        .args(args)
+        .env_remove("DIAGNOSIS_LANG")
+        .env_remove("IP_RANGES_FILE")
+        .output()
+        .unwrap()
+}
+
 /// The standard AWS environment of a child process, pointed at `endpoint` (moto or a proxy
 /// in front of it), with nothing from the developer's own AWS configuration.
 pub fn aws_environment<'c>(command: &'c mut Command, endpoint: &str) -> &'c mut Command {

@@ -248,12 +248,7 @@ pub async fn inspect_account(
         .flatten()
         .flat_map(|r| r.instances.iter())
     {
-        subnet_ids.extend(
-            instance
-                .primary_interface()
-                .and_then(|n| n.subnet_id.clone())
-                .or_else(|| instance.subnet_id.clone()),
-        );
+        subnet_ids.extend(instance.pulling_interface().subnet_id);
     }
     let subnet_ids: Vec<String> = subnet_ids.into_iter().collect();
     let mut subnets: Option<Vec<Subnet>> = None;
