@@ -52,9 +52,10 @@ fn key_part(value: Option<&str>) -> String {
     value[..end].replace('#', "%23")
 }
 
-/// The identity of an alert: cluster, service (or task family), task definition revision and
-/// the first finding's code. Tasks that a deployment restarts over and over share it; a
-/// different cause, a new revision or another service does not.
+/// The identity of an alert: account, region, cluster, service (or task family), task
+/// definition revision and the first finding's code. Tasks that a deployment restarts over and
+/// over share it; a different cause, a new revision, another service, or the same names in
+/// another account or region do not.
 pub fn alert_key(d: &Diagnosis) -> String {
     let task = &d.task;
     let task_definition = task
@@ -62,7 +63,9 @@ pub fn alert_key(d: &Diagnosis) -> String {
         .as_deref()
         .map(|arn| arn.rsplit('/').next().unwrap_or(arn));
     format!(
-        "{}#{}#{}#{}",
+        "{}#{}#{}#{}#{}#{}",
+        key_part(task.account.as_deref()),
+        key_part(task.region.as_deref()),
         key_part(task.cluster_name()),
         key_part(task.group.as_deref()),
         key_part(task_definition),
@@ -117,6 +120,29 @@ mod tests {
         let long = "가".repeat(500);
         let part = key_part(Some(&long));
         assert!(part.len() <= MAX_KEY_PART && !part.is_empty());
+    }
+
+    #[test]
+    fn the_same_names_in_another_account_are_another_alert() {
+        use crate::event::{parse_task_event, TaskEvent};
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/events/s3-route-missing.json"
+        ))
+        .unwrap();
+        let TaskEvent::PullFailure(task) = parse_task_event(&text).unwrap() else {
+            panic!("the seed sample is a pull failure")
+        };
+        let mut other = (*task).clone();
+        other.account = Some("210987654321".into());
+        let key =
+            |t: &crate::event::FailedTask| alert_key(&crate::diagnose::diagnose(t, None, None));
+        assert!(
+            key(&task).starts_with("111122223333#ap-northeast-2#"),
+            "{}",
+            key(&task)
+        );
+        assert_ne!(key(&task), key(&other));
     }
 
     #[test]

@@ -28,6 +28,37 @@ pub struct Config {
     /// A deployment gate the doctor cannot decide fails the deployment instead of letting it
     /// through (`GATE_FAIL_CLOSED=true`; default false: a broken doctor never blocks).
     pub gate_fail_closed: bool,
+    /// Central mode: events from other accounts are inspected through this role in them.
+    pub members: Option<Members>,
+    /// Account ID → name, for alerts (`ACCOUNT_NAMES`, a JSON object).
+    pub account_names: std::collections::BTreeMap<String, String>,
+}
+
+/// How a central function reaches member accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Members {
+    /// `MEMBER_ROLE_NAME`: the role assumed in each member account.
+    pub role_name: String,
+    /// `MEMBER_ROLE_EXTERNAL_ID`, when the member roles require one.
+    pub external_id: Option<String>,
+    pub allowed: AllowedAccounts,
+}
+
+/// `ALLOWED_ACCOUNTS`: which accounts' events are inspected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedAccounts {
+    /// `*`: whatever the event bus accepted.
+    Any,
+    Only(Vec<String>),
+}
+
+impl AllowedAccounts {
+    pub fn allows(&self, account: &str) -> bool {
+        match self {
+            AllowedAccounts::Any => true,
+            AllowedAccounts::Only(ids) => ids.iter().any(|id| id == account),
+        }
+    }
 }
 
 /// Alert-storm suppression in DynamoDB.
@@ -56,6 +87,8 @@ impl std::fmt::Debug for Config {
             .field("network_snapshot_file", &self.network_snapshot_file)
             .field("failure_queue_url", &self.failure_queue_url)
             .field("gate_fail_closed", &self.gate_fail_closed)
+            .field("members", &self.members)
+            .field("account_names", &self.account_names)
             .finish()
     }
 }
@@ -173,6 +206,66 @@ impl Config {
                 ))
             }
         };
+        let members = match get("MEMBER_ROLE_NAME") {
+            None => {
+                if get("ALLOWED_ACCOUNTS").is_some() || get("MEMBER_ROLE_EXTERNAL_ID").is_some() {
+                    return Err(invalid(
+                        "MEMBER_ROLE_NAME",
+                        "ALLOWED_ACCOUNTS or MEMBER_ROLE_EXTERNAL_ID is set but MEMBER_ROLE_NAME is not",
+                    ));
+                }
+                None
+            }
+            Some(role_name) => {
+                let valid_name = role_name.len() <= 64
+                    && role_name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+                if !valid_name {
+                    return Err(invalid("MEMBER_ROLE_NAME", "not an IAM role name"));
+                }
+                let allowed =
+                    match get("ALLOWED_ACCOUNTS").as_deref() {
+                        None => return Err(invalid(
+                            "ALLOWED_ACCOUNTS",
+                            "required with MEMBER_ROLE_NAME: account IDs separated by commas, or *",
+                        )),
+                        Some("*") => AllowedAccounts::Any,
+                        Some(list) => {
+                            let ids: Vec<String> = list
+                                .split(',')
+                                .map(|id| id.trim().to_string())
+                                .filter(|id| !id.is_empty())
+                                .collect();
+                            if ids.is_empty()
+                                || ids.iter().any(|id| {
+                                    id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit())
+                                })
+                            {
+                                return Err(invalid(
+                                    "ALLOWED_ACCOUNTS",
+                                    "expected 12-digit account IDs separated by commas, or *",
+                                ));
+                            }
+                            AllowedAccounts::Only(ids)
+                        }
+                    };
+                Some(Members {
+                    role_name,
+                    external_id: get("MEMBER_ROLE_EXTERNAL_ID"),
+                    allowed,
+                })
+            }
+        };
+        let account_names = match get("ACCOUNT_NAMES") {
+            None => Default::default(),
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                invalid(
+                    "ACCOUNT_NAMES",
+                    format!("not a JSON object of account ID to name ({e})"),
+                )
+            })?,
+        };
         if sns_topic_arn.is_none()
             && slack_webhook_secret_arn.is_none()
             && slack_webhook_url.is_none()
@@ -189,6 +282,8 @@ impl Config {
             network_snapshot_file: get("NETWORK_SNAPSHOT_FILE").map(PathBuf::from),
             failure_queue_url: get("FAILURE_QUEUE_URL"),
             gate_fail_closed,
+            members,
+            account_names,
         })
     }
 }
@@ -265,6 +360,46 @@ mod tests {
             config(&[("SNS_TOPIC_ARN", "  ")]).unwrap_err(),
             ConfigError::NoSink
         );
+    }
+
+    #[test]
+    fn central_mode_needs_a_role_name_and_the_accounts_it_accepts() {
+        let c = config(&[
+            ("SNS_TOPIC_ARN", TOPIC),
+            ("MEMBER_ROLE_NAME", "ecs-pull-doctor-read"),
+            ("ALLOWED_ACCOUNTS", "210987654321, 111122223333"),
+            ("ACCOUNT_NAMES", r#"{"210987654321": "payments-prod"}"#),
+        ])
+        .unwrap();
+        let members = c.members.unwrap();
+        assert!(members.allowed.allows("111122223333"));
+        assert!(!members.allowed.allows("999999999999"));
+        assert_eq!(c.account_names["210987654321"], "payments-prod");
+        let any = config(&[
+            ("SNS_TOPIC_ARN", TOPIC),
+            ("MEMBER_ROLE_NAME", "r"),
+            ("ALLOWED_ACCOUNTS", "*"),
+        ])
+        .unwrap();
+        assert!(any.members.unwrap().allowed.allows("999999999999"));
+        for (vars, variable) in [
+            (vec![("MEMBER_ROLE_NAME", "r")], "ALLOWED_ACCOUNTS"),
+            (
+                vec![("MEMBER_ROLE_NAME", "r"), ("ALLOWED_ACCOUNTS", "12345")],
+                "ALLOWED_ACCOUNTS",
+            ),
+            (vec![("ALLOWED_ACCOUNTS", "*")], "MEMBER_ROLE_NAME"),
+            (vec![("MEMBER_ROLE_NAME", "no spaces")], "MEMBER_ROLE_NAME"),
+            (vec![("ACCOUNT_NAMES", "[1]")], "ACCOUNT_NAMES"),
+        ] {
+            let mut all = vec![("SNS_TOPIC_ARN", TOPIC)];
+            all.extend(vars);
+            let err = config(&all).unwrap_err();
+            assert!(
+                err.to_string().starts_with(&format!("{variable}:")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

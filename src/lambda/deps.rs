@@ -15,7 +15,7 @@ use crate::ipranges;
 use crate::localized::Lang;
 use crate::network::live;
 use crate::network::snapshot;
-use crate::network::source::NetworkSource;
+use crate::network::source::{Members, NetworkSource};
 
 /// Everything built once per cold start.
 #[derive(Debug)]
@@ -33,9 +33,46 @@ pub struct Deps {
     /// The root causes known between audits (in the dedup table).
     pub(super) known: Option<KnownCausesStore>,
     pub(super) gate_fail_closed: bool,
+    /// Which member accounts' events are inspected (central mode).
+    pub(super) allowed_accounts: Option<crate::config::AllowedAccounts>,
+    pub(super) account_names: std::collections::BTreeMap<String, String>,
 }
 
 impl Deps {
+    /// Why an event from `account` is not inspected: central mode accepts only the allowed
+    /// accounts (and its own); `None` when it is accepted.
+    pub(super) fn refuses_account(&self, account: Option<&str>) -> Option<String> {
+        let allowed = self.allowed_accounts.as_ref()?;
+        let own = self.network.members().map(|m| m.own_account.as_str());
+        let account = account?;
+        if Some(account) == own || allowed.allows(account) {
+            return None;
+        }
+        Some(format!(
+            "account {account} is not allowed (ALLOWED_ACCOUNTS)"
+        ))
+    }
+
+    /// In central mode, the line every alert carries: which account (and its name) and
+    /// region the failure is in.
+    pub(super) fn account_line(
+        &self,
+        account: Option<&str>,
+        region: Option<&str>,
+    ) -> Option<crate::localized::Localized> {
+        self.allowed_accounts.as_ref()?;
+        let account = account?;
+        let named = match self.account_names.get(account) {
+            Some(name) => format!("{account} ({name})"),
+            None => account.to_string(),
+        };
+        let region = region.unwrap_or("-");
+        Some(crate::t!(
+            "Account {named}, region {region}.",
+            "계정 {named}, 리전 {region}."
+        ))
+    }
+
     /// Validates `config` and builds the clients, ip-ranges and webhook once.
     pub async fn start(config: Config) -> Result<Deps, StartError> {
         // First: the parse runs while everything else is set up.
@@ -51,7 +88,27 @@ impl Deps {
             Some(path) => NetworkSource::Snapshot(Box::new(
                 snapshot::load(path).map_err(StartError::Snapshot)?,
             )),
-            None => NetworkSource::live(sdk.clone()),
+            None => {
+                let members = match &config.members {
+                    None => None,
+                    Some(m) => {
+                        let own_account = live::own_account(&sdk)
+                            .await
+                            .ok_or(StartError::OwnAccountUnknown)?;
+                        let session = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                            .unwrap_or_else(|_| "ecs-pull-doctor".into());
+                        Some(Members {
+                            roles: live::MemberRoles::new(
+                                &m.role_name,
+                                m.external_id.as_deref(),
+                                &session,
+                            ),
+                            own_account,
+                        })
+                    }
+                };
+                NetworkSource::live(sdk.clone(), members)
+            }
         };
         let sns = config
             .sns_topic_arn
@@ -109,6 +166,8 @@ impl Deps {
             sinks: configured,
             known,
             gate_fail_closed: config.gate_fail_closed,
+            allowed_accounts: config.members.as_ref().map(|m| m.allowed.clone()),
+            account_names: config.account_names.clone(),
         })
     }
 }

@@ -104,6 +104,17 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
         }
     };
     let task_arn = task.task_arn.clone();
+    if let Some(why) = deps.refuses_account(task.account.as_deref()) {
+        info!(
+            decision = "skipped",
+            event_id,
+            task_arn,
+            account = task.account.as_deref(),
+            why,
+            "account not allowed"
+        );
+        return Ok(Outcome::Skipped { task_arn, why });
+    }
     let diagnosis = match diagnose(deps, &task).await {
         Ok(diagnosis) => diagnosis,
         Err(error) => {
@@ -156,11 +167,16 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
 
     // What the function itself lacked, in the words of its configuration.
     let note = join_notes(
-        note,
-        diagnosis
-            .missing_inputs
-            .iter()
-            .map(|m| what_the_function_lacked(*m)),
+        deps.account_line(
+            diagnosis.task.account.as_deref(),
+            diagnosis.task.region.as_deref(),
+        ),
+        note.into_iter().chain(
+            diagnosis
+                .missing_inputs
+                .iter()
+                .map(|m| what_the_function_lacked(*m)),
+        ),
     );
     let pending = pending_sinks(&deps.sinks, &already_sent);
     let (sent_to, failed) = deliver(deps, &diagnosis, note.as_ref(), &pending).await;

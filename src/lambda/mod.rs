@@ -67,6 +67,8 @@ pub enum StartError {
     WebhookSecret(#[source] sinks::SetupError),
     #[error("SLACK_WEBHOOK_URL: {0}")]
     Webhook(#[source] sinks::SetupError),
+    #[error("MEMBER_ROLE_NAME: the function's own account could not be learned (sts:GetCallerIdentity did not answer)")]
+    OwnAccountUnknown,
 }
 
 /// Why an event was not handled; the runtime reports [`HandlerError::error_type`].

@@ -25,6 +25,7 @@ use crate::audit::{self, Audit, AuditOutcome, PlannedChange, Selection};
 use crate::change::{parse_change, ChangeEvent, ChangeScope};
 use crate::localized::Localized;
 use crate::network::live::{self, AccountTarget};
+use crate::network::source::SourceError;
 use crate::network::{cluster_name, NetworkView};
 use crate::render::digest::{digest_slack, digest_sns, Digest, Trigger};
 use crate::t;
@@ -85,16 +86,24 @@ fn account_and_region(payload: &Value, deps: &Deps) -> (String, Option<String>) 
     (account, region)
 }
 
-/// Reads and audits; `None` for the region when neither the event nor the function has one.
+/// Reads `account` (a member's through its role, or the function's own) and audits it.
 async fn run_audit(
     deps: &Deps,
     target: &AccountTarget,
     selection: &Selection,
+    account: Option<&str>,
     region: Option<&str>,
-) -> Option<(Audit, Option<usize>)> {
-    let (view, calls) = deps.network.for_audit(target, region).await;
-    let region = region.map(str::to_string).or_else(|| view.region())?;
-    Some((audit::audit(&view, &region, selection), calls))
+) -> Result<(Audit, Option<usize>), HandlerError> {
+    let (view, calls) = deps
+        .network
+        .for_audit(target, account, region)
+        .await
+        .map_err(|e| HandlerError::InspectionFailed(SourceError::Assume(e)))?;
+    let region = region
+        .map(str::to_string)
+        .or_else(|| view.region())
+        .ok_or(HandlerError::NoRegion)?;
+    Ok((audit::audit(&view, &region, selection), calls))
 }
 
 /// Sends a digest to every sink; what went and what failed.
@@ -145,6 +154,14 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
         },
         _ => None,
     };
+    let member_account = change.as_ref().and_then(|c| c.account.clone());
+    if let Some(why) = deps.refuses_account(member_account.as_deref()) {
+        info!(decision = "skipped", why, "account not allowed");
+        return Ok(Outcome::Skipped {
+            task_arn: None,
+            why,
+        });
+    }
     let (account, event_region) = account_and_region(&payload, deps);
     let region = change
         .as_ref()
@@ -163,9 +180,14 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
         ),
         _ => (AccountTarget::default(), Selection::default()),
     };
-    let Some((audit, calls)) = run_audit(deps, &target, &selection, region.as_deref()).await else {
-        return Err(HandlerError::NoRegion);
-    };
+    let (audit, calls) = run_audit(
+        deps,
+        &target,
+        &selection,
+        member_account.as_deref(),
+        region.as_deref(),
+    )
+    .await?;
     let now = now_epoch_seconds();
     let known = match &deps.known {
         Some(store) => Some(
@@ -362,11 +384,16 @@ async fn decide_gate(payload: &Value, deps: &Deps) -> Result<HookAnswer, Localiz
             "serviceArn {service_arn}에 클러스터/서비스가 없습니다"
         ));
     };
-    let Some(clients) = deps.network.clients_for(region.as_deref()) else {
-        return Err(t!(
-            "the function inspects a recorded snapshot (NETWORK_SNAPSHOT_FILE), which cannot describe a service revision",
-            "함수가 기록된 스냅샷(NETWORK_SNAPSHOT_FILE)을 쓰므로 서비스 리비전을 조회할 수 없습니다"
-        ));
+    let account = service_arn.split(':').nth(4).filter(|a| !a.is_empty());
+    let clients = match deps.network.clients(account, region.as_deref()).await {
+        None => {
+            return Err(t!(
+                "the function inspects a recorded snapshot (NETWORK_SNAPSHOT_FILE), which cannot describe a service revision",
+                "함수가 기록된 스냅샷(NETWORK_SNAPSHOT_FILE)을 쓰므로 서비스 리비전을 조회할 수 없습니다"
+            ))
+        }
+        Some(Err(err)) => return Err(Localized::same(err.to_string())),
+        Some(Ok(clients)) => clients,
     };
     let revision = live::service_revision(&clients, revision_arn)
         .await

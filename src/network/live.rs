@@ -41,9 +41,11 @@ macro_rules! read_all {
 }
 
 mod account;
+mod members;
 mod vpc;
 
 pub use account::{inspect_account, service_revision, AccountTarget, Progress};
+pub use members::{own_account, AssumeError, MemberRoles};
 
 /// Every call gets this long in all, retries included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);

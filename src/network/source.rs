@@ -1,10 +1,11 @@
-//! Where a diagnosis gets its network view from: a recorded snapshot, or live inspection in
-//! the task's own region. The one place that chooses, so the CLI and the Lambda do not each
-//! decide about regions and retries.
+//! Where a diagnosis or an audit gets its network view from: a recorded snapshot, or live
+//! inspection in the task's own region and, for a central function, the task's own account
+//! (through the member role). The one place that chooses, so the CLI and the Lambda do not
+//! each decide about regions, accounts and retries.
 
 use std::borrow::Cow;
 
-use super::live::{self, Clients, LiveError};
+use super::live::{self, AssumeError, Clients, LiveError, MemberRoles};
 use super::NetworkView;
 use crate::diagnose::task_region;
 use crate::event::FailedTask;
@@ -16,11 +17,21 @@ use crate::t;
 pub enum NetworkSource {
     /// A recorded snapshot (local replay, no EC2 calls).
     Snapshot(Box<NetworkView>),
-    /// EC2 and ECS with these credentials; `sdk` builds clients for another region.
+    /// EC2 and ECS with these credentials; `sdk` builds clients for another region, and
+    /// `members` for another account.
     Live {
         sdk: Box<aws_config::SdkConfig>,
         clients: Box<Clients>,
+        members: Option<Box<Members>>,
     },
+}
+
+/// Member accounts, reached through their role.
+#[derive(Debug)]
+pub struct Members {
+    pub roles: MemberRoles,
+    /// The account the function's own credentials are in (its own tasks need no role).
+    pub own_account: String,
 }
 
 /// Why there is no view for a task.
@@ -30,6 +41,9 @@ pub enum SourceError {
     /// may succeed.
     #[error("ec2:DescribeSubnets for {subnet} failed ({message})")]
     Transient { subnet: String, message: String },
+    /// The member account's role could not be assumed.
+    #[error(transparent)]
+    Assume(AssumeError),
     /// Nothing to retry: the diagnosis goes on without a view, and this says why.
     #[error("{}", .0.en)]
     Unavailable(Localized),
@@ -37,33 +51,69 @@ pub enum SourceError {
 
 impl SourceError {
     pub fn retryable(&self) -> bool {
-        matches!(self, SourceError::Transient { .. })
+        match self {
+            SourceError::Transient { .. } => true,
+            SourceError::Assume(err) => err.retryable(),
+            SourceError::Unavailable(_) => false,
+        }
     }
 }
 
 impl NetworkSource {
-    pub fn live(sdk: aws_config::SdkConfig) -> NetworkSource {
+    pub fn live(sdk: aws_config::SdkConfig, members: Option<Members>) -> NetworkSource {
         NetworkSource::Live {
             clients: Box::new(Clients::new(&sdk)),
             sdk: Box::new(sdk),
+            members: members.map(Box::new),
         }
     }
 
-    /// The clients for `region` (the home clients when it is theirs, or none is given).
-    pub fn clients_for(&self, region: Option<&str>) -> Option<Cow<'_, Clients>> {
-        let NetworkSource::Live { sdk, clients } = self else {
+    /// The member roles, when the source reaches other accounts.
+    pub fn members(&self) -> Option<&Members> {
+        match self {
+            NetworkSource::Live { members, .. } => members.as_deref(),
+            NetworkSource::Snapshot(_) => None,
+        }
+    }
+
+    /// The clients for `account` in `region`: the home clients when both are theirs (or not
+    /// given), else clients with the member role's credentials and/or for that region.
+    /// `None` for a snapshot.
+    pub async fn clients(
+        &self,
+        account: Option<&str>,
+        region: Option<&str>,
+    ) -> Option<Result<Cow<'_, Clients>, AssumeError>> {
+        let NetworkSource::Live {
+            sdk,
+            clients,
+            members,
+        } = self
+        else {
             return None;
         };
-        match region.filter(|r| sdk.region().map(|h| h.as_ref()) != Some(*r)) {
-            None => Some(Cow::Borrowed(clients.as_ref())),
-            Some(region) => {
-                let config = sdk
-                    .to_builder()
-                    .region(aws_config::Region::new(region.to_string()))
-                    .build();
-                Some(Cow::Owned(Clients::new(&config)))
-            }
+        let other_region = region.filter(|r| sdk.region().map(|h| h.as_ref()) != Some(*r));
+        let member = match (members, account) {
+            (Some(m), Some(a)) if a != m.own_account => Some((m, a)),
+            _ => None,
+        };
+        if other_region.is_none() && member.is_none() {
+            return Some(Ok(Cow::Borrowed(clients.as_ref())));
         }
+        let mut config = match member {
+            Some((m, account)) => match m.roles.config_for(sdk, account).await {
+                Ok(config) => config,
+                Err(err) => return Some(Err(err)),
+            },
+            None => sdk.as_ref().clone(),
+        };
+        if let Some(region) = other_region {
+            config = config
+                .to_builder()
+                .region(aws_config::Region::new(region.to_string()))
+                .build();
+        }
+        Some(Ok(Cow::Owned(Clients::new(&config))))
     }
 
     /// The region the live clients call, when they are live.
@@ -74,47 +124,59 @@ impl NetworkSource {
         }
     }
 
-    /// What an audit of `target` in `region` reads: the snapshot itself, or the account read
-    /// live (with its call count).
+    /// What an audit of `target` in `account` and `region` reads: the snapshot itself, or the
+    /// account read live (with its call count).
     pub async fn for_audit(
         &self,
         target: &live::AccountTarget,
+        account: Option<&str>,
         region: Option<&str>,
-    ) -> (Cow<'_, NetworkView>, Option<usize>) {
-        match self {
-            NetworkSource::Snapshot(view) => (Cow::Borrowed(view.as_ref()), None),
-            NetworkSource::Live { .. } => {
-                let clients = self.clients_for(region).expect("live");
+    ) -> Result<(Cow<'_, NetworkView>, Option<usize>), AssumeError> {
+        match self.clients(account, region).await {
+            None => {
+                let NetworkSource::Snapshot(view) = self else {
+                    unreachable!("only a snapshot has no clients")
+                };
+                Ok((Cow::Borrowed(view.as_ref()), None))
+            }
+            Some(clients) => {
+                let clients = clients?;
                 let inspection = live::inspect_account(&clients, target, &|_, _, _| {}).await;
-                (Cow::Owned(inspection.view), Some(inspection.calls))
+                Ok((Cow::Owned(inspection.view), Some(inspection.calls)))
             }
         }
     }
 
-    /// The view of `task`'s network. Events are inspected in their own region: EventBridge
-    /// delivers a region's events in that region, but a forwarded one may come from another.
+    /// The view of `task`'s network. Events are inspected in their own region and account:
+    /// EventBridge delivers a region's events in that region and account, but a forwarded
+    /// one may come from another.
     pub async fn for_task(&self, task: &FailedTask) -> Result<Cow<'_, NetworkView>, SourceError> {
-        let (sdk, home_clients) = match self {
-            NetworkSource::Snapshot(view) => return Ok(Cow::Borrowed(view.as_ref())),
-            NetworkSource::Live { sdk, clients } => (sdk, clients),
-        };
+        if let NetworkSource::Snapshot(view) = self {
+            return Ok(Cow::Borrowed(view.as_ref()));
+        }
         let Some(target) = live::Target::for_task(task) else {
             return Err(SourceError::Unavailable(t!(
                 "the task's network: the event names neither an ENI subnet nor a container instance",
                 "태스크 네트워크: 이벤트에 ENI 서브넷도 컨테이너 인스턴스도 없습니다"
             )));
         };
-        let other_region =
-            task_region(task).filter(|r| sdk.region().map(|h| h.as_ref()) != Some(r));
-        let other_clients = other_region.map(|region| {
-            let config = sdk
-                .to_builder()
-                .region(aws_config::Region::new(region))
-                .build();
-            Clients::new(&config)
-        });
-        let clients = other_clients.as_ref().unwrap_or(home_clients);
-        match live::inspect(clients, &target).await {
+        let region = task_region(task);
+        let clients = match self
+            .clients(task.account.as_deref(), region.as_deref())
+            .await
+        {
+            Some(Ok(clients)) => clients,
+            Some(Err(err)) if err.retryable() => return Err(SourceError::Assume(err)),
+            Some(Err(err)) => {
+                return Err(SourceError::Unavailable(t!(
+                    "the task's network: {err}",
+                    "태스크 네트워크: {err}",
+                    err = err.to_string()
+                )))
+            }
+            None => unreachable!("a snapshot returned above"),
+        };
+        match live::inspect(&clients, &target).await {
             Ok(inspection) => Ok(Cow::Owned(inspection.view)),
             Err(LiveError::Subnet {
                 transient: true,

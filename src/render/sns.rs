@@ -20,7 +20,7 @@ pub struct SnsMessage {
     pub body: String,
     /// The diagnosis as JSON, for subscribers that parse it.
     pub json: String,
-    /// `finding`, `cluster`, `service`, `severity` (all `String` attributes).
+    /// `account`, `finding`, `cluster`, `service`, `severity` (all `String` attributes).
     pub attributes: Vec<(&'static str, String)>,
 }
 
@@ -89,6 +89,10 @@ pub fn sns_message(d: &Diagnosis, lang: Lang) -> SnsMessage {
         body: diagnosis_text(d, lang),
         json: diagnosis_json(d, lang).to_string(),
         attributes: vec![
+            (
+                "account",
+                attribute(d.task.account.as_deref().unwrap_or("-")),
+            ),
             ("finding", attribute(code)),
             ("cluster", attribute(&cluster)),
             ("service", attribute(&service)),

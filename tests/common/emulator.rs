@@ -23,6 +23,10 @@ const CONFIG_VARIABLES: &[&str] = &[
     "RUST_LOG",
     "AWS_LAMBDA_LOG_LEVEL",
     "GATE_FAIL_CLOSED",
+    "MEMBER_ROLE_NAME",
+    "ALLOWED_ACCOUNTS",
+    "MEMBER_ROLE_EXTERNAL_ID",
+    "ACCOUNT_NAMES",
 ];
 
 /// Runs the events through `bootstrap` with `vars` set; the emulator's JSON report.

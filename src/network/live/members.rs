@@ -1,0 +1,159 @@
+//! Member accounts: credentials from `sts:AssumeRole` of `arn:aws:iam::<account>:role/<name>`,
+//! so one central function inspects the accounts whose events it receives.
+//!
+//! Credentials are cached per account until five minutes before they expire: a storm of
+//! events from one account assumes its role once. The cache is behind an async mutex, so
+//! concurrent first events from one account wait for the one call instead of each making it.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
+
+/// Credentials this close to expiry are renewed first.
+const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
+
+/// How the central function reaches member accounts.
+#[derive(Debug)]
+pub struct MemberRoles {
+    role_name: String,
+    external_id: Option<String>,
+    session_name: String,
+    cache: tokio::sync::Mutex<HashMap<String, (Credentials, SystemTime)>>,
+    assumed: std::sync::atomic::AtomicUsize,
+}
+
+/// Why a member account's role could not be assumed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssumeError {
+    /// Denied, or no such role: trying again will not help.
+    #[error("sts:AssumeRole on {role_arn} denied ({message})")]
+    Denied { role_arn: String, message: String },
+    /// Throttled, timed out, a 5xx.
+    #[error("sts:AssumeRole on {role_arn} failed ({message})")]
+    Transient { role_arn: String, message: String },
+}
+
+impl AssumeError {
+    pub fn retryable(&self) -> bool {
+        matches!(self, AssumeError::Transient { .. })
+    }
+}
+
+/// The account the credentials of `base` are in (`sts:GetCallerIdentity`, which needs no
+/// permission); `None` when STS does not answer.
+pub async fn own_account(base: &aws_config::SdkConfig) -> Option<String> {
+    aws_sdk_sts::Client::new(base)
+        .get_caller_identity()
+        .send()
+        .await
+        .ok()?
+        .account()
+        .map(str::to_string)
+}
+
+impl MemberRoles {
+    /// `session_name` names the caller in the member's CloudTrail (the function's name).
+    pub fn new(role_name: &str, external_id: Option<&str>, session_name: &str) -> MemberRoles {
+        MemberRoles {
+            role_name: role_name.to_string(),
+            external_id: external_id.map(str::to_string),
+            session_name: session_name.to_string(),
+            cache: Default::default(),
+            assumed: Default::default(),
+        }
+    }
+
+    pub fn role_arn(&self, account: &str) -> String {
+        format!("arn:aws:iam::{account}:role/{}", self.role_name)
+    }
+
+    /// How many `AssumeRole` calls were made (for the logs and benchmarks).
+    pub fn assume_calls(&self) -> usize {
+        self.assumed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// `base` with the member account's credentials (cached), for clients in any region.
+    pub async fn config_for(
+        &self,
+        base: &aws_config::SdkConfig,
+        account: &str,
+    ) -> Result<aws_config::SdkConfig, AssumeError> {
+        let mut cache = self.cache.lock().await;
+        let fresh = cache.get(account).filter(|(_, expires)| {
+            expires
+                .duration_since(SystemTime::now())
+                .is_ok_and(|left| left > RENEW_BEFORE)
+        });
+        let credentials = match fresh {
+            Some((credentials, _)) => credentials.clone(),
+            None => {
+                let (credentials, expires) = self.assume(base, account).await?;
+                cache.insert(account.to_string(), (credentials.clone(), expires));
+                credentials
+            }
+        };
+        Ok(base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build())
+    }
+
+    async fn assume(
+        &self,
+        base: &aws_config::SdkConfig,
+        account: &str,
+    ) -> Result<(Credentials, SystemTime), AssumeError> {
+        let role_arn = self.role_arn(account);
+        self.assumed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let sts = aws_sdk_sts::Client::new(base);
+        let mut request = sts
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name(&self.session_name);
+        if let Some(id) = &self.external_id {
+            request = request.external_id(id);
+        }
+        let out = request.send().await.map_err(|err| {
+            let message = match err.code() {
+                Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
+                None => DisplayErrorContext(&err).to_string(),
+            };
+            let denied = err.code().is_some_and(|c| {
+                c.contains("AccessDenied") || c == "NoSuchEntity" || c == "InvalidClientTokenId"
+            }) || err
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() == 403);
+            if denied {
+                AssumeError::Denied {
+                    role_arn: role_arn.clone(),
+                    message,
+                }
+            } else {
+                AssumeError::Transient {
+                    role_arn: role_arn.clone(),
+                    message,
+                }
+            }
+        })?;
+        let Some(c) = out.credentials() else {
+            return Err(AssumeError::Transient {
+                role_arn,
+                message: "the answer holds no credentials".into(),
+            });
+        };
+        let expires = SystemTime::try_from(*c.expiration())
+            .unwrap_or_else(|_| SystemTime::now() + Duration::from_secs(15 * 60));
+        let credentials = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            Some(expires),
+            "ecs-pull-doctor-member-role",
+        );
+        Ok((credentials, expires))
+    }
+}

@@ -1,0 +1,208 @@
+//! One central function for many accounts, end to end: the real `bootstrap` behind the
+//! Runtime API emulator in the central account (moto's default, 123456789012), a member
+//! account's broken VPC built through the real API in 210987654321 (moto keeps each account's
+//! state apart, and credentials from `sts:AssumeRole` act in the role's account), and the
+//! member's events sent to the central function.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::emulator::{
+    free_port, invoke, log_decisions, published, sinks, slack_posts, webhook_url,
+};
+use common::moto::{event_for, fixture, FaultProxy, Moto};
+use serde_json::Value;
+
+const MEMBER: &str = "210987654321";
+const STRANGER: &str = "333344445555";
+const ROLE: &str = "ecs-pull-doctor-read";
+
+/// Every AssumeRole moto answered: the role ARNs.
+fn assumed_roles(moto: &Moto) -> Vec<String> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + '/moto-api/data.json', timeout=10).read().decode())",
+            &moto.endpoint,
+        ])
+        .output()
+        .unwrap();
+    let data: Value = serde_json::from_slice(&out.stdout).unwrap();
+    data["sts"]["AssumedRole"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["role_arn"].as_str().unwrap_or_default().to_string())
+        .filter(|arn| arn.ends_with(&format!(":role/{ROLE}")))
+        .collect()
+}
+
+/// `count` copies of the event, each from its own task (and `account` when given).
+fn events(first: &PathBuf, count: usize, account: Option<&str>) -> Vec<PathBuf> {
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(first).unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-members-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    (0..count)
+        .map(|i| {
+            let mut event = value.clone();
+            if let Some(account) = account {
+                event["account"] = account.into();
+            }
+            let arn = format!(
+                "arn:aws:ecs:ap-northeast-2:{}:task/prod/task{i:02}",
+                event["account"].as_str().unwrap()
+            );
+            event["detail"]["taskArn"] = arn.clone().into();
+            event["resources"] = serde_json::json!([arn]);
+            let path = dir.join(format!("{}-{i}.json", account.unwrap_or("member")));
+            std::fs::write(&path, event.to_string()).unwrap();
+            path
+        })
+        .collect()
+}
+
+fn central(moto: &Moto, endpoint: &str, events: &[PathBuf], port: u16) -> Value {
+    let made = sinks(moto, Some(&webhook_url(port)));
+    let paths: Vec<&std::path::Path> = events.iter().map(|p| p.as_path()).collect();
+    let report = invoke(
+        endpoint,
+        &[
+            ("SNS_TOPIC_ARN", made["topic_arn"].as_str().unwrap()),
+            (
+                "SLACK_WEBHOOK_SECRET_ARN",
+                made["secret_arn"].as_str().unwrap(),
+            ),
+            ("MEMBER_ROLE_NAME", ROLE),
+            ("ALLOWED_ACCOUNTS", MEMBER),
+            ("ACCOUNT_NAMES", r#"{"210987654321": "payments-prod"}"#),
+        ],
+        &paths,
+        &["--slack-receiver", "--slack-port", &port.to_string()],
+    );
+    log_decisions(&report);
+    report
+}
+
+fn bodies(report: &Value) -> Vec<Value> {
+    report["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body"].clone())
+        .collect()
+}
+
+#[test]
+fn a_member_accounts_failure_is_diagnosed_in_that_account_and_names_it() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let built = fixture(
+        &moto,
+        "moto_scenario.py",
+        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
+    );
+    assert_eq!(built["account"], MEMBER);
+    let event = event_for("s3-route-missing", &built);
+    let port = free_port();
+    let report = central(&moto, &moto.endpoint, &[event], port);
+    let answer = &bodies(&report)[0];
+    assert_eq!(answer["status"], "sent", "{answer:#}");
+    assert_eq!(answer["findings"][0], "S3_ROUTE_MISSING", "{answer:#}");
+    assert_eq!(
+        assumed_roles(&moto),
+        [format!("arn:aws:iam::{MEMBER}:role/{ROLE}")]
+    );
+
+    let notifications = published(&moto);
+    assert_eq!(notifications.len(), 1);
+    let (_, message, attributes) = &notifications[0];
+    assert_eq!(attributes["account"], MEMBER);
+    let table = built["route_tables"]["priv-c"].as_str().unwrap();
+    assert!(
+        message.contains(table),
+        "the member's own route table is named: {message}"
+    );
+    assert!(
+        message.contains("Account 210987654321 (payments-prod), region ap-northeast-2."),
+        "{message}"
+    );
+    let posts = slack_posts(&report);
+    assert_eq!(posts.len(), 1);
+    assert!(posts[0].1.to_string().contains("payments-prod"));
+}
+
+#[test]
+fn an_account_that_is_not_allowed_assumes_nothing_and_sends_nothing() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let built = fixture(
+        &moto,
+        "moto_scenario.py",
+        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
+    );
+    let event = event_for("s3-route-missing", &built);
+    let stranger = events(&event, 1, Some(STRANGER));
+    let report = central(&moto, &moto.endpoint, &stranger, free_port());
+    let answer = &bodies(&report)[0];
+    assert_eq!(answer["status"], "skipped", "{answer:#}");
+    assert_eq!(
+        answer["why"],
+        format!("account {STRANGER} is not allowed (ALLOWED_ACCOUNTS)")
+    );
+    assert!(assumed_roles(&moto).is_empty());
+    assert!(published(&moto).is_empty());
+    assert!(slack_posts(&report).is_empty());
+}
+
+#[test]
+fn a_member_without_the_role_gets_the_message_only_diagnosis_with_the_denial_named() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let built = fixture(
+        &moto,
+        "moto_scenario.py",
+        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
+    );
+    let event = event_for("s3-route-missing", &built);
+    let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "AssumeRole"]);
+    let report = central(&moto, &proxy.endpoint, &[event], free_port());
+    let invocations = report["invocations"].as_array().unwrap();
+    assert_eq!(invocations.len(), 1, "a denial is not retried: {report:#}");
+    let answer = &invocations[0]["body"];
+    assert_eq!(answer["status"], "sent", "{answer:#}");
+    let not_inspected = answer["not_inspected"].to_string();
+    assert!(
+        not_inspected.contains(&format!(
+            "sts:AssumeRole on arn:aws:iam::{MEMBER}:role/{ROLE} denied"
+        )),
+        "{not_inspected}"
+    );
+    let notifications = published(&moto);
+    assert_eq!(notifications.len(), 1);
+}
+
+#[test]
+fn a_storm_from_one_member_assumes_its_role_once() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let built = fixture(
+        &moto,
+        "moto_scenario.py",
+        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
+    );
+    let event = event_for("s3-route-missing", &built);
+    let storm = events(&event, 20, None);
+    let report = central(&moto, &moto.endpoint, &storm, free_port());
+    let statuses: Vec<String> = bodies(&report)
+        .iter()
+        .map(|b| b["status"].as_str().unwrap_or("?").to_string())
+        .collect();
+    assert_eq!(statuses.len(), 20);
+    assert!(statuses.iter().all(|s| s == "sent"), "{statuses:?}");
+    assert_eq!(
+        assumed_roles(&moto).len(),
+        1,
+        "one AssumeRole for 20 events"
+    );
+}
