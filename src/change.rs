@@ -29,6 +29,11 @@ pub const WATCHED: &[(&str, &[&str])] = &[
             "ReplaceNetworkAclAssociation",
             "DeleteNatGateway",
             "ModifyVpcAttribute",
+            // A new interface endpoint with private DNS takes the service's name over, so a
+            // closed security group on it breaks pulls that worked through the NAT.
+            "CreateVpcEndpoint",
+            "DetachInternetGateway",
+            "ModifyNetworkInterfaceAttribute",
         ],
     ),
     ("ecs.amazonaws.com", &["CreateService", "UpdateService"]),

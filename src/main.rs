@@ -207,6 +207,7 @@ fn run_audit(command: Command) -> Result<ExitCode> {
             subnets: subnets.clone(),
             security_groups: security_groups.clone(),
             assign_public_ip: None,
+            launch_type: None,
         })
     } else {
         None

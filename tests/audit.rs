@@ -167,6 +167,89 @@ fn a_managed_instances_service_is_checked_from_its_capacity_providers_network() 
     assert_eq!(result.root_causes[0].subnets, [broken_subnet]);
 }
 
+/// A read that failed for the VPC leaves its merged parts incomplete: nothing there is
+/// called blocked (or a root cause), everything is unknown with the failure named.
+#[test]
+fn a_failed_read_in_the_vpc_makes_its_hops_unknown_not_blocked() {
+    use ecs_pull_doctor::audit::{self, AuditOutcome, Selection, ServiceVerdict};
+    use ecs_pull_doctor::network::InspectionError;
+    let mut view = common::sample_account();
+    let vpc = view.subnets.as_ref().unwrap()[0].vpc_id.clone().unwrap();
+    view.inspection_errors = Some(vec![InspectionError {
+        part: "NatGateways".into(),
+        action: "ec2:DescribeNatGateways".into(),
+        message: "RequestLimitExceeded: Request limit exceeded.".into(),
+        scope: Some(vpc),
+    }]);
+    let result = audit::audit(&view, "ap-northeast-2", &Selection::default());
+    assert!(result.root_causes.is_empty(), "{:?}", result.root_causes);
+    assert_eq!(result.outcome(), AuditOutcome::Unknown);
+    for service in &result.services {
+        assert_eq!(service.verdict, ServiceVerdict::Unknown);
+        assert!(service
+            .not_inspected
+            .iter()
+            .any(|n| n.en.contains("ec2:DescribeNatGateways")));
+    }
+}
+
+/// A cause is called fixed only when every service it affected was seen whole again.
+#[test]
+fn a_cause_whose_service_was_not_seen_whole_is_carried_not_fixed() {
+    use ecs_pull_doctor::audit::delta::{compare, KnownCauses};
+    use ecs_pull_doctor::audit::{self, Selection};
+    let view = common::sample_account();
+    let before = audit::audit(&view, "ap-northeast-2", &Selection::default());
+    let known: KnownCauses = compare(&KnownCauses::default(), &before, 1).next;
+    assert_eq!(known.causes.len(), 3);
+    let quiet = compare(&known, &before, 2);
+    assert!(quiet.is_quiet());
+    assert_eq!(quiet.persisting, 3);
+
+    // The S3 route is mended, but the next audit could not read prod/web's task definition.
+    let mut mended = view.clone();
+    let (endpoint, missing) = {
+        let cause = &before.root_causes[0];
+        (cause.resources[0].clone(), cause.resources[1..].to_vec())
+    };
+    for table in mended.route_tables.as_mut().unwrap() {
+        if missing.contains(&table.route_table_id) {
+            table.routes.push(ecs_pull_doctor::network::Route {
+                destination_prefix_list_id: Some("pl-78a54011".into()),
+                gateway_id: Some(endpoint.clone()),
+                ..Default::default()
+            });
+        }
+    }
+    let after = audit::audit(&mended, "ap-northeast-2", &Selection::default());
+    let delta = compare(&known, &after, 3);
+    assert_eq!(delta.fixed.len(), 1, "both services seen whole: fixed");
+    let mut unread = mended.clone();
+    let web = unread
+        .services
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|s| s.service_name.as_deref() == Some("web"))
+        .unwrap()
+        .task_definition
+        .clone()
+        .unwrap();
+    unread
+        .task_definitions
+        .as_mut()
+        .unwrap()
+        .retain(|t| !t.is_named(&web));
+    let partial = audit::audit(&unread, "ap-northeast-2", &Selection::default());
+    let delta = compare(&known, &partial, 3);
+    assert!(
+        delta.fixed.is_empty(),
+        "prod/web was not seen whole: {:?}",
+        delta.fixed
+    );
+    assert_eq!(delta.next.causes.len(), 3, "the cause is carried");
+}
+
 #[test]
 fn a_view_without_services_is_never_all_clear() {
     use ecs_pull_doctor::audit::{self, AuditOutcome, Selection};

@@ -96,12 +96,25 @@ fn every_recorded_network_change_names_its_resources_and_who_made_it() {
         assert_eq!(change.region.as_deref(), Some("ap-northeast-2"), "{file}");
         assert!(!change.at.is_empty(), "{file}");
     }
-    let watched: usize = WATCHED.iter().map(|(_, names)| names.len()).sum();
-    assert_eq!(
-        cases.len() + 2,
-        watched - 1,
-        "every watched EC2 call but CreateNetworkAclEntry has a recorded shape, and both ECS calls"
-    );
+    // Every watched call has a recorded shape here or in the ECS test below, but these,
+    // whose IDs sit in request shapes like their siblings' (no recorded event was found).
+    let without_fixture = [
+        "CreateNetworkAclEntry",
+        "CreateVpcEndpoint",
+        "DetachInternetGateway",
+        "ModifyNetworkInterfaceAttribute",
+    ];
+    for (_, names) in WATCHED {
+        for name in *names {
+            let covered = cases.iter().any(|(_, event_name, _)| event_name == name)
+                || ["CreateService", "UpdateService"].contains(name)
+                || without_fixture.contains(name);
+            assert!(
+                covered,
+                "{name} has no recorded shape and is not listed as lacking one"
+            );
+        }
+    }
 }
 
 #[test]

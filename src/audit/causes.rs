@@ -44,14 +44,14 @@ pub struct Causes {
 impl Causes {
     /// Adds one finding, seen from `subnet` by `service`. Only what blocks or is advised is a
     /// cause; what could not be inspected is not.
-    pub fn add(&mut self, finding: &Finding, service: &str, subnet: &str) {
+    pub fn add(&mut self, finding: &Finding, service: &str, subnet: &str, hop: &str) {
         if matches!(
             finding.code,
             Code::InspectionIncomplete | Code::NetworkPathLooksOpen
         ) {
             return;
         }
-        let identity = identity(finding);
+        let identity = identity(finding, service, hop);
         let cause = match self
             .causes
             .iter_mut()
@@ -60,6 +60,13 @@ impl Causes {
             Some(cause) => {
                 if let (Some(mine), Some(theirs)) = (&mut cause.remedy, &finding.remedy) {
                     mine.absorb(theirs);
+                }
+                // One resource, several rules (a network ACL's for S3 and for an endpoint):
+                // the fix is all of them.
+                for command in &finding.commands {
+                    if !cause.commands.contains(command) {
+                        cause.commands.push(command.clone());
+                    }
                 }
                 cause
             }
@@ -114,46 +121,33 @@ impl Causes {
     }
 }
 
-/// What the finding's fix changes: the remedy's identity, else its code and commands.
-fn identity(finding: &Finding) -> String {
+/// What the finding's fix changes, stable while the cause persists: the remedy's identity;
+/// else the resources its commands name (never the commands' text, which quotes image tags
+/// and free rule numbers); else the resources its summary names; else, for a fix of one
+/// service (its network configuration), the service and hop.
+fn identity(finding: &Finding, service: &str, hop: &str) -> String {
     if let Some(remedy) = &finding.remedy {
         return format!("{}#{}", finding.code, remedy.identity());
     }
-    let mut ids: Vec<String> = finding
-        .commands
-        .iter()
-        .flat_map(|c| resource_ids(c))
-        .filter(|id| !id.starts_with("subnet-"))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() {
-        // No resource named: the commands themselves (or the summary) are the identity.
-        let text = finding
-            .commands
-            .first()
-            .cloned()
-            .unwrap_or_else(|| finding.summary.en.clone());
-        return format!("{}#{}", finding.code, text);
+    let ids = |texts: &mut dyn Iterator<Item = &str>| {
+        let mut ids: Vec<String> = texts
+            .flat_map(resource_ids)
+            .filter(|id| !id.starts_with("subnet-"))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let from_commands = ids(&mut finding.commands.iter().map(String::as_str));
+    let named = if from_commands.is_empty() {
+        ids(&mut std::iter::once(finding.summary.en.as_str()))
+    } else {
+        from_commands
+    };
+    if named.is_empty() {
+        return format!("{}#{service}#{hop}", finding.code);
     }
-    // Two fixes for one group that differ in destination are two causes.
-    format!(
-        "{}#{}#{}",
-        finding.code,
-        ids.join("#"),
-        command_digest(&finding.commands)
-    )
-}
-
-/// A short, stable digest of the commands (FNV-1a), so that two different fixes for the same
-/// resources stay two causes.
-fn command_digest(commands: &[String]) -> String {
-    let mut hash: u32 = 0x811c9dc5;
-    for byte in commands.join("\n").bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x01000193);
-    }
-    format!("{hash:08x}")
+    format!("{}#{}", finding.code, named.join("#"))
 }
 
 /// Whether two commands are the same call (`aws ec2 modify-vpc-endpoint … --vpc-endpoint-id

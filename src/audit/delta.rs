@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Audit, RootCause, ServiceVerdict};
+use crate::diagnose::walk::StepState;
 use crate::diagnose::Severity;
 
 /// A cause as remembered between audits.
@@ -39,6 +40,8 @@ pub struct Delta<'a> {
     pub fixed: Vec<(String, KnownCause)>,
     /// Known causes still there.
     pub persisting: usize,
+    /// Every blocking cause this audit found (new and persisting), by identity.
+    pub found: Vec<String>,
     /// What to remember: the causes found, and the known ones that were not re-checked.
     pub next: KnownCauses,
 }
@@ -54,11 +57,13 @@ pub fn compare<'a>(known: &KnownCauses, audit: &'a Audit, now: u64) -> Delta<'a>
     let mut next = KnownCauses::default();
     let mut new = Vec::new();
     let mut persisting = 0;
+    let mut found = Vec::new();
     for cause in audit
         .root_causes
         .iter()
         .filter(|c| c.severity == Severity::Critical)
     {
+        found.push(cause.identity.clone());
         let first_seen = match known.causes.get(&cause.identity) {
             Some(old) => {
                 persisting += 1;
@@ -80,12 +85,17 @@ pub fn compare<'a>(known: &KnownCauses, audit: &'a Audit, now: u64) -> Delta<'a>
             },
         );
     }
+    // Checked again: every hop of the service seen (open or blocked), nothing left out.
     let judged = |service: &str| {
         audit
             .services
             .iter()
             .find(|s| s.name() == service)
-            .is_some_and(|s| s.verdict != ServiceVerdict::Unknown)
+            .is_some_and(|s| {
+                s.verdict != ServiceVerdict::Unknown
+                    && s.not_inspected.is_empty()
+                    && s.checks.iter().all(|c| c.state != StepState::Unknown)
+            })
     };
     let mut fixed = Vec::new();
     for (identity, old) in &known.causes {
@@ -102,6 +112,7 @@ pub fn compare<'a>(known: &KnownCauses, audit: &'a Audit, now: u64) -> Delta<'a>
         new,
         fixed,
         persisting,
+        found,
         next,
     }
 }
@@ -110,10 +121,17 @@ pub fn compare<'a>(known: &KnownCauses, audit: &'a Audit, now: u64) -> Delta<'a>
 /// causes, plus this audit's new ones, minus the ones this audit found fixed.
 pub fn merge(theirs: &KnownCauses, delta: &Delta<'_>) -> KnownCauses {
     let mut merged = theirs.clone();
-    for cause in &delta.new {
-        if let Some(known) = delta.next.causes.get(&cause.identity) {
-            merged.causes.insert(cause.identity.clone(), known.clone());
+    // What this audit found is the freshest word on those causes (new ones, and the services
+    // of persisting ones); the earliest first sighting is kept.
+    for identity in &delta.found {
+        let Some(ours) = delta.next.causes.get(identity) else {
+            continue;
+        };
+        let mut known = ours.clone();
+        if let Some(old) = theirs.causes.get(identity) {
+            known.first_seen = known.first_seen.min(old.first_seen);
         }
+        merged.causes.insert(identity.clone(), known);
     }
     for (identity, _) in &delta.fixed {
         merged.causes.remove(identity);

@@ -191,6 +191,18 @@ fn audit_service(
     let mut checks = Vec::new();
     let mut codes: Vec<Code> = Vec::new();
     for origin in &plan.origins {
+        // A part that failed for this VPC is absent only for it: the merged lists hold other
+        // VPCs' parts, so what the rules find missing here may be there. Nothing is called
+        // blocked on such a view; the hop is unknown and the failure named.
+        let partial_vpc = view
+            .subnet(&origin.subnet_id)
+            .and_then(|s| s.vpc_id.as_deref())
+            .is_some_and(|vpc| {
+                view.inspection_errors
+                    .iter()
+                    .flatten()
+                    .any(|e| e.scope.as_deref() == Some(vpc))
+            });
         for hop in &plan.hops {
             let probe = Probe {
                 from: origin.clone(),
@@ -208,7 +220,9 @@ fn audit_service(
             let unseen = !verdict.gaps.is_empty()
                 || !verdict.routing_inspected
                 || path.steps.iter().any(|s| s.state == StepState::Unknown);
-            let state = if blocked {
+            let state = if partial_vpc {
+                StepState::Unknown
+            } else if blocked {
                 StepState::Blocked
             } else if unseen {
                 StepState::Unknown
@@ -216,8 +230,8 @@ fn audit_service(
                 StepState::Open
             };
             let mut hop_codes = Vec::new();
-            for finding in &verdict.findings {
-                causes.add(finding, &name, &origin.subnet_id);
+            for finding in verdict.findings.iter().filter(|_| !partial_vpc) {
+                causes.add(finding, &name, &origin.subnet_id, &hop.label);
                 if !hop_codes.contains(&finding.code) {
                     hop_codes.push(finding.code);
                 }

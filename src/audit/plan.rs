@@ -22,6 +22,8 @@ pub struct PlannedChange {
     pub security_groups: Option<Vec<String>>,
     /// `ENABLED` or `DISABLED`; the deployed value when not given.
     pub assign_public_ip: Option<String>,
+    /// FARGATE, EC2…; the deployed one when not given.
+    pub launch_type: Option<String>,
 }
 
 /// One destination a task needs, and why.
@@ -93,8 +95,9 @@ pub fn plan(
     }
     task_definitions.dedup();
 
-    let launch_type = service
-        .launch_type_of(deployments.first())
+    let launch_type = planned
+        .and_then(|p| p.launch_type.clone())
+        .or_else(|| service.launch_type_of(deployments.first()))
         .map(|lt| refine_launch_type(view, service, lt));
     let origins = match launch_type.as_deref() {
         Some("FARGATE") => fargate_origins(&cluster, &name, &awsvpc, &mut gaps),
@@ -251,8 +254,28 @@ fn instance_origins(
 ) -> Vec<Origin> {
     let name = service.service_name.as_deref().unwrap_or("?");
     let mut origins: Vec<Origin> = Vec::new();
+    // Any failed read of the cluster's instances or providers leaves some of where its tasks
+    // land unseen, even when other instances were found.
+    if let Some(why) = view.read_failure(cluster) {
+        gaps.push(t!(
+            "{cluster}/{name}: the cluster's container instances or capacity providers: {why}",
+            "{cluster}/{name}: 클러스터의 컨테이너 인스턴스 또는 용량 공급자: {why}"
+        ));
+    }
     for item in &service.capacity_provider_strategy {
-        let Some(network) = managed_instances_network(view, &item.capacity_provider) else {
+        let provider = item.capacity_provider.as_str();
+        let described = view
+            .capacity_providers
+            .iter()
+            .flatten()
+            .any(|p| p.name.as_deref() == Some(provider));
+        if !described {
+            gaps.push(t!(
+                "{cluster}/{name}: capacity provider {provider} was not described (ecs:DescribeCapacityProviders), so whether it launches Managed Instances, and where, is unknown",
+                "{cluster}/{name}: 용량 공급자 {provider}를 조회하지 않아(ecs:DescribeCapacityProviders) Managed Instances인지, 어디서 실행되는지 알 수 없습니다"
+            ));
+        }
+        let Some(network) = managed_instances_network(view, provider) else {
             continue;
         };
         for subnet in &network.subnets {
@@ -271,19 +294,12 @@ fn instance_origins(
         }
     }
     let (Some(instances), Some(_)) = (&view.container_instances, &view.reservations) else {
-        if !origins.is_empty() {
-            return origins;
-        }
-        gaps.push(match view.read_failure(cluster) {
-            Some(why) => t!(
-                "{cluster}/{name}: the cluster's container instances: {why}",
-                "{cluster}/{name}: 클러스터의 컨테이너 인스턴스: {why}"
-            ),
-            None => t!(
+        if origins.is_empty() && view.read_failure(cluster).is_none() {
+            gaps.push(t!(
                 "{cluster}/{name}: the cluster's container instances were not inspected (ContainerInstances, Reservations)",
                 "{cluster}/{name}: 클러스터의 컨테이너 인스턴스를 점검하지 않았습니다(ContainerInstances, Reservations)"
-            ),
-        });
+            ));
+        }
         return origins;
     };
     let providers: BTreeSet<&str> = service
@@ -309,6 +325,11 @@ fn instance_origins(
         };
         let nic = instance.pulling_interface();
         let Some(subnet) = nic.subnet_id else {
+            gaps.push(t!(
+                "EC2 instance {id}: no subnet in the view",
+                "EC2 인스턴스 {id}: 네트워크 정보에 서브넷 없음",
+                id = instance.instance_id
+            ));
             continue;
         };
         let (groups, public_ip) = (nic.groups, nic.public_ip);

@@ -15,11 +15,13 @@ use crate::audit::delta::KnownCauses;
 /// Conflicting writes tried before giving up (the invocation then fails and is retried).
 const MAX_WRITES: usize = 4;
 
-/// The known causes, and the version they were read at (0: no item yet).
+/// The known causes, and the version they were read at.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Known {
     pub causes: KnownCauses,
+    /// 0 when there is no item, or one without a version (written by hand).
     pub version: u64,
+    pub exists: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -66,7 +68,11 @@ impl KnownCausesStore {
                 message: format!("the audit-state item's causes are not readable: {e}"),
             })?
             .unwrap_or_default();
-        Ok(Known { causes, version })
+        Ok(Known {
+            causes,
+            version,
+            exists: true,
+        })
     }
 
     /// Writes `next(current)` where `current` is what is stored: first `read` itself, then,
@@ -94,8 +100,10 @@ impl KnownCausesStore {
                     AttributeValue::N((current.version + 1).to_string()),
                 )
                 .item("updated_at", AttributeValue::N(now.to_string()));
-            put = if current.version == 0 {
+            put = if !current.exists {
                 put.condition_expression("attribute_not_exists(pk)")
+            } else if current.version == 0 {
+                put.condition_expression("attribute_not_exists(version)")
             } else {
                 put.condition_expression("version = :read")
                     .expression_attribute_values(

@@ -30,6 +30,10 @@ use crate::network::{cluster_name, NetworkView};
 use crate::render::digest::{digest_slack, digest_sns, Digest, Trigger};
 use crate::t;
 
+/// How long the gate audits before it answers as undecided: the template's function timeout
+/// is 90 s, and the warning still has to be posted (SNS and Slack, 10 s each at most).
+pub const GATE_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What kind of invocation a payload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invocation {
@@ -277,15 +281,26 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
 
 /// The deployment gate. Never an error: every path answers a `hookStatus`.
 pub(super) async fn gate(payload: Value, deps: &Deps) -> HookAnswer {
-    let decided = AssertUnwindSafe(decide_gate(&payload, deps))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|_| {
-            Err(t!(
-                "the doctor panicked while auditing the revision",
-                "리비전을 점검하던 중 도구가 비정상 종료되었습니다"
-            ))
-        });
+    // An answer must come before the function's timeout (a timed-out hook rolls the
+    // deployment back), with time left to post the warning.
+    let decided = tokio::time::timeout(
+        GATE_BUDGET,
+        AssertUnwindSafe(decide_gate(&payload, deps)).catch_unwind(),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Ok(Err(t!(
+            "the audit did not finish within {seconds} s",
+            "점검이 {seconds}초 안에 끝나지 않았습니다",
+            seconds = GATE_BUDGET.as_secs().to_string()
+        )))
+    })
+    .unwrap_or_else(|_| {
+        Err(t!(
+            "the doctor panicked while auditing the revision",
+            "리비전을 점검하던 중 도구가 비정상 종료되었습니다"
+        ))
+    });
     let revision = execution_details(&payload)
         .and_then(|d| text(d, "targetServiceRevisionArn"))
         .unwrap_or("-")
@@ -407,6 +422,7 @@ async fn decide_gate(payload: &Value, deps: &Deps) -> Result<HookAnswer, Localiz
         })?;
     let awsvpc = revision.awsvpc().cloned();
     let planned = PlannedChange {
+        launch_type: revision.launch_type.clone(),
         task_definition: revision.task_definition.clone(),
         subnets: awsvpc.as_ref().map(|a| a.subnets.clone()),
         security_groups: awsvpc.as_ref().map(|a| a.security_groups.clone()),

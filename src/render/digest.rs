@@ -14,6 +14,28 @@ use crate::audit::{Audit, RootCause, ServiceVerdict};
 use crate::change::Change;
 use crate::localized::{Lang, Localized};
 
+/// SNS takes at most 256 KB a message, body and attributes together: the body and the JSON
+/// attribute each get a share well inside it (a first sweep of a large account is long).
+const MAX_SNS_BODY: usize = 150_000;
+const MAX_SNS_JSON: usize = 90_000;
+
+/// `text` cut at a line boundary to at most `max` bytes, saying so.
+fn within(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = text[..end].rfind('\n').unwrap_or(end);
+    format!(
+        "{}\n… (cut at {} KB: `ecs-pull-doctor audit --live` lists every cause)\n",
+        &text[..cut],
+        max / 1000
+    )
+}
+
 /// Block Kit takes at most 50 blocks; causes beyond this are counted, not shown.
 const MAX_CAUSES_SHOWN: usize = 10;
 
@@ -97,12 +119,16 @@ impl Digest<'_> {
             Trigger::Gate {
                 service, allowed, ..
             } => match (allowed, self.new.is_empty(), ko) {
-                (false, _, false) => {
+                (false, false, false) => {
                     format!("Deployment of {service} stopped: its tasks could not pull")
                 }
-                (false, _, true) => {
+                (false, false, true) => {
                     format!("{service} 배포 중단: 태스크가 이미지를 받을 수 없습니다")
                 }
+                (false, true, false) => {
+                    format!("Deployment of {service} stopped: the gate could not verify it")
+                }
+                (false, true, true) => format!("{service} 배포 중단: 게이트가 검증하지 못했습니다"),
                 (true, _, false) => format!("Deployment of {service} allowed without verification"),
                 (true, _, true) => format!("{service} 배포를 검증 없이 허용했습니다"),
             },
@@ -280,8 +306,16 @@ pub fn digest_sns(d: &Digest<'_>, lang: Lang) -> SnsMessage {
             &format!("ECS pull preflight: {}", d.headline(Lang::En)),
             MAX_SUBJECT,
         ),
-        body: digest_text(d, lang),
-        json: json.to_string(),
+        body: within(digest_text(d, lang), MAX_SNS_BODY),
+        json: {
+            let json = json.to_string();
+            if json.len() <= MAX_SNS_JSON {
+                json
+            } else {
+                serde_json::json!({"kind": kind, "new": d.new.len(), "fixed": d.fixed.len(), "truncated": true})
+                    .to_string()
+            }
+        },
         attributes: vec![
             ("kind", kind.to_string()),
             (

@@ -250,6 +250,12 @@ pub async fn inspect_account(
     {
         subnet_ids.extend(instance.pulling_interface().subnet_id);
     }
+    // Where a Managed Instances provider launches its instances.
+    for provider in capacity_providers_read.iter().flatten() {
+        if let Some(network) = provider.managed_instances_network() {
+            subnet_ids.extend(network.subnets.iter().cloned());
+        }
+    }
     let subnet_ids: Vec<String> = subnet_ids.into_iter().collect();
     let mut subnets: Option<Vec<Subnet>> = None;
     if !subnet_ids.is_empty() {
@@ -615,9 +621,15 @@ async fn describe_subnets(
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
+            // A subnet that does not exist is said by the rules ("not in the view"); any
+            // other failure is the read's.
             let mut found = Vec::new();
-            for out in each.into_iter().flatten() {
-                found.extend(out.subnets().iter().map(convert::subnet));
+            for out in each {
+                match out {
+                    Ok(out) => found.extend(out.subnets().iter().map(convert::subnet)),
+                    Err(e) if e.code() == Some("InvalidSubnetID.NotFound") => {}
+                    Err(e) => return Err(failure("Subnets", "ec2:DescribeSubnets", &e)),
+                }
             }
             Ok(found)
         }
