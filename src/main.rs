@@ -13,6 +13,7 @@ use ecs_pull_doctor::diagnose::{self, classify, MissingInput};
 use ecs_pull_doctor::event::{parse_task_event, FailedTask, TaskEvent};
 use ecs_pull_doctor::ipranges::{self, IpRanges};
 use ecs_pull_doctor::localized::{Lang, Localized};
+use ecs_pull_doctor::network::source::{Members, NetworkSource};
 use ecs_pull_doctor::network::{live, snapshot};
 use ecs_pull_doctor::render::{self, Format};
 use ecs_pull_doctor::t;
@@ -33,6 +34,41 @@ struct IpRangesArg {
     /// AWS ip-ranges.json to classify IPs with (default: ip-ranges.json next to the executable).
     #[arg(long = "ip-ranges", env = "IP_RANGES_FILE", value_name = "FILE")]
     ip_ranges: Option<PathBuf>,
+}
+
+/// Reaching another account: the role to assume in it.
+#[derive(clap::Args)]
+struct RoleArgs {
+    /// With --live (or --account): assume this role in the event's (or each) account when it
+    /// is not the caller's own, e.g. ecs-pull-doctor-read from the member stack.
+    #[arg(long, value_name = "NAME")]
+    role_name: Option<String>,
+    /// The external ID the member role's trust requires, when it does.
+    #[arg(long, value_name = "ID", requires = "role_name")]
+    external_id: Option<String>,
+}
+
+impl RoleArgs {
+    /// A live source that reaches other accounts through the role, when one is named.
+    async fn source(&self, config: &aws_config::SdkConfig) -> Result<NetworkSource> {
+        let members = match &self.role_name {
+            None => None,
+            Some(role) => {
+                let Some(own_account) = live::own_account(config).await else {
+                    bail!("sts:GetCallerIdentity did not answer: cannot tell the caller's own account from a member's");
+                };
+                Some(Members {
+                    roles: live::MemberRoles::new(
+                        role,
+                        self.external_id.as_deref(),
+                        "ecs-pull-doctor-cli",
+                    ),
+                    own_account,
+                })
+            }
+        };
+        Ok(NetworkSource::live(config.clone(), members))
+    }
 }
 
 #[derive(clap::Args)]
@@ -65,6 +101,8 @@ enum Command {
         /// With --live: print how many API calls and sequential rounds the inspection made.
         #[arg(long, requires = "live")]
         report_calls: bool,
+        #[command(flatten)]
+        role: RoleArgs,
         #[command(flatten)]
         output: OutputArgs,
         #[command(flatten)]
@@ -100,6 +138,14 @@ enum Command {
         /// A planned change: these security groups instead of the deployed ones.
         #[arg(long, value_delimiter = ',', value_name = "SG_ID,...")]
         security_groups: Option<Vec<String>>,
+        /// Audit this member account (repeatable; with --role-name), each concurrently.
+        #[arg(long = "account", value_name = "ACCOUNT_ID", requires = "live")]
+        accounts: Vec<String>,
+        /// Audit every ACTIVE account of the organisation (organizations:ListAccounts).
+        #[arg(long, requires = "live", conflicts_with = "accounts")]
+        organization: bool,
+        #[command(flatten)]
+        role: RoleArgs,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -133,6 +179,11 @@ enum Command {
         /// The region (default: the AWS configuration's).
         #[arg(long)]
         region: Option<String>,
+        /// Capture in this member account (with --role-name).
+        #[arg(long, value_name = "ACCOUNT_ID", requires = "role_name")]
+        account: Option<String>,
+        #[command(flatten)]
+        role: RoleArgs,
     },
     /// Parse one error message and classify the address it dialled (JSON out).
     Explain {
@@ -189,6 +240,9 @@ fn run_audit(command: Command) -> Result<ExitCode> {
         task_definition,
         subnets,
         security_groups,
+        accounts,
+        organization,
+        role,
         output: OutputArgs { format, lang },
     } = command
     else {
@@ -230,13 +284,24 @@ fn run_audit(command: Command) -> Result<ExitCode> {
                 eprint!("\r\x1b[2K{what}: {done}/{total}");
             }
         };
-        let (inspection, region) = runtime()?.block_on(async {
+        let (accounts_read, region) = runtime()?.block_on(async {
             let config = live::load_config(region.as_deref()).await;
             let region = config.region().map(|r| r.to_string());
-            let inspection =
-                live::inspect_account(&live::Clients::new(&config), &target, &progress).await;
-            (inspection, region)
-        });
+            let accounts = if organization {
+                match live::organization_accounts(&config).await {
+                    Ok(found) => found.into_iter().map(|(id, _)| id).collect(),
+                    Err(why) => bail!("{why}"),
+                }
+            } else {
+                accounts.clone()
+            };
+            if !accounts.is_empty() && role.role_name.is_none() {
+                bail!("--account and --organization need --role-name: the role to assume in each account");
+            }
+            let source = role.source(&config).await?;
+            let read = read_accounts(&source, &accounts, &target, &progress).await;
+            Ok((read, region))
+        })?;
         if show_progress {
             eprint!("\r\x1b[2K");
         }
@@ -244,10 +309,26 @@ fn run_audit(command: Command) -> Result<ExitCode> {
             bail!("no region: pass --region or configure one (AWS_REGION, a profile)");
         };
         let calls = render::audit::Calls {
-            total: inspection.calls,
-            rounds: inspection.rounds,
+            total: accounts_read.iter().map(|r| r.calls).sum(),
+            rounds: accounts_read.iter().map(|r| r.rounds).max().unwrap_or(0),
         };
-        (inspection.view, region, Some(calls))
+        if accounts.is_empty() && !organization {
+            let only = accounts_read.into_iter().next().expect("one account read");
+            (only.view, region, Some(calls))
+        } else {
+            let mut shown = ecs_pull_doctor::network::NetworkView::default();
+            let mut audits = Vec::new();
+            for read in accounts_read {
+                let mut result = audit::audit(&read.view, &region, &selection);
+                if let Some(why) = &read.failure {
+                    result.not_inspected.push(Localized::same(why.clone()));
+                }
+                audits.push((read.account.clone(), result));
+                shown.absorb(read.view);
+            }
+            let combined = audit::combine(audits, &region);
+            return report_audit(&combined, &shown, Some(calls), format, lang);
+        }
     } else {
         let path = network.expect("clap requires --network without --live");
         let view = snapshot::load(&path)?;
@@ -261,13 +342,85 @@ fn run_audit(command: Command) -> Result<ExitCode> {
         (view, region, None)
     };
     let result = audit::audit(&view, &region, &selection);
+    report_audit(&result, &view, calls, format, lang)
+}
+
+/// One account's read for a multi-account audit: its view, or why it could not be read.
+struct AccountRead {
+    account: String,
+    view: ecs_pull_doctor::network::NetworkView,
+    calls: usize,
+    rounds: usize,
+    failure: Option<String>,
+}
+
+/// Reads each account (the caller's own when none is named) with at most eight in flight.
+async fn read_accounts(
+    source: &NetworkSource,
+    accounts: &[String],
+    target: &live::AccountTarget,
+    progress: live::Progress<'_>,
+) -> Vec<AccountRead> {
+    use futures::stream::{self, StreamExt};
+    const ACCOUNTS_IN_FLIGHT: usize = 8;
+    let quiet = |_: &str, _: usize, _: usize| {};
+    let one = |account: Option<String>| async move {
+        let clients = source.clients(account.as_deref(), None).await;
+        let label = account.clone().unwrap_or_default();
+        match clients {
+            Some(Ok(clients)) => {
+                let shown: live::Progress<'_> = if account.is_none() { progress } else { &quiet };
+                let inspection = live::inspect_account(&clients, target, shown).await;
+                AccountRead {
+                    account: label,
+                    view: inspection.view,
+                    calls: inspection.calls,
+                    rounds: inspection.rounds,
+                    failure: None,
+                }
+            }
+            Some(Err(err)) => AccountRead {
+                account: label,
+                view: Default::default(),
+                calls: 1,
+                rounds: 1,
+                failure: Some(err.to_string()),
+            },
+            None => unreachable!("a live source has clients"),
+        }
+    };
+    if accounts.is_empty() {
+        return vec![one(None).await];
+    }
+    let total = accounts.len();
+    let mut done = 0;
+    let mut reads = Vec::new();
+    let mut stream = stream::iter(accounts.iter().cloned())
+        .map(|a| one(Some(a)))
+        .buffer_unordered(ACCOUNTS_IN_FLIGHT);
+    while let Some(read) = stream.next().await {
+        done += 1;
+        progress("accounts", done, total);
+        reads.push(read);
+    }
+    reads.sort_by(|a, b| a.account.cmp(&b.account));
+    reads
+}
+
+fn report_audit(
+    result: &audit::Audit,
+    view: &ecs_pull_doctor::network::NetworkView,
+    calls: Option<render::audit::Calls>,
+    format: Format,
+    lang: Lang,
+) -> Result<ExitCode> {
     match format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&render::audit::audit_json(&result, calls, lang))?
+            serde_json::to_string_pretty(&render::audit::audit_json(result, calls, lang))?
         ),
         Format::Text => {
-            print!("{}", render::audit::audit_text(&result, &view, lang));
+            print!("{}", render::audit::audit_text(result, view, lang));
             if let Some(calls) = calls {
                 eprintln!(
                     "inspection: {} API calls in {} sequential rounds",
@@ -300,6 +453,7 @@ fn run(cli: Cli) -> Result<()> {
             network,
             live,
             report_calls,
+            role,
             output: OutputArgs { format, lang },
             ip_ranges,
         } => {
@@ -323,7 +477,13 @@ fn run(cli: Cli) -> Result<()> {
                 let target = live_target(&task)?;
                 let inspection = runtime()?.block_on(async {
                     let config = live::load_config(task.region.as_deref()).await;
-                    live::inspect(&live::Clients::new(&config), &target).await
+                    let source = role.source(&config).await?;
+                    let clients = match source.clients(task.account.as_deref(), None).await {
+                        Some(Ok(clients)) => clients,
+                        Some(Err(err)) => bail!("{err}"),
+                        None => unreachable!("a live source has clients"),
+                    };
+                    Ok(live::inspect(&clients, &target).await?)
                 })?;
                 if report_calls {
                     eprintln!(
@@ -356,8 +516,18 @@ fn run(cli: Cli) -> Result<()> {
             container_instance,
             service,
             region,
+            account,
+            role,
         } => {
             let service = service.as_deref().map(parse_service).transpose()?;
+            let clients_in = |config: aws_config::SdkConfig| async move {
+                let source = role.source(&config).await?;
+                match source.clients(account.as_deref(), None).await {
+                    Some(Ok(clients)) => Ok(clients.into_owned()),
+                    Some(Err(err)) => bail!("{err}"),
+                    None => unreachable!("a live source has clients"),
+                }
+            };
             if !clusters.is_empty() {
                 let target = live::AccountTarget {
                     clusters,
@@ -366,9 +536,9 @@ fn run(cli: Cli) -> Result<()> {
                 };
                 let inspection = runtime()?.block_on(async {
                     let config = live::load_config(region.as_deref()).await;
-                    live::inspect_account(&live::Clients::new(&config), &target, &|_, _, _| {})
-                        .await
-                });
+                    let clients = clients_in(config).await?;
+                    anyhow::Ok(live::inspect_account(&clients, &target, &|_, _, _| {}).await)
+                })?;
                 println!("{}", serde_json::to_string_pretty(&inspection.view)?);
                 return Ok(());
             }
@@ -387,7 +557,8 @@ fn run(cli: Cli) -> Result<()> {
             };
             let inspection = runtime()?.block_on(async {
                 let config = live::load_config(region.as_deref()).await;
-                live::inspect(&live::Clients::new(&config), &target).await
+                let clients = clients_in(config).await?;
+                anyhow::Ok(live::inspect(&clients, &target).await?)
             })?;
             println!("{}", serde_json::to_string_pretty(&inspection.view)?);
         }

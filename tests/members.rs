@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use common::emulator::{
     free_port, invoke, log_decisions, published, sinks, slack_posts, webhook_url,
 };
-use common::moto::{event_for, fixture, FaultProxy, Moto};
+use common::moto::{doctor, event_for, fixture, FaultProxy, Moto};
 use serde_json::Value;
 
 const MEMBER: &str = "210987654321";
@@ -205,4 +205,215 @@ fn a_storm_from_one_member_assumes_its_role_once() {
         1,
         "one AssumeRole for 20 events"
     );
+}
+
+const SECOND: &str = "210987654322";
+
+#[test]
+fn the_cli_audits_several_accounts_in_one_report_with_the_account_on_everything() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    fixture(
+        &moto,
+        "moto_account.py",
+        &["--state", "broken", "--account-id", MEMBER],
+    );
+    fixture(
+        &moto,
+        "moto_account.py",
+        &["--state", "healthy", "--account-id", SECOND],
+    );
+    let out = doctor(
+        &moto.endpoint,
+        &[
+            "audit",
+            "--live",
+            "--account",
+            MEMBER,
+            "--account",
+            SECOND,
+            "--role-name",
+            ROLE,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let audit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let services = audit["services"].as_array().unwrap();
+    assert_eq!(services.len(), 8, "four services in each account");
+    for account in [MEMBER, SECOND] {
+        let theirs: Vec<&Value> = services
+            .iter()
+            .filter(|s| s["account"] == account)
+            .collect();
+        assert_eq!(theirs.len(), 4, "{account}");
+        let expected = if account == MEMBER { "blocked" } else { "ok" };
+        assert!(
+            theirs.iter().all(|s| s["verdict"] == expected),
+            "{account}: {theirs:?}"
+        );
+    }
+    let causes = audit["root_causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 3, "{causes:#?}");
+    for cause in causes {
+        assert_eq!(cause["account"], MEMBER);
+        assert!(cause["identity"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{MEMBER}#")));
+    }
+    assert_eq!(assumed_roles(&moto).len(), 2, "one AssumeRole per account");
+
+    // Another account without a role to assume is a usage error.
+    let out = doctor(&moto.endpoint, &["audit", "--live", "--account", MEMBER]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--role-name"));
+}
+
+#[test]
+fn an_account_whose_role_is_denied_is_unknown_in_the_report_not_ok() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    fixture(
+        &moto,
+        "moto_account.py",
+        &["--state", "healthy", "--account-id", MEMBER],
+    );
+    let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "AssumeRole"]);
+    let out = doctor(
+        &proxy.endpoint,
+        &[
+            "audit",
+            "--live",
+            "--account",
+            MEMBER,
+            "--role-name",
+            ROLE,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let audit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gaps = audit["not_inspected"].to_string();
+    assert!(
+        gaps.contains(&format!(
+            "account {MEMBER}: sts:AssumeRole on arn:aws:iam::{MEMBER}:role/{ROLE} denied"
+        )),
+        "{gaps}"
+    );
+}
+
+#[test]
+fn diagnose_live_assumes_the_role_in_the_events_account() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let built = fixture(
+        &moto,
+        "moto_scenario.py",
+        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
+    );
+    let event = event_for("s3-route-missing", &built);
+    let args = [
+        "diagnose",
+        "--event",
+        event.to_str().unwrap(),
+        "--live",
+        "--format",
+        "json",
+    ];
+    let without = doctor(&moto.endpoint, &args);
+    assert!(!without.status.success());
+    assert!(
+        String::from_utf8_lossy(&without.stderr).contains("does not exist in this account"),
+        "the caller's own account has no such subnet: {}",
+        String::from_utf8_lossy(&without.stderr)
+    );
+    let mut with_role = args.to_vec();
+    with_role.extend(["--role-name", ROLE]);
+    let out = doctor(&moto.endpoint, &with_role);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diagnosis: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        diagnosis["findings"][0]["code"], "S3_ROUTE_MISSING",
+        "{diagnosis:#}"
+    );
+    let commands = diagnosis["findings"][0]["commands"].to_string();
+    assert!(
+        commands.contains(built["route_tables"]["priv-c"].as_str().unwrap()),
+        "{commands}"
+    );
+}
+
+#[test]
+fn the_organization_is_audited_account_by_account() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let organization = fixture(&moto, "moto_organization.py", &["--accounts", "2"]);
+    let members: Vec<String> = organization["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    fixture(
+        &moto,
+        "moto_account.py",
+        &["--state", "broken", "--account-id", &members[0]],
+    );
+    fixture(
+        &moto,
+        "moto_account.py",
+        &["--state", "healthy", "--account-id", &members[1]],
+    );
+    let out = doctor(
+        &moto.endpoint,
+        &[
+            "audit",
+            "--live",
+            "--organization",
+            "--role-name",
+            ROLE,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let audit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let accounts: std::collections::BTreeSet<String> = audit["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["account"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        accounts,
+        members.iter().cloned().collect(),
+        "the management account has no services here"
+    );
+    assert!(audit["root_causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["account"] == members[0].as_str()));
 }

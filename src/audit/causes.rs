@@ -30,6 +30,8 @@ pub struct RootCause {
     pub subnets: Vec<String>,
     pub fix: Localized,
     pub commands: Vec<String>,
+    /// The account, when the audit spans several.
+    pub account: Option<String>,
     remedy: Option<Remedy>,
     /// The first finding's summary, for causes whose summary is not rebuilt from the remedy.
     first_summary: Localized,
@@ -81,6 +83,7 @@ impl Causes {
                     subnets: vec![],
                     fix: finding.fix.clone(),
                     commands: finding.commands.clone(),
+                    account: None,
                     remedy: finding.remedy.clone(),
                     first_summary: finding.summary.clone(),
                 });

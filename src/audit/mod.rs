@@ -70,6 +70,8 @@ pub struct HopCheck {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceAudit {
+    /// The account, when the audit spans several.
+    pub account: Option<String>,
     pub cluster: String,
     pub service: String,
     pub launch_type: String,
@@ -84,8 +86,17 @@ pub struct ServiceAudit {
 }
 
 impl ServiceAudit {
+    /// `cluster/service`, as root causes name it.
     pub fn name(&self) -> String {
         format!("{}/{}", self.cluster, self.service)
+    }
+
+    /// `account/cluster/service` when the audit spans accounts, else [`Self::name`].
+    pub fn display_name(&self) -> String {
+        match &self.account {
+            Some(account) => format!("{account}/{}", self.name()),
+            None => self.name(),
+        }
     }
 }
 
@@ -142,6 +153,51 @@ impl Audit {
             AuditOutcome::AllOk
         }
     }
+}
+
+/// One report of several accounts' audits (of one region): every service and root cause
+/// names its account, identities are per account, and what was not inspected says whose.
+pub fn combine(audits: Vec<(String, Audit)>, region: &str) -> Audit {
+    let mut combined = Audit {
+        region: region.to_string(),
+        services: Vec::new(),
+        root_causes: Vec::new(),
+        not_inspected: Vec::new(),
+    };
+    for (account, audit) in audits {
+        combined
+            .services
+            .extend(audit.services.into_iter().map(|mut s| {
+                s.account = Some(account.clone());
+                s
+            }));
+        combined
+            .root_causes
+            .extend(audit.root_causes.into_iter().map(|mut c| {
+                c.identity = format!("{account}#{}", c.identity);
+                c.account = Some(account.clone());
+                c
+            }));
+        combined
+            .not_inspected
+            .extend(audit.not_inspected.into_iter().map(|n| {
+                t!(
+                    "account {account}: {en}",
+                    "계정 {account}: {ko}",
+                    en = n.en,
+                    ko = n.ko
+                )
+            }));
+    }
+    combined.root_causes.sort_by(|a, b| {
+        (a.severity, a.code, &a.account, &a.identity).cmp(&(
+            b.severity,
+            b.code,
+            &b.account,
+            &b.identity,
+        ))
+    });
+    combined
 }
 
 /// Audits the selected services of `view` in `region`.
@@ -279,6 +335,7 @@ fn audit_service(
         }
     }
     ServiceAudit {
+        account: None,
         cluster: plan.cluster,
         service: plan.service,
         launch_type: plan.launch_type,

@@ -45,7 +45,7 @@ mod members;
 mod vpc;
 
 pub use account::{inspect_account, service_revision, AccountTarget, Progress};
-pub use members::{own_account, AssumeError, MemberRoles};
+pub use members::{organization_accounts, own_account, AssumeError, MemberRoles};
 
 /// Every call gets this long in all, retries included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);

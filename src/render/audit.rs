@@ -28,6 +28,7 @@ fn verdict_word(v: ServiceVerdict) -> &'static str {
 
 pub fn root_cause_json(cause: &RootCause, lang: Lang) -> Value {
     json!({
+        "account": cause.account,
         "code": cause.code,
         "severity": cause.severity,
         "identity": cause.identity,
@@ -42,6 +43,7 @@ pub fn root_cause_json(cause: &RootCause, lang: Lang) -> Value {
 
 fn service_json(s: &ServiceAudit, lang: Lang) -> Value {
     json!({
+        "account": s.account,
         "cluster": s.cluster,
         "service": s.service,
         "launch_type": s.launch_type,
@@ -114,8 +116,13 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
         line(String::new());
         line(if ko { "근본 원인" } else { "Root causes" }.to_string());
         for (i, cause) in audit.root_causes.iter().enumerate() {
+            let account = cause
+                .account
+                .as_ref()
+                .map(|a| format!("[{a}] "))
+                .unwrap_or_default();
             line(format!(
-                "{}. {} {}  {}",
+                "{}. {} {}  {account}{}",
                 i + 1,
                 severity_mark(cause.severity),
                 cause.code,
@@ -148,7 +155,7 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
         .chain(audit.services.iter().flat_map(|s| {
             s.not_inspected
                 .iter()
-                .map(move |n| format!("{}: {}", s.name(), n.get(lang)))
+                .map(move |n| format!("{}: {}", s.display_name(), n.get(lang)))
         }))
         .collect();
     if !gaps.is_empty() {
@@ -207,7 +214,7 @@ fn matrix(audit: &Audit, view: &NetworkView) -> Vec<String> {
     let name_width = audit
         .services
         .iter()
-        .map(|s| s.name().chars().count())
+        .map(|s| s.display_name().chars().count())
         .max()
         .unwrap_or(0)
         .max(12);
@@ -231,7 +238,7 @@ fn matrix(audit: &Audit, view: &NetworkView) -> Vec<String> {
             .iter()
             .filter(|s| s.subnets.iter().any(|sub| vpc_of(sub) == vpc))
         {
-            let mut row = format!("    {}", pad(&service.name(), first - 2));
+            let mut row = format!("    {}", pad(&service.display_name(), first - 2));
             for ((_, subnet), label) in cols.iter().zip(&labels) {
                 let marks: String = service
                     .hops

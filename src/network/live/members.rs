@@ -54,6 +54,39 @@ pub async fn own_account(base: &aws_config::SdkConfig) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The organisation's ACTIVE accounts, `(id, name)`, from `organizations:ListAccounts` (the
+/// management account or a delegated administrator may call it).
+pub async fn organization_accounts(
+    base: &aws_config::SdkConfig,
+) -> Result<Vec<(String, String)>, String> {
+    let client = aws_sdk_organizations::Client::new(base);
+    let mut pages = client.list_accounts().into_paginator().send();
+    let mut accounts = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| match e.code() {
+            Some(code) => format!(
+                "organizations:ListAccounts failed ({code}: {})",
+                e.message().unwrap_or("")
+            ),
+            None => format!(
+                "organizations:ListAccounts failed ({})",
+                DisplayErrorContext(&e)
+            ),
+        })?;
+        for account in page.accounts() {
+            #[allow(deprecated)]
+            let active = account.status().is_none_or(|s| s.as_str() == "ACTIVE");
+            if let (Some(id), true) = (account.id(), active) {
+                accounts.push((
+                    id.to_string(),
+                    account.name().unwrap_or_default().to_string(),
+                ));
+            }
+        }
+    }
+    Ok(accounts)
+}
+
 impl MemberRoles {
     /// `session_name` names the caller in the member's CloudTrail (the function's name).
     pub fn new(role_name: &str, external_id: Option<&str>, session_name: &str) -> MemberRoles {
