@@ -83,8 +83,9 @@ endif
 lint: test-tools sam-cli
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	$(TEST_VENV)/bin/cfn-lint template.yaml
+	$(TEST_VENV)/bin/cfn-lint template.yaml deploy/member.yaml
 	$(SAM) validate --lint --region ap-northeast-2 --template-file template.yaml
+	$(SAM) validate --lint --region ap-northeast-2 --template-file deploy/member.yaml
 
 ## test-tools: the pinned Python test tools (tests/requirements.txt) in their venv ($(TEST_VENV))
 test-tools: $(TEST_TOOLS)

@@ -12,18 +12,22 @@ use std::path::Path;
 use std::process::Command;
 
 use ecs_pull_doctor::lambda::SINK_IAM_ACTIONS;
-use ecs_pull_doctor::network::live::IAM_ACTIONS;
+use ecs_pull_doctor::network::live::{IAM_ACTIONS, MEMBER_IAM_ACTIONS};
 use regex::Regex;
 use serde_json::Value;
 
 /// The template as JSON, read with cfn-lint's own YAML decoder (it knows `!Ref` and friends).
 fn template() -> Value {
+    read_template("template.yaml")
+}
+
+fn read_template(relative: &str) -> Value {
     let out = Command::new("python3")
         .args([
             "-c",
             "import json, sys\nfrom cfnlint.decode import decode\ntemplate, errors = decode(sys.argv[1])\nif errors: sys.exit(str(errors))\nprint(json.dumps(template))",
         ])
-        .arg(common::repo("template.yaml"))
+        .arg(common::repo(relative))
         .output()
         .expect("python3 with cfn-lint (pip install -r tests/requirements.txt)");
     assert!(
@@ -86,6 +90,7 @@ fn actions_called_in_source() -> BTreeSet<String> {
                 ("describe_", "ec2"),
             ],
         ),
+        ("src/network/live/members.rs", &[("assume_role", "sts")]),
         (
             "src/lambda/known.rs",
             &[("get_item", "dynamodb"), ("put_item", "dynamodb")],
@@ -152,6 +157,7 @@ fn the_policy_grants_exactly_the_calls_the_code_makes() {
     let declared: BTreeSet<String> = IAM_ACTIONS
         .iter()
         .chain(SINK_IAM_ACTIONS)
+        .chain(MEMBER_IAM_ACTIONS)
         .map(|a| a.to_string())
         .collect();
     assert_eq!(
@@ -295,7 +301,107 @@ fn cfn_lint(path: &Path) -> std::process::Output {
 }
 
 #[test]
+fn the_member_stack_names_no_account_and_grants_exactly_the_reads() {
+    let text = common::read("deploy/member.yaml");
+    let literal = Regex::new(r"\b[0-9]{12}\b").unwrap();
+    assert!(
+        literal.find(&text).is_none(),
+        "the member stack must deploy anywhere (StackSets): {:?}",
+        literal.find(&text).map(|m| m.as_str())
+    );
+    let member = read_template("deploy/member.yaml");
+    let role = &member["Resources"]["ReadRole"]["Properties"];
+    let statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    assert_eq!(statements.len(), 1);
+    let granted: BTreeSet<String> = statements[0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let reads: BTreeSet<String> = IAM_ACTIONS.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        granted, reads,
+        "the read role grants exactly the inspection's and the audit's calls"
+    );
+    assert!(granted
+        .iter()
+        .all(|a| a.contains(":Describe") || a.contains(":List")));
+
+    // Trusted by the central function's role only, with the external ID when one is set.
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"];
+    assert_eq!(trust.as_array().unwrap().len(), 1);
+    assert_eq!(
+        trust[0]["Principal"]["AWS"]["Ref"],
+        "CentralFunctionRoleArn"
+    );
+    let with_id = &trust[0]["Condition"]["Fn::If"][1]["StringEquals"];
+    assert_eq!(with_id["sts:ExternalId"]["Ref"], "ExternalId");
+    assert_eq!(with_id["aws:PrincipalAccount"]["Ref"], "CentralAccountId");
+
+    // It forwards exactly what the central rules match.
+    let pull: Value = serde_json::from_str(&common::read("deploy/event-pattern.json")).unwrap();
+    let change: Value = serde_json::from_str(&common::read("deploy/change-pattern.json")).unwrap();
+    assert_eq!(
+        member["Resources"]["PullFailureRule"]["Properties"]["EventPattern"],
+        pull
+    );
+    assert_eq!(
+        member["Resources"]["ChangeRule"]["Properties"]["EventPattern"],
+        change
+    );
+    let central = template();
+    assert_eq!(
+        central["Resources"]["MemberPullFailureRule"]["Properties"]["EventPattern"],
+        pull
+    );
+    assert_eq!(
+        central["Resources"]["MemberChangeRule"]["Properties"]["EventPattern"],
+        change
+    );
+}
+
+#[test]
+fn the_central_function_may_assume_only_the_member_role_of_the_organisation() {
+    let template = template();
+    let policies = template["Resources"]["Function"]["Properties"]["Policies"][0]["Statement"]
+        .as_array()
+        .unwrap();
+    let assume = policies
+        .iter()
+        .filter_map(|s| s.get("Fn::If"))
+        .find(|branches| branches[0] == "HasMembers")
+        .map(|branches| &branches[1])
+        .expect("an AssumeMemberRoles statement under HasMembers");
+    assert_eq!(assume["Action"], "sts:AssumeRole");
+    assert_eq!(
+        assume["Resource"]["Fn::Sub"],
+        "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"
+    );
+    assert_eq!(
+        assume["Condition"]["Fn::If"][1]["StringEquals"]["aws:ResourceOrgID"]["Ref"],
+        "OrganizationId"
+    );
+    let bus = &template["Resources"]["OrganizationBusPolicy"]["Properties"]["Statement"];
+    assert_eq!(
+        bus["Condition"]["StringEquals"]["aws:PrincipalOrgID"]["Ref"],
+        "OrganizationId"
+    );
+    let variables = &template["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(variables["MEMBER_ROLE_NAME"]["Ref"], "MemberRoleName");
+}
+
+#[test]
 fn cfn_lint_passes_and_catches_a_bad_runtime() {
+    let member = cfn_lint(&common::repo("deploy/member.yaml"));
+    assert!(
+        member.status.success(),
+        "cfn-lint deploy/member.yaml: {}{}",
+        String::from_utf8_lossy(&member.stdout),
+        String::from_utf8_lossy(&member.stderr)
+    );
     let out = cfn_lint(&common::repo("template.yaml"));
     assert!(
         out.status.success(),
@@ -324,26 +430,28 @@ fn cfn_lint_passes_and_catches_a_bad_runtime() {
 #[ignore = "needs the SAM CLI (SAM_CLI or sam on the PATH); make test installs one and runs this"]
 fn sam_validate_lint_passes() {
     let sam = std::env::var("SAM_CLI").unwrap_or_else(|_| "sam".to_string());
-    let out = Command::new(&sam)
-        .args([
-            "validate",
-            "--lint",
-            "--region",
-            "ap-northeast-2",
-            "--template-file",
-        ])
-        .arg(common::repo("template.yaml"))
-        .env("SAM_CLI_TELEMETRY", "0")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{sam} does not run ({e}): make sam-cli installs the pinned SAM CLI")
-        });
-    assert!(
-        out.status.success(),
-        "sam validate --lint: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for template in ["template.yaml", "deploy/member.yaml"] {
+        let out = Command::new(&sam)
+            .args([
+                "validate",
+                "--lint",
+                "--region",
+                "ap-northeast-2",
+                "--template-file",
+            ])
+            .arg(common::repo(template))
+            .env("SAM_CLI_TELEMETRY", "0")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{sam} does not run ({e}): make sam-cli installs the pinned SAM CLI")
+            });
+        assert!(
+            out.status.success(),
+            "sam validate --lint {template}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -45,7 +45,9 @@ mod members;
 mod vpc;
 
 pub use account::{inspect_account, service_revision, AccountTarget, Progress};
-pub use members::{organization_accounts, own_account, AssumeError, MemberRoles};
+pub use members::{
+    organization_accounts, own_account, AssumeError, MemberRoles, MEMBER_IAM_ACTIONS,
+};
 
 /// Every call gets this long in all, retries included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);

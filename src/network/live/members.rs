@@ -12,6 +12,10 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
 
+/// What the central function calls to reach member accounts, as IAM actions (the template's
+/// policy is checked against it).
+pub const MEMBER_IAM_ACTIONS: &[&str] = &["sts:AssumeRole"];
+
 /// Credentials this close to expiry are renewed first.
 const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
 
