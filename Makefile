@@ -173,10 +173,11 @@ bench-live: test-tools
 	$(CARGO) build --release --bin ecs-pull-doctor
 	$(TEST_VENV)/bin/python3 scripts/bench_live.py --binary $(TARGET_DIR)/release/ecs-pull-doctor
 
-## bench-audit: audit --live of 500 services in 4 clusters over 20 VPCs against moto (calls, rounds, wall time, peak RSS)
+## bench-audit: audit --live of 500 services in 4 clusters over 20 VPCs, and of 50 member accounts, against moto (calls, rounds, wall time, peak RSS)
 bench-audit: test-tools
-	$(CARGO) build --release --bin ecs-pull-doctor
-	$(TEST_VENV)/bin/python3 scripts/bench_audit.py --binary $(TARGET_DIR)/release/ecs-pull-doctor
+	$(CARGO) build --release --bin ecs-pull-doctor --bin bootstrap
+	$(TEST_VENV)/bin/python3 scripts/bench_audit.py --binary $(TARGET_DIR)/release/ecs-pull-doctor --bootstrap $(TARGET_DIR)/release/bootstrap
+	$(TEST_VENV)/bin/python3 scripts/bench_audit.py --binary $(TARGET_DIR)/release/ecs-pull-doctor --accounts 50
 
 ## bench-lambda: bootstrap's cold start, warm latency, peak RSS and size (release, moto on loopback)
 bench-lambda: test-tools

@@ -72,6 +72,9 @@ def run(bootstrap, events, env, slack=False):
     return report
 
 
+MEMBER = "210987654321"
+
+
 def python_reference():
     code = "import boto3; boto3.client('ec2', region_name='ap-northeast-2'); boto3.client('sns', region_name='ap-northeast-2')"
     started = time.perf_counter()
@@ -154,6 +157,35 @@ def main():
         warm = [i["ms"] for i in report["invocations"][1:]]
         print("warm, seed pull failure live vs moto (API time included): " + summary(warm, "ms"))
         print("  peak RSS: %.1f MB" % (report["peak_rss_kb"] / 1024))
+
+        # The same failure in a member account, for a central function: GetCallerIdentity at
+        # cold start, then one AssumeRole per account (cached), then the same calls there.
+        member = json.loads(
+            subprocess.check_output(
+                [sys.executable, str(ROOT / "tests/fixtures/moto_scenario.py"), "--endpoint", endpoint,
+                 "--scenario", "s3-route-missing", "--account-id", MEMBER]
+            )
+        )
+        event = json.loads(SEED.read_text())
+        event["account"] = member["account"]
+        event["detail"]["clusterArn"] = member["cluster_arn"]
+        for d in event["detail"]["attachments"][0]["details"]:
+            if d["name"] == "subnetId":
+                d["value"] = member["task_subnet"]
+            if d["name"] == "privateIPv4Address":
+                d["value"] = member["task_ip"]
+        from_member = [("member-live", json.dumps(event).encode())]
+        env = dict(env, MEMBER_ROLE_NAME="ecs-pull-doctor-read", ALLOWED_ACCOUNTS=MEMBER)
+        cold, rss = [], []
+        for _ in range(max(3, args.runs // 2)):
+            report = run(args.bootstrap, from_member, env, slack=True)
+            cold.append(report["cold_start_ms"])
+            rss.append(report["peak_rss_kb"] / 1024)
+        print("cold start, member-account pull failure vs moto (GetCallerIdentity, AssumeRole, the same calls): " + summary(cold, "ms"))
+        print("  peak RSS: " + summary(rss, "MB"))
+        report = run(args.bootstrap, from_member * (args.runs + 1), env, slack=True)
+        warm = [i["ms"] for i in report["invocations"][1:]]
+        print("warm, member-account pull failure vs moto (credentials cached): " + summary(warm, "ms"))
     finally:
         moto.terminate()
         moto.wait()

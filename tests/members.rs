@@ -18,6 +18,37 @@ const MEMBER: &str = "210987654321";
 const STRANGER: &str = "333344445555";
 const ROLE: &str = "ecs-pull-doctor-read";
 
+/// Every AssumeRole moto answered of the member role: (role ARN, secret key, session token).
+fn assumed_credentials(moto: &Moto) -> Vec<(String, String, String)> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + '/moto-api/data.json', timeout=10).read().decode())",
+            &moto.endpoint,
+        ])
+        .output()
+        .unwrap();
+    let data: Value = serde_json::from_slice(&out.stdout).unwrap();
+    data["sts"]["AssumedRole"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["role_arn"]
+                .as_str()
+                .is_some_and(|a| a.ends_with(&format!(":role/{ROLE}")))
+        })
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (
+                text("role_arn"),
+                text("secret_access_key"),
+                text("session_token"),
+            )
+        })
+        .collect()
+}
+
 /// Every AssumeRole moto answered: the role ARNs.
 fn assumed_roles(moto: &Moto) -> Vec<String> {
     let out = std::process::Command::new("python3")
@@ -205,6 +236,18 @@ fn a_storm_from_one_member_assumes_its_role_once() {
         1,
         "one AssumeRole for 20 events"
     );
+    // The assumed credentials never reach the logs.
+    let logs = report["logs"].to_string();
+    for (_, secret, token) in assumed_credentials(&moto) {
+        assert!(
+            !secret.is_empty() && !logs.contains(&secret),
+            "the secret key is logged"
+        );
+        assert!(
+            !token.is_empty() && !logs.contains(&token),
+            "the session token is logged"
+        );
+    }
 }
 
 const SECOND: &str = "210987654322";
