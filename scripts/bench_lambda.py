@@ -75,6 +75,19 @@ def run(bootstrap, events, env, slack=False):
 MEMBER = "210987654321"
 
 
+def seed_event_in(built):
+    """The seed sample's event, moved into a scenario moto_scenario.py built."""
+    event = json.loads(SEED.read_text())
+    event["account"] = built["account"]
+    event["detail"]["clusterArn"] = built["cluster_arn"]
+    for d in event["detail"]["attachments"][0]["details"]:
+        if d["name"] == "subnetId":
+            d["value"] = built["task_subnet"]
+        if d["name"] == "privateIPv4Address":
+            d["value"] = built["task_ip"]
+    return json.dumps(event).encode()
+
+
 def python_reference():
     code = "import boto3; boto3.client('ec2', region_name='ap-northeast-2'); boto3.client('sns', region_name='ap-northeast-2')"
     started = time.perf_counter()
@@ -133,15 +146,7 @@ def main():
         sinks = json.loads(
             subprocess.check_output([sys.executable, str(ROOT / "tests/fixtures/lambda_sinks.py"), "--endpoint", endpoint])
         )
-        event = json.loads(SEED.read_text())
-        event["account"] = built["account"]
-        event["detail"]["clusterArn"] = built["cluster_arn"]
-        for d in event["detail"]["attachments"][0]["details"]:
-            if d["name"] == "subnetId":
-                d["value"] = built["task_subnet"]
-            if d["name"] == "privateIPv4Address":
-                d["value"] = built["task_ip"]
-        live = [("seed-live", json.dumps(event).encode())]
+        live = [("seed-live", seed_event_in(built))]
         env = base_env(endpoint)
         env["SNS_TOPIC_ARN"] = sinks["topic_arn"]
 
@@ -166,15 +171,7 @@ def main():
                  "--scenario", "s3-route-missing", "--account-id", MEMBER]
             )
         )
-        event = json.loads(SEED.read_text())
-        event["account"] = member["account"]
-        event["detail"]["clusterArn"] = member["cluster_arn"]
-        for d in event["detail"]["attachments"][0]["details"]:
-            if d["name"] == "subnetId":
-                d["value"] = member["task_subnet"]
-            if d["name"] == "privateIPv4Address":
-                d["value"] = member["task_ip"]
-        from_member = [("member-live", json.dumps(event).encode())]
+        from_member = [("member-live", seed_event_in(member))]
         env = dict(env, MEMBER_ROLE_NAME="ecs-pull-doctor-read", ALLOWED_ACCOUNTS=MEMBER)
         cold, rss = [], []
         for _ in range(max(3, args.runs // 2)):

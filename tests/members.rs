@@ -20,15 +20,7 @@ const ROLE: &str = "ecs-pull-doctor-read";
 
 /// Every AssumeRole moto answered of the member role: (role ARN, secret key, session token).
 fn assumed_credentials(moto: &Moto) -> Vec<(String, String, String)> {
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + '/moto-api/data.json', timeout=10).read().decode())",
-            &moto.endpoint,
-        ])
-        .output()
-        .unwrap();
-    let data: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let data = common::moto::data(moto);
     data["sts"]["AssumedRole"]
         .as_array()
         .into_iter()
@@ -51,15 +43,7 @@ fn assumed_credentials(moto: &Moto) -> Vec<(String, String, String)> {
 
 /// Every AssumeRole moto answered: the role ARNs.
 fn assumed_roles(moto: &Moto) -> Vec<String> {
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + '/moto-api/data.json', timeout=10).read().decode())",
-            &moto.endpoint,
-        ])
-        .output()
-        .unwrap();
-    let data: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let data = common::moto::data(moto);
     data["sts"]["AssumedRole"]
         .as_array()
         .into_iter()

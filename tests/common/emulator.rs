@@ -80,15 +80,7 @@ pub fn sinks(moto: &Moto, slack_url: Option<&str>) -> Value {
 
 /// Every SNS publish moto received: (subject, message, attributes name → value).
 pub fn published(moto: &Moto) -> Vec<(String, String, Value)> {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + '/moto-api/data.json', timeout=10).read().decode())",
-            &moto.endpoint,
-        ])
-        .output()
-        .unwrap();
-    let data: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let data = super::moto::data(moto);
     let mut notifications = Vec::new();
     for topic in data["sns"]["Topic"].as_array().into_iter().flatten() {
         for sent in topic["sent_notifications"].as_array().into_iter().flatten() {

@@ -81,6 +81,19 @@ impl Drop for Moto {
     }
 }
 
+/// Everything moto holds (`GET /moto-api/data.json`), as JSON.
+pub fn data(moto: &Moto) -> Value {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + '/moto-api/data.json', timeout=10).read().decode())",
+            &moto.endpoint,
+        ])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Runs `tests/fixtures/<script>` against moto with `args`; its JSON output.
 pub fn fixture<S: AsRef<std::ffi::OsStr>>(moto: &Moto, script: &str, args: &[S]) -> Value {
     let out = Command::new("python3")
