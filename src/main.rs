@@ -64,6 +64,7 @@ impl RoleArgs {
                         "ecs-pull-doctor-cli",
                     ),
                     own_account,
+                    names: Default::default(),
                 })
             }
         };

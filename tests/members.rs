@@ -444,3 +444,39 @@ fn the_organization_is_audited_account_by_account() {
         .iter()
         .all(|c| c["account"] == members[0].as_str()));
 }
+
+#[test]
+fn a_member_without_a_configured_name_is_named_from_the_organization() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let organization = fixture(&moto, "moto_organization.py", &["--accounts", "1"]);
+    let member = organization["members"][0].as_str().unwrap().to_string();
+    let built = fixture(
+        &moto,
+        "moto_scenario.py",
+        &["--scenario", "s3-route-missing", "--account-id", &member],
+    );
+    let event = event_for("s3-route-missing", &built);
+    let made = sinks(&moto, None);
+    let report = invoke(
+        &moto.endpoint,
+        &[
+            ("SNS_TOPIC_ARN", made["topic_arn"].as_str().unwrap()),
+            ("MEMBER_ROLE_NAME", ROLE),
+            ("ALLOWED_ACCOUNTS", &member),
+        ],
+        &[event.as_path(), event.as_path()],
+        &[],
+    );
+    log_decisions(&report);
+    let notifications = published(&moto);
+    assert_eq!(notifications.len(), 2);
+    for (_, message, _) in &notifications {
+        assert!(
+            message.contains(&format!(
+                "Account {member} (member-0), region ap-northeast-2."
+            )),
+            "{message}"
+        );
+    }
+}

@@ -90,7 +90,13 @@ fn actions_called_in_source() -> BTreeSet<String> {
                 ("describe_", "ec2"),
             ],
         ),
-        ("src/network/live/members.rs", &[("assume_role", "sts")]),
+        (
+            "src/network/live/members.rs",
+            &[
+                ("assume_role", "sts"),
+                ("describe_account", "organizations"),
+            ],
+        ),
         (
             "src/lambda/known.rs",
             &[("get_item", "dynamodb"), ("put_item", "dynamodb")],

@@ -55,14 +55,18 @@ impl Deps {
 
     /// In central mode, the line every alert carries: which account (and its name) and
     /// region the failure is in.
-    pub(super) fn account_line(
+    pub(super) async fn account_line(
         &self,
         account: Option<&str>,
         region: Option<&str>,
     ) -> Option<crate::localized::Localized> {
         self.allowed_accounts.as_ref()?;
         let account = account?;
-        let named = match self.account_names.get(account) {
+        let name = match self.account_names.get(account) {
+            Some(name) => Some(name.clone()),
+            None => self.network.account_name(account).await,
+        };
+        let named = match name {
             Some(name) => format!("{account} ({name})"),
             None => account.to_string(),
         };
@@ -104,6 +108,7 @@ impl Deps {
                                 &session,
                             ),
                             own_account,
+                            names: Default::default(),
                         })
                     }
                 };

@@ -170,7 +170,8 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
         deps.account_line(
             diagnosis.task.account.as_deref(),
             diagnosis.task.region.as_deref(),
-        ),
+        )
+        .await,
         note.into_iter().chain(
             diagnosis
                 .missing_inputs

@@ -46,7 +46,7 @@ mod vpc;
 
 pub use account::{inspect_account, service_revision, AccountTarget, Progress};
 pub use members::{
-    organization_accounts, own_account, AssumeError, MemberRoles, MEMBER_IAM_ACTIONS,
+    account_name, organization_accounts, own_account, AssumeError, MemberRoles, MEMBER_IAM_ACTIONS,
 };
 
 /// Every call gets this long in all, retries included.

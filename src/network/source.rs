@@ -32,6 +32,8 @@ pub struct Members {
     pub roles: MemberRoles,
     /// The account the function's own credentials are in (its own tasks need no role).
     pub own_account: String,
+    /// Account names looked up so far (`None`: looked up, not found or not permitted).
+    pub names: tokio::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
 }
 
 /// Why there is no view for a task.
@@ -66,6 +68,26 @@ impl NetworkSource {
             sdk: Box::new(sdk),
             members: members.map(Box::new),
         }
+    }
+
+    /// The name of a member account, looked up once (`organizations:DescribeAccount`) and
+    /// remembered, found or not; `None` outside central mode.
+    pub async fn account_name(&self, account: &str) -> Option<String> {
+        let NetworkSource::Live {
+            sdk,
+            members: Some(members),
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let mut names = members.names.lock().await;
+        if let Some(known) = names.get(account) {
+            return known.clone();
+        }
+        let name = live::account_name(sdk, account).await;
+        names.insert(account.to_string(), name.clone());
+        name
     }
 
     /// The member roles, when the source reaches other accounts.

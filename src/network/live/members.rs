@@ -14,7 +14,7 @@ use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 /// What the central function calls to reach member accounts, as IAM actions (the template's
 /// policy is checked against it).
-pub const MEMBER_IAM_ACTIONS: &[&str] = &["sts:AssumeRole"];
+pub const MEMBER_IAM_ACTIONS: &[&str] = &["sts:AssumeRole", "organizations:DescribeAccount"];
 
 /// Credentials this close to expiry are renewed first.
 const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
@@ -89,6 +89,20 @@ pub async fn organization_accounts(
         }
     }
     Ok(accounts)
+}
+
+/// An account's name from `organizations:DescribeAccount` (which the management account or a
+/// delegated administrator may call); `None` when it may not, or the account is unknown.
+pub async fn account_name(base: &aws_config::SdkConfig, account: &str) -> Option<String> {
+    aws_sdk_organizations::Client::new(base)
+        .describe_account()
+        .account_id(account)
+        .send()
+        .await
+        .ok()?
+        .account()?
+        .name()
+        .map(str::to_string)
 }
 
 impl MemberRoles {
