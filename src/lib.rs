@@ -17,7 +17,8 @@
 //! 7. [`alert`]: which failures are the same alert, for storm suppression.
 //!
 //! [`audit`] runs step 5's probe check before anything fails: for every service, from each
-//! of its subnets to each hop its task definition needs, folded into root causes.
+//! of its subnets to each hop its task definition needs, folded into root causes; [`change`]
+//! reads the CloudTrail changes that can break a pull, so the Lambda audits after them.
 //!
 //! Every module except the loaders, [`network::live`], [`network::source`] and [`lambda`] does
 //! no I/O; [`lambda`] wires the steps for the `bootstrap` function, the CLI wires them for
