@@ -7,27 +7,11 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::moto::{doctor, fixture, FaultProxy, Moto};
+use common::moto::{audit_json, doctor, fixture, FaultProxy, Moto};
 use serde_json::Value;
 
 fn account(moto: &Moto, state: &str) -> Value {
     fixture(moto, "moto_account.py", &["--state", state])
-}
-
-/// The audit's JSON, and its exit status.
-fn audit_json(endpoint: &str, extra: &[&str]) -> (Value, i32) {
-    let mut args = vec!["audit", "--live", "--format", "json"];
-    args.extend_from_slice(extra);
-    let out = doctor(endpoint, &args);
-    let code = out.status.code().expect("exit status");
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "exit {code}, not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (json, code)
 }
 
 fn strings(value: &Value) -> Vec<String> {

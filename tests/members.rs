@@ -9,9 +9,9 @@ mod common;
 use std::path::PathBuf;
 
 use common::emulator::{
-    free_port, invoke, log_decisions, published, sinks, slack_posts, webhook_url,
+    free_port, invoke, log_decisions, published, response_bodies, sinks, slack_posts, webhook_url,
 };
-use common::moto::{doctor, event_for, fixture, FaultProxy, Moto};
+use common::moto::{audit_json, doctor, event_for, fixture, FaultProxy, Moto};
 use serde_json::Value;
 
 const MEMBER: &str = "210987654321";
@@ -99,15 +99,6 @@ fn central(moto: &Moto, endpoint: &str, events: &[PathBuf], port: u16) -> Value 
     report
 }
 
-fn bodies(report: &Value) -> Vec<Value> {
-    report["invocations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["body"].clone())
-        .collect()
-}
-
 #[test]
 fn a_member_accounts_failure_is_diagnosed_in_that_account_and_names_it() {
     let _serial = common::one_at_a_time();
@@ -121,7 +112,7 @@ fn a_member_accounts_failure_is_diagnosed_in_that_account_and_names_it() {
     let event = event_for("s3-route-missing", &built);
     let port = free_port();
     let report = central(&moto, &moto.endpoint, &[event], port);
-    let answer = &bodies(&report)[0];
+    let answer = &response_bodies(&report)[0];
     assert_eq!(answer["status"], "sent", "{answer:#}");
     assert_eq!(answer["findings"][0], "S3_ROUTE_MISSING", "{answer:#}");
     assert_eq!(
@@ -159,7 +150,7 @@ fn an_account_that_is_not_allowed_assumes_nothing_and_sends_nothing() {
     let event = event_for("s3-route-missing", &built);
     let stranger = events(&event, 1, Some(STRANGER));
     let report = central(&moto, &moto.endpoint, &stranger, free_port());
-    let answer = &bodies(&report)[0];
+    let answer = &response_bodies(&report)[0];
     assert_eq!(answer["status"], "skipped", "{answer:#}");
     assert_eq!(
         answer["why"],
@@ -209,7 +200,7 @@ fn a_storm_from_one_member_assumes_its_role_once() {
     let event = event_for("s3-route-missing", &built);
     let storm = events(&event, 20, None);
     let report = central(&moto, &moto.endpoint, &storm, free_port());
-    let statuses: Vec<String> = bodies(&report)
+    let statuses: Vec<String> = response_bodies(&report)
         .iter()
         .map(|b| b["status"].as_str().unwrap_or("?").to_string())
         .collect();
@@ -250,28 +241,18 @@ fn the_cli_audits_several_accounts_in_one_report_with_the_account_on_everything(
         "moto_account.py",
         &["--state", "healthy", "--account-id", SECOND],
     );
-    let out = doctor(
+    let (audit, code) = audit_json(
         &moto.endpoint,
         &[
-            "audit",
-            "--live",
             "--account",
             MEMBER,
             "--account",
             SECOND,
             "--role-name",
             ROLE,
-            "--format",
-            "json",
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let audit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(code, 1, "{audit}");
     let services = audit["services"].as_array().unwrap();
     assert_eq!(services.len(), 8, "four services in each account");
     for account in [MEMBER, SECOND] {
@@ -313,26 +294,8 @@ fn an_account_whose_role_is_denied_is_unknown_in_the_report_not_ok() {
         &["--state", "healthy", "--account-id", MEMBER],
     );
     let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "AssumeRole"]);
-    let out = doctor(
-        &proxy.endpoint,
-        &[
-            "audit",
-            "--live",
-            "--account",
-            MEMBER,
-            "--role-name",
-            ROLE,
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let audit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (audit, code) = audit_json(&proxy.endpoint, &["--account", MEMBER, "--role-name", ROLE]);
+    assert_eq!(code, 3, "{audit}");
     let gaps = audit["not_inspected"].to_string();
     assert!(
         gaps.contains(&format!(
@@ -408,25 +371,8 @@ fn the_organization_is_audited_account_by_account() {
         "moto_account.py",
         &["--state", "healthy", "--account-id", &members[1]],
     );
-    let out = doctor(
-        &moto.endpoint,
-        &[
-            "audit",
-            "--live",
-            "--organization",
-            "--role-name",
-            ROLE,
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let audit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (audit, code) = audit_json(&moto.endpoint, &["--organization", "--role-name", ROLE]);
+    assert_eq!(code, 1, "{audit}");
     let accounts: std::collections::BTreeSet<String> = audit["services"]
         .as_array()
         .unwrap()

@@ -78,6 +78,16 @@ pub fn sinks(moto: &Moto, slack_url: Option<&str>) -> Value {
     fixture(moto, "lambda_sinks.py", &args)
 }
 
+/// Each invocation's answer (the response, or the error body), in order.
+pub fn response_bodies(report: &Value) -> Vec<Value> {
+    report["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body"].clone())
+        .collect()
+}
+
 /// Every SNS publish moto received: (subject, message, attributes name → value).
 pub fn published(moto: &Moto) -> Vec<(String, String, Value)> {
     let data = super::moto::data(moto);

@@ -199,6 +199,22 @@ pub fn doctor(endpoint: &str, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `audit --live --format json` with `extra`: the report, and the exit status.
+pub fn audit_json(endpoint: &str, extra: &[&str]) -> (Value, i32) {
+    let mut args = vec!["audit", "--live", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = doctor(endpoint, &args);
+    let code = out.status.code().expect("exit status");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "exit {code}, not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (json, code)
+}
+
 /// The standard AWS environment of a child process, pointed at `endpoint` (moto or a proxy
 /// in front of it), with nothing from the developer's own AWS configuration.
 pub fn aws_environment<'c>(command: &'c mut Command, endpoint: &str) -> &'c mut Command {
