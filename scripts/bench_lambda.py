@@ -88,6 +88,21 @@ def seed_event_in(built):
     return json.dumps(event).encode()
 
 
+def cold_and_warm(args, events, env, cold_label, warm_label):
+    """Cold starts (half the runs, at least 3), then warm invocations in one process."""
+    cold, rss = [], []
+    for _ in range(max(3, args.runs // 2)):
+        report = run(args.bootstrap, events, env, slack=True)
+        cold.append(report["cold_start_ms"])
+        rss.append(report["peak_rss_kb"] / 1024)
+    print("cold start, %s: %s" % (cold_label, summary(cold, "ms")))
+    print("  peak RSS: " + summary(rss, "MB"))
+    report = run(args.bootstrap, events * (args.runs + 1), env, slack=True)
+    warm = [i["ms"] for i in report["invocations"][1:]]
+    print("warm, %s: %s" % (warm_label, summary(warm, "ms")))
+    print("  peak RSS: %.1f MB" % (report["peak_rss_kb"] / 1024))
+
+
 def python_reference():
     code = "import boto3; boto3.client('ec2', region_name='ap-northeast-2'); boto3.client('sns', region_name='ap-northeast-2')"
     started = time.perf_counter()
@@ -150,18 +165,8 @@ def main():
         env = base_env(endpoint)
         env["SNS_TOPIC_ARN"] = sinks["topic_arn"]
 
-        cold, rss = [], []
-        for _ in range(max(3, args.runs // 2)):
-            report = run(args.bootstrap, live, env, slack=True)
-            cold.append(report["cold_start_ms"])
-            rss.append(report["peak_rss_kb"] / 1024)
-        print("cold start, seed pull failure live vs moto (12 EC2/ECS calls, SNS publish, Slack post): " + summary(cold, "ms"))
-        print("  peak RSS: " + summary(rss, "MB"))
-
-        report = run(args.bootstrap, live * (args.runs + 1), env, slack=True)
-        warm = [i["ms"] for i in report["invocations"][1:]]
-        print("warm, seed pull failure live vs moto (API time included): " + summary(warm, "ms"))
-        print("  peak RSS: %.1f MB" % (report["peak_rss_kb"] / 1024))
+        cold_and_warm(args, live, env, "seed pull failure live vs moto (12 EC2/ECS calls, SNS publish, Slack post)",
+                      "seed pull failure live vs moto (API time included)")
 
         # The same failure in a member account, for a central function: GetCallerIdentity at
         # cold start, then one AssumeRole per account (cached), then the same calls there.
@@ -173,16 +178,9 @@ def main():
         )
         from_member = [("member-live", seed_event_in(member))]
         env = dict(env, MEMBER_ROLE_NAME="ecs-pull-doctor-read", ALLOWED_ACCOUNTS=MEMBER)
-        cold, rss = [], []
-        for _ in range(max(3, args.runs // 2)):
-            report = run(args.bootstrap, from_member, env, slack=True)
-            cold.append(report["cold_start_ms"])
-            rss.append(report["peak_rss_kb"] / 1024)
-        print("cold start, member-account pull failure vs moto (GetCallerIdentity, AssumeRole, the same calls): " + summary(cold, "ms"))
-        print("  peak RSS: " + summary(rss, "MB"))
-        report = run(args.bootstrap, from_member * (args.runs + 1), env, slack=True)
-        warm = [i["ms"] for i in report["invocations"][1:]]
-        print("warm, member-account pull failure vs moto (credentials cached): " + summary(warm, "ms"))
+        cold_and_warm(args, from_member, env,
+                      "member-account pull failure vs moto (GetCallerIdentity, AssumeRole, the same calls)",
+                      "member-account pull failure vs moto (credentials cached)")
     finally:
         moto.terminate()
         moto.wait()

@@ -53,6 +53,17 @@ fn assumed_roles(moto: &Moto) -> Vec<String> {
         .collect()
 }
 
+/// The reference case built in the member account, and its task's failure event.
+fn member_failure(moto: &Moto) -> (Value, PathBuf) {
+    let built = fixture(
+        moto,
+        "moto_scenario.py",
+        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
+    );
+    let event = event_for("s3-route-missing", &built);
+    (built, event)
+}
+
 /// `count` copies of the event, each from its own task (and `account` when given).
 fn events(first: &PathBuf, count: usize, account: Option<&str>) -> Vec<PathBuf> {
     let value: Value = serde_json::from_str(&std::fs::read_to_string(first).unwrap()).unwrap();
@@ -142,12 +153,7 @@ fn a_member_accounts_failure_is_diagnosed_in_that_account_and_names_it() {
 fn an_account_that_is_not_allowed_assumes_nothing_and_sends_nothing() {
     let _serial = common::one_at_a_time();
     let moto = Moto::start();
-    let built = fixture(
-        &moto,
-        "moto_scenario.py",
-        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
-    );
-    let event = event_for("s3-route-missing", &built);
+    let (_, event) = member_failure(&moto);
     let stranger = events(&event, 1, Some(STRANGER));
     let report = central(&moto, &moto.endpoint, &stranger, free_port());
     let answer = &response_bodies(&report)[0];
@@ -165,12 +171,7 @@ fn an_account_that_is_not_allowed_assumes_nothing_and_sends_nothing() {
 fn a_member_without_the_role_gets_the_message_only_diagnosis_with_the_denial_named() {
     let _serial = common::one_at_a_time();
     let moto = Moto::start();
-    let built = fixture(
-        &moto,
-        "moto_scenario.py",
-        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
-    );
-    let event = event_for("s3-route-missing", &built);
+    let (_, event) = member_failure(&moto);
     let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "AssumeRole"]);
     let report = central(&moto, &proxy.endpoint, &[event], free_port());
     let invocations = report["invocations"].as_array().unwrap();
@@ -192,12 +193,7 @@ fn a_member_without_the_role_gets_the_message_only_diagnosis_with_the_denial_nam
 fn a_storm_from_one_member_assumes_its_role_once() {
     let _serial = common::one_at_a_time();
     let moto = Moto::start();
-    let built = fixture(
-        &moto,
-        "moto_scenario.py",
-        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
-    );
-    let event = event_for("s3-route-missing", &built);
+    let (_, event) = member_failure(&moto);
     let storm = events(&event, 20, None);
     let report = central(&moto, &moto.endpoint, &storm, free_port());
     let statuses: Vec<String> = response_bodies(&report)
@@ -309,12 +305,7 @@ fn an_account_whose_role_is_denied_is_unknown_in_the_report_not_ok() {
 fn diagnose_live_assumes_the_role_in_the_events_account() {
     let _serial = common::one_at_a_time();
     let moto = Moto::start();
-    let built = fixture(
-        &moto,
-        "moto_scenario.py",
-        &["--scenario", "s3-route-missing", "--account-id", MEMBER],
-    );
-    let event = event_for("s3-route-missing", &built);
+    let (built, event) = member_failure(&moto);
     let args = [
         "diagnose",
         "--event",
