@@ -366,28 +366,30 @@ async fn read_accounts(
     const ACCOUNTS_IN_FLIGHT: usize = 8;
     let quiet = |_: &str, _: usize, _: usize| {};
     let one = |account: Option<String>| async move {
-        let clients = source.clients(account.as_deref(), None).await;
-        let label = account.clone().unwrap_or_default();
-        match clients {
-            Some(Ok(clients)) => {
-                let shown: live::Progress<'_> = if account.is_none() { progress } else { &quiet };
-                let inspection = live::inspect_account(&clients, target, shown).await;
+        // Only a single account's read shows its own progress; several show accounts done.
+        let shown: live::Progress<'_> = if account.is_none() { progress } else { &quiet };
+        let read = source
+            .for_audit(target, account.as_deref(), None, shown)
+            .await;
+        let account = account.unwrap_or_default();
+        match read {
+            Ok((view, cost)) => {
+                let (calls, rounds) = cost.unwrap_or_default();
                 AccountRead {
-                    account: label,
-                    view: inspection.view,
-                    calls: inspection.calls,
-                    rounds: inspection.rounds,
+                    account,
+                    view: view.into_owned(),
+                    calls,
+                    rounds,
                     failure: None,
                 }
             }
-            Some(Err(err)) => AccountRead {
-                account: label,
+            Err(err) => AccountRead {
+                account,
                 view: Default::default(),
                 calls: 1,
                 rounds: 1,
                 failure: Some(err.to_string()),
             },
-            None => unreachable!("a live source has clients"),
         }
     };
     if accounts.is_empty() {

@@ -65,7 +65,12 @@ impl Causes {
                 }
                 // One resource, several rules (a network ACL's for S3 and for an endpoint):
                 // the fix is all of them.
-                for command in &finding.commands {
+                let own_commands = if cause.remedy.is_some() {
+                    &[][..]
+                } else {
+                    &finding.commands[..]
+                };
+                for command in own_commands {
                     if !cause.commands.contains(command) {
                         cause.commands.push(command.clone());
                     }
@@ -98,14 +103,8 @@ impl Causes {
     pub fn finish(mut self) -> Vec<RootCause> {
         for cause in &mut self.causes {
             if let Some(remedy) = &cause.remedy {
-                let single = remedy.command();
-                let others: Vec<String> = cause
-                    .commands
-                    .iter()
-                    .filter(|c| !same_call(c, &single))
-                    .cloned()
-                    .collect();
-                cause.commands = std::iter::once(single).chain(others).collect();
+                // A remedy's finding has the remedy's call as its command: merged, it is one.
+                cause.commands = vec![remedy.command()];
                 cause.summary = summary(remedy, &cause.subnets);
                 cause.resources = remedy.resources();
             } else {
@@ -151,18 +150,6 @@ fn identity(finding: &Finding, service: &str, hop: &str) -> String {
         return format!("{}#{service}#{hop}", finding.code);
     }
     format!("{}#{}", finding.code, named.join("#"))
-}
-
-/// Whether two commands are the same call (`aws ec2 modify-vpc-endpoint … --vpc-endpoint-id
-/// X` for the same X), so the merged one replaces the finding's own.
-fn same_call(a: &str, b: &str) -> bool {
-    let head = |c: &str| {
-        c.split(" --")
-            .take(3)
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
-    head(a) == head(b)
 }
 
 fn summary(remedy: &Remedy, subnets: &[String]) -> Localized {

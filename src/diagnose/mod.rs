@@ -46,7 +46,7 @@ pub struct Finding {
     /// The exact commands, when there are any.
     pub commands: Vec<String>,
     /// The fix as data, when it is one call that can mend several resources at once (an
-    /// audit merges the findings that share it); its command is among `commands`.
+    /// audit merges the findings that share it); `commands` is then exactly its command.
     pub remedy: Option<Remedy>,
 }
 

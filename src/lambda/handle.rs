@@ -2,7 +2,7 @@
 //! what was built at cold start ([`Deps`]); the preflight modes are dispatched from here to
 //! [`super::preflight`]. Logs one line per event with the decision.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde_json::Value;
 use tracing::{error, info, warn};
@@ -10,7 +10,10 @@ use tracing::{error, info, warn};
 use super::deps::Deps;
 use super::preflight::{self, Invocation};
 use super::sinks::SinkError;
-use super::{join_notes, what_the_function_lacked, Decision, HandlerError, Outcome, Response};
+use super::{
+    join_notes, now_epoch_seconds, what_the_function_lacked, Decision, HandlerError, Outcome,
+    Response,
+};
 use crate::alert::{alert_key, pending_sinks, repeats_note, Claim, Sink};
 use crate::diagnose::{self, Diagnosis};
 use crate::event::{parse_task_event_value, FailedTask, TaskEvent};
@@ -20,12 +23,6 @@ use crate::render::{slack::slack_payload, sns::sns_message};
 
 fn milliseconds(since: Instant) -> u64 {
     since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
-}
-
-fn now_epoch_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Handles one invocation: a task state change (the diagnosis), a schedule or a CloudTrail

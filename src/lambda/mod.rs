@@ -208,6 +208,13 @@ pub(super) fn what_the_function_lacked(missing: MissingInput) -> Localized {
     }
 }
 
+/// The time, as the dedup table stores it.
+pub(super) fn now_epoch_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// One note of several lines, or none.
 pub(super) fn join_notes(
     first: Option<Localized>,

@@ -9,7 +9,6 @@
 //! `GATE_FAIL_CLOSED=true` it answers `FAILED` instead.
 
 use std::panic::AssertUnwindSafe;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::FutureExt;
 use serde::Serialize;
@@ -18,7 +17,7 @@ use tracing::{error, info, warn};
 
 use super::deps::Deps;
 use super::sinks::SinkError;
-use super::{HandlerError, Outcome};
+use super::{now_epoch_seconds, HandlerError, Outcome};
 use crate::alert::Sink;
 use crate::audit::delta::{self, KnownCauses};
 use crate::audit::{self, Audit, AuditOutcome, PlannedChange, Selection};
@@ -71,12 +70,6 @@ pub struct HookAnswer {
     pub hook_status: &'static str,
 }
 
-fn now_epoch_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn text<'a>(payload: &'a Value, key: &str) -> Option<&'a str> {
     payload.get(key)?.as_str().filter(|s| !s.is_empty())
 }
@@ -100,14 +93,17 @@ async fn run_audit(
 ) -> Result<(Audit, Option<usize>), HandlerError> {
     let (view, calls) = deps
         .network
-        .for_audit(target, account, region)
+        .for_audit(target, account, region, &|_, _, _| {})
         .await
         .map_err(|e| HandlerError::InspectionFailed(SourceError::Assume(e)))?;
     let region = region
         .map(str::to_string)
         .or_else(|| view.region())
         .ok_or(HandlerError::NoRegion)?;
-    Ok((audit::audit(&view, &region, selection), calls))
+    Ok((
+        audit::audit(&view, &region, selection),
+        calls.map(|(total, _)| total),
+    ))
 }
 
 /// Sends a digest to every sink; what went and what failed.

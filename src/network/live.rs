@@ -47,6 +47,7 @@ mod vpc;
 pub use account::{inspect_account, service_revision, AccountTarget, Progress};
 pub use members::{
     account_name, organization_accounts, own_account, AssumeError, MemberRoles, MEMBER_IAM_ACTIONS,
+    RENEW_BEFORE,
 };
 
 /// Every call gets this long in all, retries included.

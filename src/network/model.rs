@@ -603,15 +603,6 @@ impl EcsService {
             .all(|p| p.capacity_provider == "FARGATE" || p.capacity_provider == "FARGATE_SPOT");
         Some(if fargate { "FARGATE" } else { "EC2" }.into())
     }
-
-    /// Whether its tasks are pulled by container instances (EC2, Managed Instances).
-    pub fn runs_on_instances(&self) -> bool {
-        let deployments = self.starting_deployments();
-        matches!(
-            self.launch_type_of(deployments.first()).as_deref(),
-            Some("EC2") | Some("MANAGED_INSTANCES")
-        )
-    }
 }
 
 /// One entry of a service's or deployment's `capacityProviderStrategy`.

@@ -4,6 +4,7 @@
 //! each decide about regions, accounts and retries.
 
 use std::borrow::Cow;
+use std::time::SystemTime;
 
 use super::live::{self, AssumeError, Clients, LiveError, MemberRoles};
 use super::NetworkView;
@@ -23,8 +24,14 @@ pub enum NetworkSource {
         sdk: Box<aws_config::SdkConfig>,
         clients: Box<Clients>,
         members: Option<Box<Members>>,
+        /// Clients built for another (account, region), reused while their credentials last
+        /// (`None`: the function's own, which do not expire here).
+        others: Box<tokio::sync::Mutex<OtherClients>>,
     },
 }
+
+type OtherClients =
+    std::collections::HashMap<(Option<String>, Option<String>), (Clients, Option<SystemTime>)>;
 
 /// Member accounts, reached through their role.
 #[derive(Debug)]
@@ -67,6 +74,7 @@ impl NetworkSource {
             clients: Box::new(Clients::new(&sdk)),
             sdk: Box::new(sdk),
             members: members.map(Box::new),
+            others: Default::default(),
         }
     }
 
@@ -110,6 +118,7 @@ impl NetworkSource {
             sdk,
             clients,
             members,
+            others,
         } = self
         else {
             return None;
@@ -122,12 +131,26 @@ impl NetworkSource {
         if other_region.is_none() && member.is_none() {
             return Some(Ok(Cow::Borrowed(clients.as_ref())));
         }
-        let mut config = match member {
+        let key = (
+            member.map(|(_, a)| a.to_string()),
+            other_region.map(str::to_string),
+        );
+        let mut others = others.lock().await;
+        let usable = |expires: &Option<SystemTime>| {
+            expires.is_none_or(|at| {
+                at.duration_since(SystemTime::now())
+                    .is_ok_and(|left| left > live::RENEW_BEFORE)
+            })
+        };
+        if let Some((cached, _)) = others.get(&key).filter(|(_, e)| usable(e)) {
+            return Some(Ok(Cow::Owned(cached.clone())));
+        }
+        let (mut config, expires) = match member {
             Some((m, account)) => match m.roles.config_for(sdk, account).await {
-                Ok(config) => config,
+                Ok((config, expires)) => (config, Some(expires)),
                 Err(err) => return Some(Err(err)),
             },
-            None => sdk.as_ref().clone(),
+            None => (sdk.as_ref().clone(), None),
         };
         if let Some(region) = other_region {
             config = config
@@ -135,7 +158,9 @@ impl NetworkSource {
                 .region(aws_config::Region::new(region.to_string()))
                 .build();
         }
-        Some(Ok(Cow::Owned(Clients::new(&config))))
+        let built = Clients::new(&config);
+        others.insert(key, (built.clone(), expires));
+        Some(Ok(Cow::Owned(built)))
     }
 
     /// The region the live clients call, when they are live.
@@ -147,13 +172,14 @@ impl NetworkSource {
     }
 
     /// What an audit of `target` in `account` and `region` reads: the snapshot itself, or the
-    /// account read live (with its call count).
+    /// account read live, with what the read cost (calls, sequential rounds).
     pub async fn for_audit(
         &self,
         target: &live::AccountTarget,
         account: Option<&str>,
         region: Option<&str>,
-    ) -> Result<(Cow<'_, NetworkView>, Option<usize>), AssumeError> {
+        progress: live::Progress<'_>,
+    ) -> Result<(Cow<'_, NetworkView>, Option<(usize, usize)>), AssumeError> {
         match self.clients(account, region).await {
             None => {
                 let NetworkSource::Snapshot(view) = self else {
@@ -163,8 +189,11 @@ impl NetworkSource {
             }
             Some(clients) => {
                 let clients = clients?;
-                let inspection = live::inspect_account(&clients, target, &|_, _, _| {}).await;
-                Ok((Cow::Owned(inspection.view), Some(inspection.calls)))
+                let inspection = live::inspect_account(&clients, target, progress).await;
+                Ok((
+                    Cow::Owned(inspection.view),
+                    Some((inspection.calls, inspection.rounds)),
+                ))
             }
         }
     }

@@ -18,14 +18,6 @@ pub struct Calls {
     pub rounds: usize,
 }
 
-fn verdict_word(v: ServiceVerdict) -> &'static str {
-    match v {
-        ServiceVerdict::Ok => "ok",
-        ServiceVerdict::Blocked => "blocked",
-        ServiceVerdict::Unknown => "unknown",
-    }
-}
-
 pub fn root_cause_json(cause: &RootCause, lang: Lang) -> Value {
     json!({
         "account": cause.account,
@@ -48,7 +40,7 @@ fn service_json(s: &ServiceAudit, lang: Lang) -> Value {
         "service": s.service,
         "launch_type": s.launch_type,
         "subnets": s.subnets,
-        "verdict": verdict_word(s.verdict),
+        "verdict": s.verdict,
         "codes": s.codes,
         "not_inspected": s.not_inspected.iter().map(|n| n.get(lang)).collect::<Vec<_>>(),
         "hops": s.checks.iter().map(|c| json!({

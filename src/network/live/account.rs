@@ -17,8 +17,8 @@ use futures::stream::{self, StreamExt};
 
 use super::{convert, failure, keep, vpc, Clients, Counter, Inspection};
 use crate::network::{
-    CapacityProvider, ContainerInstance, EcsService, InspectionError, NetworkView, Reservation,
-    ServiceRevision, Subnet, TaskDefinition,
+    CapacityProvider, ContainerInstance, EcsDeployment, EcsService, InspectionError, NetworkView,
+    Reservation, ServiceRevision, Subnet, TaskDefinition,
 };
 
 /// Requests in flight at once within a round.
@@ -142,40 +142,46 @@ pub async fn inspect_account(
     }
     // MISSING services are reported as errors by describe_services; INACTIVE ones stay (the
     // audit skips them) so a named one is known to exist.
-    let active = |s: &&EcsService| s.status.as_deref().is_none_or(|st| st == "ACTIVE");
+    // Each ACTIVE service with the deployments whose tasks start, worked out once.
+    let starting: Vec<(&EcsService, Vec<EcsDeployment>)> = services
+        .iter()
+        .filter(|s| s.status.as_deref().is_none_or(|st| st == "ACTIVE"))
+        .map(|s| (s, s.starting_deployments()))
+        .collect();
 
     // Round 4: distinct task definitions, and the container instances of clusters whose
     // services run on instances (three sequential calls), concurrently.
     let mut task_definitions: BTreeSet<String> = target.task_definitions.iter().cloned().collect();
-    for service in services.iter().filter(active) {
-        for deployment in service.starting_deployments() {
-            task_definitions.extend(deployment.task_definition);
-        }
+    for (_, deployments) in &starting {
+        task_definitions.extend(deployments.iter().filter_map(|d| d.task_definition.clone()));
     }
     // The non-Fargate capacity providers named, by cluster (a Managed Instances provider's
     // network configuration is where its instances launch).
     let mut providers: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
-    for service in services.iter().filter(active) {
+    for (service, deployments) in &starting {
         let cluster = service.cluster_arn.clone().unwrap_or_default();
-        let strategies = service
-            .starting_deployments()
-            .into_iter()
-            .flat_map(|d| d.capacity_provider_strategy)
-            .chain(service.capacity_provider_strategy.iter().cloned());
+        let strategies = deployments
+            .iter()
+            .flat_map(|d| &d.capacity_provider_strategy)
+            .chain(&service.capacity_provider_strategy);
         for item in strategies {
             if item.capacity_provider != "FARGATE" && item.capacity_provider != "FARGATE_SPOT" {
                 providers
                     .entry(cluster.clone())
                     .or_default()
-                    .insert(item.capacity_provider);
+                    .insert(item.capacity_provider.clone());
             }
         }
     }
-    let instance_clusters: BTreeSet<String> = services
+    let instance_clusters: BTreeSet<String> = starting
         .iter()
-        .filter(active)
-        .filter(|s| s.runs_on_instances())
-        .filter_map(|s| s.cluster_arn.clone())
+        .filter(|(service, deployments)| {
+            matches!(
+                service.launch_type_of(deployments.first()).as_deref(),
+                Some("EC2") | Some("MANAGED_INSTANCES")
+            )
+        })
+        .filter_map(|(service, _)| service.cluster_arn.clone())
         .collect();
     let total_definitions = task_definitions.len();
     let (definitions, instances, described_providers) = tokio::join!(
@@ -236,11 +242,9 @@ pub async fn inspect_account(
 
     // Round 5: every subnet the tasks pull from.
     let mut subnet_ids: BTreeSet<String> = target.subnets.iter().cloned().collect();
-    for service in services.iter().filter(active) {
-        for deployment in service.starting_deployments() {
-            if let Some(a) = deployment.awsvpc() {
-                subnet_ids.extend(a.subnets.iter().cloned());
-            }
+    for deployment in starting.iter().flat_map(|(_, deployments)| deployments) {
+        if let Some(a) = deployment.awsvpc() {
+            subnet_ids.extend(a.subnets.iter().cloned());
         }
     }
     for instance in reservations

@@ -17,7 +17,7 @@ use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
 pub const MEMBER_IAM_ACTIONS: &[&str] = &["sts:AssumeRole", "organizations:DescribeAccount"];
 
 /// Credentials this close to expiry are renewed first.
-const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
+pub const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
 
 /// How the central function reaches member accounts.
 #[derive(Debug)]
@@ -126,30 +126,32 @@ impl MemberRoles {
         self.assumed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// `base` with the member account's credentials (cached), for clients in any region.
+    /// `base` with the member account's credentials (cached), for clients in any region, and
+    /// when those credentials expire.
     pub async fn config_for(
         &self,
         base: &aws_config::SdkConfig,
         account: &str,
-    ) -> Result<aws_config::SdkConfig, AssumeError> {
+    ) -> Result<(aws_config::SdkConfig, SystemTime), AssumeError> {
         let mut cache = self.cache.lock().await;
         let fresh = cache.get(account).filter(|(_, expires)| {
             expires
                 .duration_since(SystemTime::now())
                 .is_ok_and(|left| left > RENEW_BEFORE)
         });
-        let credentials = match fresh {
-            Some((credentials, _)) => credentials.clone(),
+        let (credentials, expires) = match fresh {
+            Some(cached) => cached.clone(),
             None => {
-                let (credentials, expires) = self.assume(base, account).await?;
-                cache.insert(account.to_string(), (credentials.clone(), expires));
-                credentials
+                let assumed = self.assume(base, account).await?;
+                cache.insert(account.to_string(), assumed.clone());
+                assumed
             }
         };
-        Ok(base
+        let config = base
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build())
+            .build();
+        Ok((config, expires))
     }
 
     async fn assume(
