@@ -11,13 +11,14 @@ pub mod dedup;
 mod deps;
 mod handle;
 pub mod known;
+mod payload;
 pub mod preflight;
 pub mod ranges;
-pub mod runtime_api;
 pub mod sinks;
 
 pub use deps::Deps;
 pub use handle::handle;
+pub use payload::{handle_payload, Payload};
 
 use serde::Serialize;
 
@@ -74,6 +75,9 @@ pub enum StartError {
 /// Why an event was not handled; the runtime reports [`HandlerError::error_type`].
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
+    /// The Runtime API handed over bytes that are not JSON (see [`Payload`]).
+    #[error("malformed event: the payload is not JSON ({0})")]
+    NotJson(String),
     #[error("malformed event: {0}")]
     MalformedEvent(#[source] EventError),
     #[error("cannot inspect the task's network (will be retried): {0}")]
@@ -107,7 +111,7 @@ impl HandlerError {
     /// The `errorType` the Lambda runtime reports (and the on-failure destination records).
     pub fn error_type(&self) -> &'static str {
         match self {
-            HandlerError::MalformedEvent(_) => "MalformedEvent",
+            HandlerError::NotJson(_) | HandlerError::MalformedEvent(_) => "MalformedEvent",
             HandlerError::InspectionFailed(_) => "InspectionFailed",
             HandlerError::SinkFailed { .. } => "SinkFailed",
             HandlerError::MalformedChange(_) => "MalformedEvent",
@@ -122,7 +126,7 @@ impl HandlerError {
     /// a throttled inspection or a failed sink may.
     pub fn retryable(&self) -> bool {
         match self {
-            HandlerError::MalformedEvent(_) => false,
+            HandlerError::NotJson(_) | HandlerError::MalformedEvent(_) => false,
             HandlerError::InspectionFailed(err) => err.retryable(),
             HandlerError::SinkFailed { .. } => true,
             HandlerError::MalformedChange(_) | HandlerError::NoRegion => false,
@@ -131,9 +135,11 @@ impl HandlerError {
     }
 }
 
-impl From<HandlerError> for runtime_api::ErrorBody {
+/// The invocation's error as `lambda_runtime` posts it: our `errorType`, not the Rust type's
+/// name it would use for an error of its own.
+impl From<HandlerError> for lambda_runtime::Diagnostic {
     fn from(error: HandlerError) -> Self {
-        runtime_api::ErrorBody {
+        lambda_runtime::Diagnostic {
             error_type: error.error_type().to_string(),
             error_message: error.to_string(),
         }
@@ -273,7 +279,7 @@ mod tests {
         ];
         for (error, expected) in cases {
             let message = error.to_string();
-            let body = runtime_api::ErrorBody::from(error);
+            let body = lambda_runtime::Diagnostic::from(error);
             assert_eq!(body.error_type, expected);
             assert_eq!(body.error_message, message);
         }
