@@ -1,9 +1,9 @@
 //! The Lambda function `bootstrap` (provided.al2023): JSON logs, the handler built once per
 //! cold start, then `lambda_runtime`'s loop. Everything else is in `ecs_pull_doctor::lambda`.
 //!
-//! `lambda_runtime` answers each invocation (a panic in the handler as the invocation's
-//! error) but reports only its own start-up failures; ours, a configuration that can never
-//! work, are posted to `/runtime/init/error` here, so the invoke's error names the variable.
+//! `lambda_runtime` answers each invocation (`lambda::answer` gives the error types) but
+//! reports only its own start-up failures; ours, a configuration that can never work, are
+//! posted to `/runtime/init/error` here, so the invoke's error names the variable.
 
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -116,11 +116,8 @@ async fn main() -> ExitCode {
         }
     };
     let deps = &deps;
-    let handler = service_fn(move |event: LambdaEvent<Payload>| async move {
-        lambda::handle_payload(event.payload, deps)
-            .await
-            .map_err(Diagnostic::from)
-    });
+    let handler =
+        service_fn(move |event: LambdaEvent<Payload>| lambda::answer(event.payload, deps));
     match lambda_runtime::run(handler).await {
         Ok(()) => tracing::error!("the Runtime API loop ended"),
         Err(err) => tracing::error!(error = %err, "the Runtime API loop stopped"),

@@ -7,18 +7,18 @@
 //! on-failure destination), each with its own `errorType`. With a dedup table, a retry only
 //! delivers to the sinks that have not got the alert yet.
 
+mod answer;
 pub mod dedup;
 mod deps;
 mod handle;
 pub mod known;
-mod payload;
 pub mod preflight;
 pub mod ranges;
 pub mod sinks;
 
+pub use answer::{answer, Payload};
 pub use deps::Deps;
 pub use handle::handle;
-pub use payload::{handle_payload, Payload};
 
 use serde::Serialize;
 
