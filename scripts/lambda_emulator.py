@@ -25,7 +25,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 RUNTIME_PREFIX = "/2018-06-01/runtime"
-FUNCTION_ARN = "arn:aws:lambda:ap-northeast-2:111122223333:function:ecs-pull-doctor"
+# In the account moto answers for by default, as a real function is in its own credentials' account.
+FUNCTION_ARN = "arn:aws:lambda:ap-northeast-2:123456789012:function:ecs-pull-doctor"
 # The path shape of a real webhook, with a token the tests look for in logs.
 SLACK_PATH = "/services/T00000000/B00000000/local-receiver-secret-token"
 
@@ -33,13 +34,14 @@ SLACK_PATH = "/services/T00000000/B00000000/local-receiver-secret-token"
 class RuntimeApi:
     """The Runtime API's state: events waiting, results by request ID."""
 
-    def __init__(self, deadline_seconds):
+    def __init__(self, deadline_seconds, function_arn=FUNCTION_ARN):
         self.events = queue.Queue()
         self.results = {}
         self.handed_out = {}
         self.cond = threading.Condition()
         self.init_error = None
         self.deadline_seconds = deadline_seconds
+        self.function_arn = function_arn
 
     def handler(self):
         api = self
@@ -65,18 +67,15 @@ class RuntimeApi:
                 deadline = int((time.time() + api.deadline_seconds) * 1000)
                 with api.cond:
                     api.handed_out[request_id] = time.perf_counter()
-                self.reply(
-                    200,
-                    payload,
-                    [
-                        ("Content-Type", "application/json"),
-                        ("Lambda-Runtime-Aws-Request-Id", request_id),
-                        ("Lambda-Runtime-Deadline-Ms", str(deadline)),
-                        ("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN),
-                        # Lambda gives every invocation its own X-Ray trace ID.
-                        ("Lambda-Runtime-Trace-Id", trace_id(request_id)),
-                    ],
-                )
+                headers = [
+                    ("Content-Type", "application/json"),
+                    ("Lambda-Runtime-Aws-Request-Id", request_id),
+                    ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+                    ("Lambda-Runtime-Invoked-Function-Arn", api.function_arn),
+                    # Lambda gives every invocation its own X-Ray trace ID.
+                    ("Lambda-Runtime-Trace-Id", trace_id(request_id)),
+                ]
+                self.reply(200, payload, headers)
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -168,12 +167,29 @@ class SlackReceiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+def wait_at_barrier(barrier, index):
+    """Waits until every party (another emulator with its own bootstrap) has reached event
+    `index`, so that they hand out the same event at the same moment: the duplicate
+    deliveries of the dedup tests. Each party leaves a file named for the event and its pid."""
+    directory, parties = barrier
+    os.makedirs(directory, exist_ok=True)
+    prefix = "%d." % index
+    open(os.path.join(directory, prefix + str(os.getpid())), "w").close()
+    limit = time.time() + 60
+    while sum(n.startswith(prefix) for n in os.listdir(directory)) < parties:
+        if time.time() > limit:
+            raise SystemExit("barrier: the other parties never reached event %d" % index)
+        time.sleep(0.0005)
+
+
 def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadline_seconds=60,
-        on_result=None, keep_logs=True):
+        on_result=None, keep_logs=True, function_arn=FUNCTION_ARN, barrier=None):
     """Starts `bootstrap`, feeds it `events` ([(name, bytes)], any iterable), returns what
     happened. `on_result(record, pid)` is called after each invocation (the soak benchmark
-    samples the process there); `keep_logs=False` drops the log lines as they arrive."""
-    api = RuntimeApi(deadline_seconds)
+    samples the process there); `keep_logs=False` drops the log lines as they arrive. As in
+    Lambda, an answer that comes after the invocation's deadline is not taken: the record
+    says `timed_out`."""
+    api = RuntimeApi(deadline_seconds, function_arn)
     server = QuietServer(("127.0.0.1", 0), api.handler())
     threading.Thread(target=server.serve_forever, daemon=True).start()
     child_env = dict(os.environ if env is None else env)
@@ -223,8 +239,10 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
 
     invocations = []
     first_response_ms = None
-    for name, payload in events:
+    for index, (name, payload) in enumerate(events):
         for attempt in range(1, retries + 2):
+            if barrier is not None and attempt == 1:
+                wait_at_barrier(barrier, index)
             request_id = str(uuid.uuid4())
             api.events.put((request_id, payload))
             limit = time.time() + timeout
@@ -246,6 +264,12 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
                 invocations.append(record)
                 break
             kind, body, received = result
+            if handed_out is not None and received - handed_out > deadline_seconds:
+                record["outcome"] = "timed_out"
+                record["why"] = "answered %.1f s after the %s s deadline" % (
+                    received - handed_out - deadline_seconds, deadline_seconds)
+                invocations.append(record)
+                break
             if first_response_ms is None:
                 first_response_ms = (received - started) * 1000
             record["outcome"] = kind
@@ -290,7 +314,14 @@ def main():
     parser.add_argument("--slack-port", type=int, default=0)
     parser.add_argument("--slack-fail", type=int, default=0, help="answer the first N posts with HTTP 500")
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--deadline-seconds", type=float, default=60.0,
+                        help="each invocation's Lambda-Runtime-Deadline-Ms, from when it is handed out")
+    parser.add_argument("--function-arn", default=FUNCTION_ARN,
+                        help="Lambda-Runtime-Invoked-Function-Arn (names the function's own account)")
     parser.add_argument("--json", action="store_true", help="print everything as one JSON document")
+    parser.add_argument("--barrier", metavar="DIR",
+                        help="hand out each event only when --parties emulators have reached it")
+    parser.add_argument("--parties", type=int, default=2)
     args = parser.parse_args()
 
     events = []
@@ -298,7 +329,9 @@ def main():
         with open(path, "rb") as f:
             events.append((path, f.read()))
     slack = SlackReceiver(args.slack_port, args.slack_fail) if args.slack_receiver else None
-    report = run(args.bootstrap, events, retries=args.retries, slack=slack, timeout=args.timeout)
+    report = run(args.bootstrap, events, retries=args.retries, slack=slack, timeout=args.timeout,
+                 deadline_seconds=args.deadline_seconds, function_arn=args.function_arn,
+                 barrier=(args.barrier, args.parties) if args.barrier else None)
 
     if args.json:
         json.dump(report, sys.stdout, ensure_ascii=False, indent=1)

@@ -83,6 +83,9 @@ pub enum Claim {
     Retry { delivered: Vec<Sink> },
     /// Another task with the same alert inside the window: count it, post nothing.
     Repeat { repeats: u64, first_task: String },
+    /// The same task, while another invocation (a duplicate delivery beside this one) holds
+    /// the alert's delivery lease: post nothing; if that one fails, its own retry delivers.
+    InFlight { holder: String },
 }
 
 /// The sinks in `configured` that `delivered` does not hold, in order.

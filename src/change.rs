@@ -79,6 +79,9 @@ pub enum ChangeError {
     NotCloudTrail(String),
     #[error("the CloudTrail record has no {0}")]
     Missing(&'static str),
+    /// The envelope's account or region is malformed, or the record's disagrees with it.
+    #[error("the event's identity cannot be trusted: {0}")]
+    Untrusted(#[from] crate::trust::Untrusted),
 }
 
 fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -145,6 +148,7 @@ pub fn parse_change(event: &Value) -> Result<ChangeEvent, ChangeError> {
     } else {
         ChangeScope::Region
     };
+    let (account, region) = trusted_account_and_region(event, detail, request)?;
     let identity = detail.get("userIdentity").unwrap_or(&Value::Null);
     let actor = text(identity, &["arn"])
         .or(text(identity, &["principalId"]))
@@ -161,15 +165,71 @@ pub fn parse_change(event: &Value) -> Result<ChangeEvent, ChangeError> {
             .or(text(event, &["time"]))
             .unwrap_or("")
             .to_string(),
-        region: text(detail, &["awsRegion"])
-            .or(text(event, &["region"]))
-            .map(str::to_string),
-        account: text(detail, &["recipientAccountId"])
-            .or(text(event, &["account"]))
-            .map(str::to_string),
+        region,
+        account,
         scope,
         resources,
     })))
+}
+
+/// The account and region the change was made in: the record's `recipientAccountId` and
+/// `awsRegion`, which must agree with the envelope's `account` and `region` (EventBridge sets
+/// both from the same record; a document where they differ was written by someone else), and
+/// the ARNs the request names must be in them.
+fn trusted_account_and_region(
+    event: &Value,
+    detail: &Value,
+    request: &Value,
+) -> Result<(Option<String>, Option<String>), ChangeError> {
+    use crate::trust::{check_identity, Untrusted};
+    let (envelope_account, envelope_region) = (text(event, &["account"]), text(event, &["region"]));
+    check_identity(envelope_account, envelope_region, &[])?;
+    let recipient = text(detail, &["recipientAccountId"]);
+    let aws_region = text(detail, &["awsRegion"]);
+    if recipient.is_some_and(|a| !crate::trust::is_account_id(a)) {
+        return Err(Untrusted::Account {
+            field: "detail.recipientAccountId",
+        }
+        .into());
+    }
+    if aws_region.is_some_and(|r| !crate::trust::is_region(r)) {
+        return Err(Untrusted::Region {
+            field: "detail.awsRegion",
+        }
+        .into());
+    }
+    if let (Some(envelope), Some(recipient)) = (envelope_account, recipient) {
+        if envelope != recipient {
+            return Err(Untrusted::OtherAccount {
+                field: "detail.recipientAccountId",
+                named: recipient.to_string(),
+                account: envelope.to_string(),
+            }
+            .into());
+        }
+    }
+    if let (Some(envelope), Some(aws_region)) = (envelope_region, aws_region) {
+        if envelope != aws_region {
+            return Err(Untrusted::OtherRegion {
+                field: "detail.awsRegion",
+                named: aws_region.to_string(),
+                region: envelope.to_string(),
+            }
+            .into());
+        }
+    }
+    let account = recipient.or(envelope_account);
+    let region = aws_region.or(envelope_region);
+    let arn = |key: &str| text(request, &[key]).filter(|v| v.starts_with("arn:"));
+    check_identity(
+        account,
+        region,
+        &[
+            ("requestParameters.cluster", arn("cluster")),
+            ("requestParameters.service", arn("service")),
+        ],
+    )?;
+    Ok((account.map(str::to_string), region.map(str::to_string)))
 }
 
 /// A service or cluster given by ARN (`…:service/CLUSTER/NAME`) or by name.
@@ -248,6 +308,56 @@ mod tests {
     }
 
     #[test]
+    fn a_record_whose_account_or_region_disagrees_with_its_envelope_is_refused() {
+        let change = |detail: Value| {
+            let mut detail = detail;
+            detail["eventSource"] = "ec2.amazonaws.com".into();
+            detail["eventName"] = "DeleteRoute".into();
+            parse_change(&event(detail))
+        };
+        assert!(matches!(
+            change(json!({"recipientAccountId": "123456789012", "awsRegion": "ap-northeast-2"})),
+            Ok(ChangeEvent::Change(_))
+        ));
+        for (detail, said) in [
+            (
+                json!({"recipientAccountId": "210987654321"}),
+                "detail.recipientAccountId names account 210987654321, not the event's account 123456789012",
+            ),
+            (
+                json!({"recipientAccountId": "2109876543"}),
+                "detail.recipientAccountId is not a 12-digit account ID",
+            ),
+            (
+                json!({"awsRegion": "us-east-1"}),
+                "detail.awsRegion names region us-east-1",
+            ),
+            (
+                json!({"awsRegion": "ap-northeast-2|<!channel>"}),
+                "detail.awsRegion is not a region name",
+            ),
+        ] {
+            let refused = change(detail.clone()).unwrap_err();
+            assert!(matches!(refused, ChangeError::Untrusted(_)), "{detail}");
+            assert!(refused.to_string().contains(said), "{detail}: {refused}");
+        }
+        let mut forged = event(
+            json!({"eventSource": "ecs.amazonaws.com", "eventName": "UpdateService",
+            "requestParameters": {"cluster": "arn:aws:ecs:ap-northeast-2:999999999999:cluster/prod",
+                                  "service": "web", "taskDefinition": "web:43"}}),
+        );
+        assert!(matches!(
+            parse_change(&forged),
+            Err(ChangeError::Untrusted(_))
+        ));
+        forged["account"] = "12345".into();
+        assert!(matches!(
+            parse_change(&forged),
+            Err(ChangeError::Untrusted(_))
+        ));
+    }
+
+    #[test]
     fn failed_calls_unwatched_calls_and_scaling_are_skipped() {
         let failed = event(
             json!({"eventSource": "ec2.amazonaws.com", "eventName": "DeleteRoute",
@@ -270,7 +380,7 @@ mod tests {
         ));
         let redeploy = event(
             json!({"eventSource": "ecs.amazonaws.com", "eventName": "UpdateService",
-                                    "requestParameters": {"cluster": "arn:aws:ecs:ap-northeast-2:1:cluster/prod",
+                                    "requestParameters": {"cluster": "arn:aws:ecs:ap-northeast-2:123456789012:cluster/prod",
                                                           "service": "web", "taskDefinition": "web:43"}}),
         );
         let Ok(ChangeEvent::Change(change)) = parse_change(&redeploy) else {

@@ -47,18 +47,33 @@ pub struct Members {
 /// `ALLOWED_ACCOUNTS`: which accounts' events are inspected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedAccounts {
-    /// `*`: whatever the event bus accepted.
-    Any,
+    /// `*` with `ORGANIZATION_ID`: any account of that organisation. The function does not
+    /// check membership itself: the template's `aws:ResourceOrgID` condition on
+    /// `sts:AssumeRole` refuses every role outside the organisation, so an event from any
+    /// other account is diagnosed without a view of its network.
+    AnyInOrganization(String),
     Only(Vec<String>),
 }
 
 impl AllowedAccounts {
+    /// Whether `account` (a 12-digit ID; nothing else is ever allowed) may be inspected.
     pub fn allows(&self, account: &str) -> bool {
-        match self {
-            AllowedAccounts::Any => true,
-            AllowedAccounts::Only(ids) => ids.iter().any(|id| id == account),
-        }
+        crate::trust::is_account_id(account)
+            && match self {
+                AllowedAccounts::AnyInOrganization(_) => true,
+                AllowedAccounts::Only(ids) => ids.iter().any(|id| id == account),
+            }
     }
+}
+
+/// `o-` and 10 to 32 lowercase letters or digits, as Organizations writes an ID.
+fn is_organization_id(text: &str) -> bool {
+    text.strip_prefix("o-").is_some_and(|rest| {
+        (10..=32).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
 }
 
 /// Alert-storm suppression in DynamoDB.
@@ -230,7 +245,21 @@ impl Config {
                             "ALLOWED_ACCOUNTS",
                             "required with MEMBER_ROLE_NAME: account IDs separated by commas, or *",
                         )),
-                        Some("*") => AllowedAccounts::Any,
+                        Some("*") => match get("ORGANIZATION_ID") {
+                            Some(org) if is_organization_id(&org) => {
+                                AllowedAccounts::AnyInOrganization(org)
+                            }
+                            Some(_) => {
+                                return Err(invalid(
+                                    "ORGANIZATION_ID",
+                                    "not an organisation ID (o- and 10 to 32 letters or digits)",
+                                ))
+                            }
+                            None => return Err(invalid(
+                                "ALLOWED_ACCOUNTS",
+                                "* trusts every account that can reach the function: it needs ORGANIZATION_ID (the template then refuses roles outside it), or list the account IDs",
+                            )),
+                        },
                         Some(list) => {
                             let ids: Vec<String> = list
                                 .split(',')
@@ -379,9 +408,13 @@ mod tests {
             ("SNS_TOPIC_ARN", TOPIC),
             ("MEMBER_ROLE_NAME", "r"),
             ("ALLOWED_ACCOUNTS", "*"),
+            ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
         ])
         .unwrap();
-        assert!(any.members.unwrap().allowed.allows("999999999999"));
+        let allowed = any.members.unwrap().allowed;
+        assert!(allowed.allows("999999999999"));
+        assert!(!allowed.allows("99999999999x"), "only account IDs");
+        assert!(!allowed.allows("*"));
         for (vars, variable) in [
             (vec![("MEMBER_ROLE_NAME", "r")], "ALLOWED_ACCOUNTS"),
             (
@@ -389,6 +422,18 @@ mod tests {
                 "ALLOWED_ACCOUNTS",
             ),
             (vec![("ALLOWED_ACCOUNTS", "*")], "MEMBER_ROLE_NAME"),
+            (
+                vec![("MEMBER_ROLE_NAME", "r"), ("ALLOWED_ACCOUNTS", "*")],
+                "ALLOWED_ACCOUNTS",
+            ),
+            (
+                vec![
+                    ("MEMBER_ROLE_NAME", "r"),
+                    ("ALLOWED_ACCOUNTS", "*"),
+                    ("ORGANIZATION_ID", "o-x"),
+                ],
+                "ORGANIZATION_ID",
+            ),
             (vec![("MEMBER_ROLE_NAME", "no spaces")], "MEMBER_ROLE_NAME"),
             (vec![("ACCOUNT_NAMES", "[1]")], "ACCOUNT_NAMES"),
         ] {

@@ -123,6 +123,10 @@ pub enum EventError {
     },
     #[error("the event's detail is not an ECS task: {0}")]
     BadDetail(#[source] serde_json::Error),
+    /// An account, region or ARN that is malformed or names another account or region than
+    /// the envelope: never inspected, with any credentials.
+    #[error("the event's identity cannot be trusted: {0}")]
+    Untrusted(#[from] crate::trust::Untrusted),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -231,6 +235,19 @@ pub fn parse_task_event_value(value: Value) -> Result<TaskEvent, EventError> {
         }
     };
 
+    crate::trust::check_identity(
+        envelope.account.as_deref(),
+        envelope.region.as_deref(),
+        &[
+            ("taskArn", task_arn.as_deref()),
+            ("clusterArn", detail.cluster_arn.as_deref()),
+            ("taskDefinitionArn", detail.task_definition_arn.as_deref()),
+            (
+                "containerInstanceArn",
+                detail.container_instance_arn.as_deref(),
+            ),
+        ],
+    )?;
     let (subnet_id, private_ipv4_address) = eni_details(&detail.attachments);
     Ok(TaskEvent::PullFailure(Box::new(FailedTask {
         event_id: envelope.id,
@@ -324,6 +341,39 @@ mod tests {
             "detail": detail
         })
         .to_string()
+    }
+
+    #[test]
+    fn a_failure_whose_identity_does_not_hold_together_is_refused() {
+        let failed = |arn: &str| {
+            json!({"lastStatus": "STOPPED", "taskArn": arn,
+                   "clusterArn": "arn:aws:ecs:ap-northeast-2:111122223333:cluster/prod",
+                   "stoppedReason": "CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref x"})
+        };
+        let ours = "arn:aws:ecs:ap-northeast-2:111122223333:task/prod/abc";
+        assert!(matches!(
+            parse_task_event(&envelope(failed(ours))),
+            Ok(TaskEvent::PullFailure(_))
+        ));
+        let theirs = "arn:aws:ecs:ap-northeast-2:999988887777:task/prod/abc";
+        let err = parse_task_event(&envelope(failed(theirs))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the event's identity cannot be trusted: taskArn names account 999988887777, not the event's account 111122223333"
+        );
+        let mut crafted: Value = serde_json::from_str(&envelope(failed(ours))).unwrap();
+        crafted["region"] = "ap-northeast-2|<!channel>".into();
+        let err = parse_task_event(&crafted.to_string()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the event's identity cannot be trusted: region is not a region name (such as ap-northeast-2)"
+        );
+        crafted["region"] = "ap-northeast-2".into();
+        crafted["account"] = "1111-2222-3333".into();
+        assert!(matches!(
+            parse_task_event(&crafted.to_string()),
+            Err(EventError::Untrusted(_))
+        ));
     }
 
     fn failure(event: TaskEvent) -> FailedTask {

@@ -36,3 +36,4 @@ pub mod localized;
 pub mod network;
 pub mod reason;
 pub mod render;
+pub mod trust;

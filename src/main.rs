@@ -51,24 +51,17 @@ struct RoleArgs {
 impl RoleArgs {
     /// A live source that reaches other accounts through the role, when one is named.
     async fn source(&self, config: &aws_config::SdkConfig) -> Result<NetworkSource> {
-        let members = match &self.role_name {
-            None => None,
-            Some(role) => {
-                let Some(own_account) = live::own_account(config).await else {
-                    bail!("sts:GetCallerIdentity did not answer: cannot tell the caller's own account from a member's");
-                };
-                Some(Members {
-                    roles: live::MemberRoles::new(
-                        role,
-                        self.external_id.as_deref(),
-                        "ecs-pull-doctor-cli",
-                    ),
-                    own_account,
-                    names: Default::default(),
-                })
+        let members = self.role_name.as_ref().map(|role| Members {
+            roles: live::MemberRoles::new(role, self.external_id.as_deref(), "ecs-pull-doctor-cli"),
+            names: Default::default(),
+        });
+        let source = NetworkSource::live(config.clone(), members);
+        if self.role_name.is_some() {
+            if let Err(err) = source.own_account().await {
+                bail!("{err}: cannot tell the caller's own account from a member's");
             }
-        };
-        Ok(NetworkSource::live(config.clone(), members))
+        }
+        Ok(source)
     }
 }
 

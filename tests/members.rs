@@ -73,7 +73,7 @@ fn events(first: &PathBuf, count: usize, account: Option<&str>) -> Vec<PathBuf> 
         .map(|i| {
             let mut event = value.clone();
             if let Some(account) = account {
-                event["account"] = account.into();
+                common::moto::move_to_account(&mut event, account);
             }
             let arn = format!(
                 "arn:aws:ecs:ap-northeast-2:{}:task/prod/task{i:02}",

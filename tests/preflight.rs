@@ -383,6 +383,176 @@ fn a_gate_that_cannot_decide_lets_the_deployment_through_and_warns_unless_fail_c
     assert_eq!(hook_status(&report), ["SUCCEEDED"]);
 }
 
+/// The emulator's options for a run whose invocations have `deadline` seconds, with no
+/// invoked function ARN (so the function's own account is known only through STS).
+fn with_deadline(sinks: &Sinks, deadline: &str) -> Vec<String> {
+    [
+        "--slack-receiver",
+        "--slack-port",
+        &sinks.port.to_string(),
+        "--timeout",
+        deadline,
+        "--deadline-seconds",
+        deadline,
+        "--function-arn",
+        "",
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+#[test]
+fn the_gate_answers_before_its_deadline_when_secrets_manager_and_sts_hang() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    fixture(&moto, "moto_account.py", &["--state", "healthy"]);
+    let sinks = setup(&moto);
+    let revision = fixture(&moto, "moto_account.py", &["--revision", "prod/web"]);
+    let answer = write("hanging-web-revision", &revision);
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        &[
+            "--answer",
+            &format!("DescribeServiceRevisions={}", answer.display()),
+            "--hang",
+            "GetSecretValue",
+            "--hang",
+            "GetCallerIdentity",
+        ],
+    );
+    let hook = hook_event("hanging-hook", &revision);
+    let account = revision["serviceRevisions"][0]["serviceArn"]
+        .as_str()
+        .unwrap()
+        .split(':')
+        .nth(4)
+        .unwrap()
+        .to_string();
+    let central = [
+        ("MEMBER_ROLE_NAME", "ecs-pull-doctor-read"),
+        ("ALLOWED_ACCOUNTS", account.as_str()),
+    ];
+    for (fail_closed, expected) in [("false", "SUCCEEDED"), ("true", "FAILED")] {
+        let mut vars: Vec<(&str, &str)> =
+            sinks.vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        vars.extend_from_slice(&central);
+        vars.push(("GATE_FAIL_CLOSED", fail_closed));
+        let options = with_deadline(&sinks, "20");
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        let report = invoke(&proxy.endpoint, &vars, &[&hook], &options);
+        log_decisions(&report);
+        // Nothing remote is read at start-up, so a hanging secret or STS cannot stop it.
+        assert!(report["init_error"].is_null(), "{report:#}");
+        assert_eq!(hook_status(&report), [expected], "{report:#}");
+    }
+    // Each answer carried a warning through the sink that works (SNS); Slack's secret never
+    // came, so Slack got nothing, and the warning says why the gate could not decide.
+    let warnings = published(&moto);
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    for (_, body, _) in &warnings {
+        assert!(body.contains("could not decide"), "{body}");
+        assert!(
+            body.contains("own account is not known"),
+            "the warning names the cause: {body}"
+        );
+    }
+
+    // Without central mode the gate needs no identity: the healthy revision passes, with
+    // the secret still hanging.
+    let options = with_deadline(&sinks, "20");
+    let options: Vec<&str> = options.iter().map(String::as_str).collect();
+    let vars: Vec<(&str, &str)> = sinks.vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let report = invoke(&proxy.endpoint, &vars, &[&hook], &options);
+    assert_eq!(hook_status(&report), ["SUCCEEDED"], "{report:#}");
+}
+
+/// A hook for `service_arn` and `revision_arn` as given (the rest as ECS sends it).
+fn crafted_hook(name: &str, service_arn: &str, revision_arn: &str) -> PathBuf {
+    write(
+        name,
+        &json!({
+            "executionId": "a6a3d9c0-8c1f-4f5e-9d1e-2b8f3c4d5e6f",
+            "lifecycleStage": "PRE_SCALE_UP",
+            "executionDetails": {
+                "serviceArn": service_arn,
+                "targetServiceRevisionArn": revision_arn,
+            }
+        }),
+    )
+}
+
+#[test]
+fn the_gate_assumes_no_role_for_an_account_outside_the_allow_list_or_a_malformed_one() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let sinks = setup(&moto);
+    let stranger = "333344445555";
+    let hooks = [
+        crafted_hook(
+            "stranger-hook",
+            &format!("arn:aws:ecs:ap-northeast-2:{stranger}:service/prod/web"),
+            &format!("arn:aws:ecs:ap-northeast-2:{stranger}:service-revision/prod/web/1"),
+        ),
+        // A path in the account field would have built arn:aws:iam::../x:role/….
+        crafted_hook(
+            "path-hook",
+            "arn:aws:ecs:ap-northeast-2:../x:service/prod/web",
+            "arn:aws:ecs:ap-northeast-2:../x:service-revision/prod/web/1",
+        ),
+        // The revision in an allowed account, the service in another.
+        crafted_hook(
+            "mixed-hook",
+            &format!("arn:aws:ecs:ap-northeast-2:{stranger}:service/prod/web"),
+            "arn:aws:ecs:ap-northeast-2:210987654321:service-revision/prod/web/1",
+        ),
+    ];
+    let paths: Vec<&Path> = hooks.iter().map(|p| p.as_path()).collect();
+    let report = run(
+        &moto.endpoint,
+        &sinks,
+        &[
+            ("MEMBER_ROLE_NAME", "ecs-pull-doctor-read"),
+            ("ALLOWED_ACCOUNTS", "210987654321"),
+        ],
+        &paths,
+    );
+    assert_eq!(
+        hook_status(&report),
+        ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"],
+        "undecided, fail-open"
+    );
+    let data = common::moto::data(&moto);
+    let assumed: Vec<&Value> = data["sts"]["AssumedRole"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(assumed.is_empty(), "no role assumed: {assumed:#?}");
+    let warnings = published(&moto);
+    assert_eq!(warnings.len(), 3, "{warnings:#?}");
+    assert!(
+        warnings[0]
+            .1
+            .contains("account 333344445555 is not allowed (ALLOWED_ACCOUNTS)"),
+        "{}",
+        warnings[0].1
+    );
+    assert!(
+        warnings[1]
+            .1
+            .contains("serviceArn is not a 12-digit account ID"),
+        "{}",
+        warnings[1].1
+    );
+    assert!(
+        warnings[2].1.contains(
+            "targetServiceRevisionArn names account 210987654321, not the event's account 333344445555"
+        ),
+        "{}",
+        warnings[2].1
+    );
+}
+
 #[test]
 fn a_malformed_cloudtrail_event_is_a_clear_error_and_an_unwatched_call_is_skipped() {
     let _serial = common::one_at_a_time();

@@ -397,6 +397,23 @@ fn the_central_function_may_assume_only_the_member_role_of_the_organisation() {
     );
     let variables = &template["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
     assert_eq!(variables["MEMBER_ROLE_NAME"]["Ref"], "MemberRoleName");
+    assert_eq!(
+        variables["ORGANIZATION_ID"]["Fn::If"][1]["Ref"],
+        "OrganizationId"
+    );
+    // Trusting any account is a decision, never the default, and only inside an organisation.
+    let allowed = &template["Parameters"]["AllowedAccounts"];
+    assert_eq!(allowed["Default"], "");
+    let any = &template["Rules"]["AnyAccountOnlyInsideTheOrganization"];
+    assert_eq!(
+        any["RuleCondition"]["Fn::Equals"],
+        serde_json::json!([{"Ref": "AllowedAccounts"}, "*"])
+    );
+    assert_eq!(
+        any["Assertions"][0]["Assert"]["Fn::Not"][0]["Fn::Equals"],
+        serde_json::json!([{"Ref": "OrganizationId"}, ""])
+    );
+    assert!(template["Rules"]["MembersNameTheirAccounts"].is_object());
 }
 
 #[test]

@@ -116,8 +116,7 @@ async fn main() -> ExitCode {
         }
     };
     let deps = &deps;
-    let handler =
-        service_fn(move |event: LambdaEvent<Payload>| lambda::answer(event.payload, deps));
+    let handler = service_fn(move |event: LambdaEvent<Payload>| lambda::answer(event, deps));
     match lambda_runtime::run(handler).await {
         Ok(()) => tracing::error!("the Runtime API loop ended"),
         Err(err) => tracing::error!(error = %err, "the Runtime API loop stopped"),

@@ -10,8 +10,10 @@
 
 use std::panic::AssertUnwindSafe;
 
+use std::time::{Duration, SystemTime};
+
 use futures::FutureExt;
-use lambda_runtime::Diagnostic;
+use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -33,12 +35,46 @@ impl<'de> Deserialize<'de> for Payload {
     }
 }
 
+/// What the Runtime API says of one invocation besides its payload.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Call {
+    /// Lambda's request ID: who holds a delivery lease (see [`super::dedup`]).
+    pub request_id: String,
+    /// When the function times out (`Lambda-Runtime-Deadline-Ms`); `None` when not said.
+    pub deadline: Option<SystemTime>,
+}
+
+impl Call {
+    /// The time left before the deadline (none once it has passed); `None` when there is no
+    /// deadline.
+    pub fn time_left(&self) -> Option<Duration> {
+        let deadline = self.deadline?;
+        Some(
+            deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO),
+        )
+    }
+}
+
 /// [`handle`] for a document; a `MalformedEvent` for bytes that are not one; `Panic` for a
-/// handler that panicked.
-pub async fn answer(payload: Payload, deps: &Deps) -> Result<Response, Diagnostic> {
+/// handler that panicked. The invoked function's ARN names the function's own account, which
+/// is learned here instead of from STS.
+pub async fn answer(event: LambdaEvent<Payload>, deps: &Deps) -> Result<Response, Diagnostic> {
+    let context = &event.context;
+    if let Some((_, account)) = crate::trust::arn_region_and_account(&context.invoked_function_arn)
+    {
+        deps.network.learn_own_account(account);
+    }
+    let call = Call {
+        request_id: context.request_id.clone(),
+        deadline: (context.deadline > 0).then(|| context.deadline()),
+    };
+    let payload = event.payload;
     answer_panics(async {
         match payload {
-            Payload::Json(value) => handle(value, deps).await,
+            // Boxed: the modes' futures nest deep enough to exceed the compiler's layout depth.
+            Payload::Json(value) => Box::pin(handle(value, deps, &call)).await,
             Payload::NotJson(why) => Err(HandlerError::NotJson(why)),
         }
     })

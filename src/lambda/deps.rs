@@ -39,18 +39,40 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Why an event from `account` is not inspected: central mode accepts only the allowed
-    /// accounts (and its own); `None` when it is accepted.
-    pub(super) fn refuses_account(&self, account: Option<&str>) -> Option<String> {
-        let allowed = self.allowed_accounts.as_ref()?;
-        let own = self.network.members().map(|m| m.own_account.as_str());
-        let account = account?;
-        if Some(account) == own || allowed.allows(account) {
+    /// Why an event from `account` is not inspected, `None` when it is: the account must be a
+    /// 12-digit ID; in central mode the function's own or an allowed one; with the function's
+    /// own credentials only (no member role), the function's own, since any other account's
+    /// network cannot be read with them. A snapshot (local replay) accepts any account.
+    pub(super) async fn refuses_account(&self, account: Option<&str>) -> Option<String> {
+        if matches!(self.network, NetworkSource::Snapshot(_)) {
             return None;
         }
-        Some(format!(
-            "account {account} is not allowed (ALLOWED_ACCOUNTS)"
-        ))
+        let Some(account) = account else {
+            return Some("the event names no account".into());
+        };
+        if !crate::trust::is_account_id(account) {
+            return Some("the event's account is not a 12-digit account ID".into());
+        }
+        let own = self.network.own_account().await;
+        if let Ok(Some(own)) = own {
+            if own == account {
+                return None;
+            }
+        }
+        match &self.allowed_accounts {
+            Some(allowed) if allowed.allows(account) => None,
+            Some(_) => Some(format!(
+                "account {account} is not allowed (ALLOWED_ACCOUNTS)"
+            )),
+            None => match own {
+                Ok(Some(own)) => Some(format!(
+                    "account {account} is not the function's own ({own}); set MEMBER_ROLE_NAME and ALLOWED_ACCOUNTS to inspect other accounts"
+                )),
+                // Without our own account nothing can be said of this one: inspected as
+                // before (with our own credentials, which see only our own network).
+                _ => None,
+            },
+        }
     }
 
     /// In central mode, the line every alert carries: which account (and its name) and
@@ -93,25 +115,18 @@ impl Deps {
                 snapshot::load(path).map_err(StartError::Snapshot)?,
             )),
             None => {
-                let members = match &config.members {
-                    None => None,
-                    Some(m) => {
-                        let own_account = live::own_account(&sdk)
-                            .await
-                            .ok_or(StartError::OwnAccountUnknown)?;
-                        let session = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
-                            .unwrap_or_else(|_| "ecs-pull-doctor".into());
-                        Some(Members {
-                            roles: live::MemberRoles::new(
-                                &m.role_name,
-                                m.external_id.as_deref(),
-                                &session,
-                            ),
-                            own_account,
-                            names: Default::default(),
-                        })
+                let members = config.members.as_ref().map(|m| {
+                    let session = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                        .unwrap_or_else(|_| "ecs-pull-doctor".into());
+                    Members {
+                        roles: live::MemberRoles::new(
+                            &m.role_name,
+                            m.external_id.as_deref(),
+                            &session,
+                        ),
+                        names: Default::default(),
                     }
-                };
+                });
                 NetworkSource::live(sdk.clone(), members)
             }
         };
@@ -119,19 +134,17 @@ impl Deps {
             .sns_topic_arn
             .clone()
             .map(|arn| SnsSink::new(aws_sdk_sns::Client::new(&sdk), arn));
+        // Nothing here calls AWS: the secret is read on the first post, the function's own
+        // account on first need, so a start-up cannot fail remotely and the gate answers.
         let webhook = match (&config.slack_webhook_url, &config.slack_webhook_secret_arn) {
-            (Some(url), _) => Some(
+            (Some(url), _) => Some(sinks::Webhook::Given(
                 sinks::WebhookUrl::new(url)
                     .ok_or(StartError::Webhook(sinks::SetupError::NotAUrl))?,
-            ),
-            (None, Some(arn)) => {
-                let client = aws_sdk_secretsmanager::Client::new(&sdk);
-                Some(
-                    sinks::webhook_from_secret(&client, arn)
-                        .await
-                        .map_err(StartError::WebhookSecret)?,
-                )
-            }
+            )),
+            (None, Some(arn)) => Some(sinks::Webhook::from_secret(
+                aws_sdk_secretsmanager::Client::new(&sdk),
+                arn.clone(),
+            )),
             (None, None) => None,
         };
         let slack = webhook

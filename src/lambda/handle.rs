@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
+use super::answer::Call;
 use super::deps::Deps;
 use super::preflight::{self, Invocation};
 use super::sinks::SinkError;
@@ -30,15 +31,15 @@ fn milliseconds(since: Instant) -> u64 {
 /// always answers a `hookStatus`). An event that no retry can help goes to the failure queue
 /// at once when there is one (answered as `rejected`), instead of failing the invocation and
 /// waiting out Lambda's retries; if the queue does not take it, the invocation fails as before.
-pub async fn handle(payload: Value, deps: &Deps) -> Result<Response, HandlerError> {
+pub async fn handle(payload: Value, deps: &Deps, call: &Call) -> Result<Response, HandlerError> {
     let kind = preflight::invocation(&payload);
     if kind == Invocation::LifecycleHook {
-        return Ok(Response::Hook(preflight::gate(payload, deps).await));
+        return Ok(Response::Hook(preflight::gate(payload, deps, call).await));
     }
     let original = deps.failure_queue.as_ref().map(|_| payload.clone());
     let result = match kind {
         Invocation::Schedule | Invocation::Change => preflight::sweep_or_alarm(payload, deps).await,
-        _ => handle_event(payload, deps).await,
+        _ => handle_event(payload, deps, call).await,
     };
     forward_if_hopeless(result, original, deps)
         .await
@@ -78,7 +79,7 @@ async fn forward_if_hopeless(
     }
 }
 
-async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerError> {
+async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcome, HandlerError> {
     let started = Instant::now();
     let event_id = payload
         .get("id")
@@ -101,7 +102,7 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
         }
     };
     let task_arn = task.task_arn.clone();
-    if let Some(why) = deps.refuses_account(task.account.as_deref()) {
+    if let Some(why) = deps.refuses_account(task.account.as_deref()).await {
         info!(
             decision = "skipped",
             event_id,
@@ -130,7 +131,9 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
     let identity = task_arn.clone().unwrap_or_else(|| event_id.clone());
 
     let key = alert_key(&diagnosis);
-    let (already_sent, note, dedup_error) = match decide(deps, &key, &identity).await {
+    let lease =
+        super::dedup::Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds());
+    let (already_sent, note, dedup_error) = match decide(deps, &key, &identity, &lease).await {
         Decision::Notify {
             already_sent,
             note,
@@ -139,6 +142,7 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
         Decision::Suppress {
             repeats,
             first_task,
+            held_by,
         } => {
             info!(
                 decision = "suppressed",
@@ -148,9 +152,15 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
                 dedup_key = key,
                 repeats,
                 first_task,
+                held_by,
                 inspect_ms,
                 total_ms = milliseconds(started),
-                "repeat of an alert inside its window"
+                "{}",
+                if held_by.is_some() {
+                    "another invocation of the same event is delivering this alert"
+                } else {
+                    "repeat of an alert inside its window"
+                }
             );
             return Ok(Outcome::Suppressed {
                 task_arn,
@@ -158,6 +168,7 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
                 dedup_key: key,
                 repeats,
                 first_task,
+                held_by,
             });
         }
     };
@@ -179,7 +190,7 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
     let pending = pending_sinks(&deps.sinks, &already_sent);
     let (sent_to, failed) = deliver(deps, &diagnosis, note.as_ref(), &pending).await;
     if let Some(table) = deps.dedup.as_ref().filter(|_| dedup_error.is_none()) {
-        if let Err(err) = table.record_delivery(&key, &sent_to).await {
+        if let Err(err) = table.record_delivery(&key, &sent_to, &lease.owner).await {
             warn!(event_id, task_arn, error = %err, "delivery not recorded: a retry may post again");
         }
     }
@@ -220,7 +231,7 @@ async fn handle_event(payload: Value, deps: &Deps) -> Result<Outcome, HandlerErr
 }
 
 /// Asks the dedup record (when there is one) whether this event notifies.
-async fn decide(deps: &Deps, key: &str, identity: &str) -> Decision {
+async fn decide(deps: &Deps, key: &str, identity: &str, lease: &super::dedup::Lease) -> Decision {
     let Some(table) = &deps.dedup else {
         return Decision::Notify {
             already_sent: Vec::new(),
@@ -229,7 +240,7 @@ async fn decide(deps: &Deps, key: &str, identity: &str) -> Decision {
         };
     };
     let note = || Some(repeats_note(table.table(), key, table.window_minutes()));
-    match table.claim(key, identity, now_epoch_seconds()).await {
+    match table.claim(key, identity, now_epoch_seconds(), lease).await {
         Ok(Claim::First) => Decision::Notify {
             already_sent: Vec::new(),
             note: note(),
@@ -246,6 +257,12 @@ async fn decide(deps: &Deps, key: &str, identity: &str) -> Decision {
         }) => Decision::Suppress {
             repeats,
             first_task,
+            held_by: None,
+        },
+        Ok(Claim::InFlight { holder }) => Decision::Suppress {
+            repeats: 0,
+            first_task: identity.to_string(),
+            held_by: Some(holder),
         },
         Err(err) => {
             // Losing the alert would be worse than posting it twice.

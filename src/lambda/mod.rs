@@ -16,7 +16,7 @@ pub mod preflight;
 pub mod ranges;
 pub mod sinks;
 
-pub use answer::{answer, Payload};
+pub use answer::{answer, Call, Payload};
 pub use deps::Deps;
 pub use handle::handle;
 
@@ -55,7 +55,9 @@ pub const SINK_IAM_ACTIONS: &[&str] = &[
     "secretsmanager:GetSecretValue",
 ];
 
-/// Why the function could not start; each names the variable to fix.
+/// Why the function could not start: a configuration value that can never work, each naming
+/// the variable to fix. Nothing remote is called before the first event, so nothing remote
+/// can be one of these.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
@@ -64,12 +66,8 @@ pub enum StartError {
     IpRangesMissing(std::path::PathBuf),
     #[error("NETWORK_SNAPSHOT_FILE: {0}")]
     Snapshot(#[source] SnapshotError),
-    #[error("SLACK_WEBHOOK_SECRET_ARN: {0}")]
-    WebhookSecret(#[source] sinks::SetupError),
     #[error("SLACK_WEBHOOK_URL: {0}")]
     Webhook(#[source] sinks::SetupError),
-    #[error("MEMBER_ROLE_NAME: the function's own account could not be learned (sts:GetCallerIdentity did not answer)")]
-    OwnAccountUnknown,
 }
 
 /// Why an event was not handled; the runtime reports [`HandlerError::error_type`].
@@ -190,13 +188,17 @@ pub enum Outcome {
         not_audited: Vec<String>,
         sent_to: Vec<Sink>,
     },
-    /// Another task with the same alert was reported inside the window: counted, not posted.
+    /// Another task with the same alert was reported inside the window: counted, not posted;
+    /// or (`held_by`, that invocation's request ID) a duplicate of this event is delivering
+    /// the alert right now.
     Suppressed {
         task_arn: Option<String>,
         findings: Vec<String>,
         dedup_key: String,
         repeats: u64,
         first_task: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        held_by: Option<String>,
     },
 }
 
@@ -241,8 +243,13 @@ pub(super) enum Decision {
         note: Option<Localized>,
         dedup_error: Option<String>,
     },
-    /// Another task already raised this alert inside the window.
-    Suppress { repeats: u64, first_task: String },
+    /// Another task already raised this alert inside the window, or another invocation
+    /// (`held_by`) is delivering it.
+    Suppress {
+        repeats: u64,
+        first_task: String,
+        held_by: Option<String>,
+    },
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
+use super::answer::Call;
 use super::deps::Deps;
 use super::sinks::SinkError;
 use super::{now_epoch_seconds, HandlerError, Outcome};
@@ -28,10 +29,6 @@ use crate::network::source::SourceError;
 use crate::network::{cluster_name, NetworkView};
 use crate::render::digest::{digest_slack, digest_sns, Digest, Trigger};
 use crate::t;
-
-/// How long the gate audits before it answers as undecided: the template's function timeout
-/// is 90 s, and the warning still has to be posted (SNS and Slack, 10 s each at most).
-pub const GATE_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What kind of invocation a payload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,8 +151,21 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
         },
         _ => None,
     };
+    if change.is_none() {
+        // A schedule's envelope names the account and region its causes are kept under.
+        if let Err(err) =
+            crate::trust::check_identity(text(&payload, "account"), text(&payload, "region"), &[])
+        {
+            let error = HandlerError::MalformedEvent(crate::event::EventError::Untrusted(err));
+            error!(decision = "failed", error_type = error.error_type(), error = %error, "event rejected");
+            return Err(error);
+        }
+    }
     let member_account = change.as_ref().and_then(|c| c.account.clone());
-    if let Some(why) = deps.refuses_account(member_account.as_deref()) {
+    if let Some(why) = match &change {
+        Some(_) => deps.refuses_account(member_account.as_deref()).await,
+        None => None,
+    } {
         info!(decision = "skipped", why, "account not allowed");
         return Ok(Outcome::Skipped {
             task_arn: None,
@@ -275,20 +285,20 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
     })
 }
 
-/// The deployment gate. Never an error: every path answers a `hookStatus`.
-pub(super) async fn gate(payload: Value, deps: &Deps) -> HookAnswer {
-    // An answer must come before the function's timeout (a timed-out hook rolls the
-    // deployment back), with time left to post the warning.
+/// The deployment gate. Never an error: every path answers a `hookStatus`, before the
+/// invocation's deadline.
+pub(super) async fn gate(payload: Value, deps: &Deps, call: &Call) -> HookAnswer {
+    let budget = GateBudget::for_call(call);
     let decided = tokio::time::timeout(
-        GATE_BUDGET,
+        budget.audit,
         AssertUnwindSafe(decide_gate(&payload, deps)).catch_unwind(),
     )
     .await
     .unwrap_or_else(|_| {
         Ok(Err(t!(
-            "the audit did not finish within {seconds} s",
-            "점검이 {seconds}초 안에 끝나지 않았습니다",
-            seconds = GATE_BUDGET.as_secs().to_string()
+            "the audit did not finish within {seconds} s (the time the invocation had left, less the time to answer)",
+            "점검이 {seconds}초(호출에 남은 시간에서 응답할 시간을 뺀 시간) 안에 끝나지 않았습니다",
+            seconds = format!("{:.1}", budget.audit.as_secs_f64())
         )))
     })
     .unwrap_or_else(|_| {
@@ -299,57 +309,153 @@ pub(super) async fn gate(payload: Value, deps: &Deps) -> HookAnswer {
     });
     let revision = execution_details(&payload)
         .and_then(|d| text(d, "targetServiceRevisionArn"))
+        .filter(|arn| crate::trust::arn_region_and_account(arn).is_some())
         .unwrap_or("-")
         .to_string();
-    match decided {
-        Ok(answer) => answer,
-        Err(why) => {
-            let allowed = !deps.gate_fail_closed;
-            let service = execution_details(&payload)
-                .and_then(|d| text(d, "serviceArn"))
-                .map(service_name_of)
-                .unwrap_or_else(|| "-".into());
-            let warning = if allowed {
-                t!(
-                    "The deployment gate could not decide, so it let the deployment through (GATE_FAIL_CLOSED is off): {why}",
-                    "배포 게이트가 판단하지 못해 배포를 허용했습니다(GATE_FAIL_CLOSED 꺼짐): {why}",
-                    why = why.clone()
-                )
-            } else {
-                t!(
-                    "The deployment gate could not decide, and GATE_FAIL_CLOSED is on, so it stopped the deployment: {why}",
-                    "배포 게이트가 판단하지 못했고 GATE_FAIL_CLOSED가 켜져 있어 배포를 중단했습니다: {why}",
-                    why = why.clone()
-                )
-            };
-            let digest = Digest {
-                trigger: Trigger::Gate {
-                    service: &service,
-                    revision: &revision,
-                    allowed,
-                },
-                audit: None,
-                new: vec![],
-                fixed: vec![],
-                warning: Some(warning),
-            };
-            let (_, failed) = deliver(deps, &digest).await;
-            for failure in failed {
-                warn!(error = %failure, "the gate's warning was not delivered");
-            }
-            let status = if allowed { "SUCCEEDED" } else { "FAILED" };
-            warn!(
-                decision = "undecided",
-                hook_status = status,
-                revision,
-                why = why.en,
-                "deployment gate could not decide"
-            );
-            HookAnswer {
-                hook_status: status,
+    let (status, digest_parts) = match &decided {
+        Ok(GateVerdict::Allowed) => {
+            return HookAnswer {
+                hook_status: "SUCCEEDED",
             }
         }
+        Ok(GateVerdict::Blocked {
+            audit,
+            service,
+            revision,
+        }) => {
+            let blocking: Vec<&audit::RootCause> = audit
+                .root_causes
+                .iter()
+                .filter(|c| c.severity == crate::diagnose::Severity::Critical)
+                .collect();
+            let codes: Vec<&str> = blocking.iter().map(|c| c.code.as_str()).collect();
+            info!(
+                decision = "blocked",
+                hook_status = "FAILED",
+                service,
+                revision,
+                codes = codes.join(","),
+                "deployment gate: a hop is blocked"
+            );
+            let digest = Digest {
+                trigger: Trigger::Gate {
+                    service,
+                    revision,
+                    allowed: false,
+                },
+                audit: Some(audit),
+                new: blocking,
+                fixed: vec![],
+                warning: None,
+            };
+            ("FAILED", Some(digest))
+        }
+        Err(_) => ("", None),
+    };
+    if let Some(digest) = digest_parts {
+        deliver_before(deps, &digest, &budget, "the gate's root causes").await;
+        return HookAnswer {
+            hook_status: status,
+        };
     }
+    let Err(why) = decided else {
+        unreachable!("an allowed or blocked verdict returned above")
+    };
+    let allowed = !deps.gate_fail_closed;
+    let service = execution_details(&payload)
+        .and_then(|d| text(d, "serviceArn"))
+        .filter(|arn| crate::trust::arn_region_and_account(arn).is_some())
+        .map(service_name_of)
+        .unwrap_or_else(|| "-".into());
+    let warning = if allowed {
+        t!(
+            "The deployment gate could not decide, so it let the deployment through (GATE_FAIL_CLOSED is off): {why}",
+            "배포 게이트가 판단하지 못해 배포를 허용했습니다(GATE_FAIL_CLOSED 꺼짐): {why}",
+            why = why.clone()
+        )
+    } else {
+        t!(
+            "The deployment gate could not decide, and GATE_FAIL_CLOSED is on, so it stopped the deployment: {why}",
+            "배포 게이트가 판단하지 못했고 GATE_FAIL_CLOSED가 켜져 있어 배포를 중단했습니다: {why}",
+            why = why.clone()
+        )
+    };
+    let digest = Digest {
+        trigger: Trigger::Gate {
+            service: &service,
+            revision: &revision,
+            allowed,
+        },
+        audit: None,
+        new: vec![],
+        fixed: vec![],
+        warning: Some(warning),
+    };
+    deliver_before(deps, &digest, &budget, "the gate's warning").await;
+    let status = if allowed { "SUCCEEDED" } else { "FAILED" };
+    warn!(
+        decision = "undecided",
+        hook_status = status,
+        revision,
+        why = why.en,
+        "deployment gate could not decide"
+    );
+    HookAnswer {
+        hook_status: status,
+    }
+}
+
+/// How the gate spends the time its invocation has: the audit first, then the post of what
+/// it found, and always enough left to answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct GateBudget {
+    audit: std::time::Duration,
+    /// When the post must give up, so the answer still leaves in time.
+    answer_by: tokio::time::Instant,
+}
+
+impl GateBudget {
+    /// With no deadline (a direct call), the template's 90 s timeout is assumed.
+    fn for_call(call: &Call) -> GateBudget {
+        let left = call.time_left().unwrap_or(ASSUMED_TIMEOUT);
+        let answering = left.saturating_sub(ANSWER_MARGIN);
+        // The post gets its usual share, but never more than half of what is left.
+        let posting = POST_RESERVE.min(answering / 2);
+        GateBudget {
+            audit: answering.saturating_sub(posting),
+            answer_by: tokio::time::Instant::now() + answering,
+        }
+    }
+}
+
+/// The function timeout the template sets, for a call that names no deadline.
+const ASSUMED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+/// What the post of a gate's findings is given (SNS and Slack in parallel, the secret read
+/// first: 3 s + 10 s at most).
+const POST_RESERVE: std::time::Duration = std::time::Duration::from_secs(14);
+/// Kept for the answer itself to reach the Runtime API.
+const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Posts `digest` to every sink, giving up at the budget's `answer_by`; failures are logged.
+async fn deliver_before(deps: &Deps, digest: &Digest<'_>, budget: &GateBudget, what: &str) {
+    match tokio::time::timeout_at(budget.answer_by, deliver(deps, digest)).await {
+        Ok((_, failed)) => {
+            for failure in failed {
+                warn!(error = %failure, "{what} were not delivered");
+            }
+        }
+        Err(_) => warn!("{what} were not delivered before the invocation's deadline"),
+    }
+}
+
+/// What the gate found, when it could decide.
+enum GateVerdict {
+    Allowed,
+    Blocked {
+        audit: Audit,
+        service: String,
+        revision: String,
+    },
 }
 
 /// The hook's `executionDetails`, or the payload itself in the flat shape some
@@ -368,7 +474,7 @@ fn service_name_of(arn: &str) -> String {
 }
 
 /// `Err` when the doctor cannot decide, with why.
-async fn decide_gate(payload: &Value, deps: &Deps) -> Result<HookAnswer, Localized> {
+async fn decide_gate(payload: &Value, deps: &Deps) -> Result<GateVerdict, Localized> {
     let details = execution_details(payload).ok_or_else(|| {
         t!(
             "the hook payload is not a JSON object",
@@ -384,7 +490,29 @@ async fn decide_gate(payload: &Value, deps: &Deps) -> Result<HookAnswer, Localiz
             "훅 페이로드에 serviceArn과 targetServiceRevisionArn이 없습니다"
         ));
     };
-    let region = service_arn.split(':').nth(3).map(str::to_string);
+    // The service's account is where a role is assumed: it must be an account ID, the
+    // revision must be of the same account and region, and the account must be allowed.
+    let Some((service_region, service_account)) = crate::trust::arn_region_and_account(service_arn)
+    else {
+        return Err(t!(
+            "serviceArn is not an ARN",
+            "serviceArn이 ARN이 아닙니다"
+        ));
+    };
+    crate::trust::check_identity(None, None, &[("serviceArn", Some(service_arn))])
+        .and_then(|()| {
+            crate::trust::check_identity(
+                Some(service_account),
+                Some(service_region),
+                &[("targetServiceRevisionArn", Some(revision_arn))],
+            )
+        })
+        .map_err(|e| Localized::same(format!("the hook payload cannot be trusted: {e}")))?;
+    if let Some(why) = deps.refuses_account(Some(service_account)).await {
+        return Err(Localized::same(why));
+    }
+    let region = Some(service_region.to_string());
+    let account = Some(service_account);
     let name = service_name_of(service_arn);
     let Some((cluster, service)) = name
         .split_once('/')
@@ -395,7 +523,6 @@ async fn decide_gate(payload: &Value, deps: &Deps) -> Result<HookAnswer, Localiz
             "serviceArn {service_arn}에 클러스터/서비스가 없습니다"
         ));
     };
-    let account = service_arn.split(':').nth(4).filter(|a| !a.is_empty());
     let clients = match deps.network.clients(account, region.as_deref()).await {
         None => {
             return Err(t!(
@@ -449,44 +576,13 @@ async fn decide_gate(payload: &Value, deps: &Deps) -> Result<HookAnswer, Localiz
                 revision = revision_arn,
                 "deployment gate: every hop open"
             );
-            Ok(HookAnswer {
-                hook_status: "SUCCEEDED",
-            })
+            Ok(GateVerdict::Allowed)
         }
-        AuditOutcome::Blocked => {
-            let blocking: Vec<&audit::RootCause> = result
-                .root_causes
-                .iter()
-                .filter(|c| c.severity == crate::diagnose::Severity::Critical)
-                .collect();
-            let digest = Digest {
-                trigger: Trigger::Gate {
-                    service: &full_name,
-                    revision: revision_arn,
-                    allowed: false,
-                },
-                audit: Some(&result),
-                new: blocking,
-                fixed: vec![],
-                warning: None,
-            };
-            let (_, failed) = deliver(deps, &digest).await;
-            for failure in failed {
-                warn!(error = %failure, "the gate's root causes were not delivered");
-            }
-            let codes: Vec<&str> = digest.new.iter().map(|c| c.code.as_str()).collect();
-            info!(
-                decision = "blocked",
-                hook_status = "FAILED",
-                service = full_name,
-                revision = revision_arn,
-                codes = codes.join(","),
-                "deployment gate: a hop is blocked"
-            );
-            Ok(HookAnswer {
-                hook_status: "FAILED",
-            })
-        }
+        AuditOutcome::Blocked => Ok(GateVerdict::Blocked {
+            audit: result,
+            service: full_name,
+            revision: revision_arn.to_string(),
+        }),
         AuditOutcome::Unknown => {
             let gaps = |lang| {
                 result

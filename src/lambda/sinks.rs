@@ -16,8 +16,11 @@ use crate::render::sns::SnsMessage;
 /// Slack answers within a second; a post that takes longer is retried with the invocation.
 const SLACK_TIMEOUT: Duration = Duration::from_secs(10);
 const SLACK_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// How much of an error response body is quoted (Slack's are one word, e.g. `invalid_token`).
-const MAX_ERROR_BODY: usize = 200;
+/// How long the webhook's secret may take to read before this post fails (read again on the
+/// next): Secrets Manager answers in milliseconds, and a gate must still answer.
+pub const SECRET_TIMEOUT: Duration = Duration::from_secs(3);
+/// The longest error body quoted; and only one shaped like Slack's error codes.
+const MAX_ERROR_BODY: usize = 64;
 
 /// Deliveries made concurrently → the sinks that took them and the failures.
 pub fn split_deliveries(
@@ -190,41 +193,94 @@ pub enum SetupError {
     HttpClient(String),
 }
 
-/// Reads the webhook URL from a Secrets Manager secret (once per cold start).
+/// Reads the webhook URL from a Secrets Manager secret.
+///
+/// Only AWS's error code is quoted when the call fails: a response that does not parse (a
+/// proxy's page, a truncated body) could hold the secret, and the SDK's error would quote it.
 pub async fn webhook_from_secret(
     client: &aws_sdk_secretsmanager::Client,
     secret_arn: &str,
 ) -> Result<WebhookUrl, SetupError> {
+    use aws_sdk_secretsmanager::error::SdkError;
     let out = client
         .get_secret_value()
         .secret_id(secret_arn)
         .send()
         .await
         .map_err(|err| {
-            SetupError::SecretUnreadable(match err.code() {
-                Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
-                None => DisplayErrorContext(&err).to_string(),
+            SetupError::SecretUnreadable(match (&err, err.code()) {
+                (SdkError::ServiceError(_), Some(code)) => code.to_string(),
+                (SdkError::TimeoutError(_), _) => "timed out".into(),
+                (SdkError::DispatchFailure(_), _) => "could not reach Secrets Manager".into(),
+                _ => "the response could not be read".into(),
             })
         })?;
     let text = out.secret_string().ok_or(SetupError::SecretNotText)?;
     webhook_in_secret(text).ok_or(SetupError::SecretWithoutUrl)
 }
 
+/// Where the webhook URL comes from.
+#[derive(Debug)]
+pub enum Webhook {
+    /// `SLACK_WEBHOOK_URL` (local runs).
+    Given(WebhookUrl),
+    /// `SLACK_WEBHOOK_SECRET_ARN`: read on the first post (not at start-up, so a hanging or
+    /// failing Secrets Manager cannot stop the function from starting and the gate from
+    /// answering), within [`SECRET_TIMEOUT`], and kept once read.
+    Secret {
+        client: aws_sdk_secretsmanager::Client,
+        arn: String,
+        url: tokio::sync::OnceCell<WebhookUrl>,
+    },
+}
+
+impl Webhook {
+    pub fn from_secret(client: aws_sdk_secretsmanager::Client, arn: String) -> Webhook {
+        Webhook::Secret {
+            client,
+            arn,
+            url: Default::default(),
+        }
+    }
+
+    async fn url(&self) -> Result<&WebhookUrl, String> {
+        match self {
+            Webhook::Given(url) => Ok(url),
+            Webhook::Secret { client, arn, url } => url
+                .get_or_try_init(|| async {
+                    match tokio::time::timeout(SECRET_TIMEOUT, webhook_from_secret(client, arn))
+                        .await
+                    {
+                        Ok(read) => read.map_err(|e| format!("SLACK_WEBHOOK_SECRET_ARN: {e}")),
+                        Err(_) => Err(format!(
+                            "SLACK_WEBHOOK_SECRET_ARN: secretsmanager:GetSecretValue did not answer within {} s",
+                            SECRET_TIMEOUT.as_secs()
+                        )),
+                    }
+                })
+                .await,
+        }
+    }
+}
+
 /// The Slack incoming webhook.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SlackSink {
     http: reqwest::Client,
-    url: WebhookUrl,
+    webhook: Webhook,
 }
 
 impl SlackSink {
-    pub fn new(url: WebhookUrl) -> Result<SlackSink, SetupError> {
+    /// No redirect is followed: a webhook that answers with one is misconfigured or
+    /// intercepted, and following it would send the alert to another host.
+    pub fn new(webhook: Webhook) -> Result<SlackSink, SetupError> {
         let http = reqwest::Client::builder()
             .timeout(SLACK_TIMEOUT)
             .connect_timeout(SLACK_CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| SetupError::HttpClient(e.without_url().to_string()))?;
-        Ok(SlackSink { http, url })
+        Ok(SlackSink { http, webhook })
     }
 
     /// Posts a Block Kit payload; anything but 2xx is a failure.
@@ -233,9 +289,10 @@ impl SlackSink {
             sink: Sink::Slack,
             message,
         };
+        let url = self.webhook.url().await.map_err(fail)?;
         let response = self
             .http
-            .post(&self.url.0)
+            .post(&url.0)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(payload.to_string())
             .send()
@@ -247,11 +304,26 @@ impl SlackSink {
             return Ok(());
         }
         let body = response.text().await.unwrap_or_default();
-        let body: String = body.trim().chars().take(MAX_ERROR_BODY).collect();
         Err(fail(format!(
-            "webhook answered HTTP {}: {body}",
-            status.as_u16()
+            "webhook answered HTTP {}: {}",
+            status.as_u16(),
+            quotable_error_body(&body)
         )))
+    }
+}
+
+/// What of a webhook's error body may be logged: Slack answers errors with a code such as
+/// `invalid_token` or `channel_is_archived`; anything else (a proxy that echoes the request
+/// line, an HTML page) may hold the URL's token, so only its length is said.
+fn quotable_error_body(body: &str) -> String {
+    let body = body.trim();
+    let slack_code = !body.is_empty()
+        && body.len() <= MAX_ERROR_BODY
+        && body.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if slack_code {
+        body.to_string()
+    } else {
+        format!("a body of {} bytes, not shown", body.len())
     }
 }
 
@@ -271,5 +343,19 @@ mod tests {
         assert_eq!(webhook_in_secret("ftp://example.com/x"), None);
         let shown = format!("{:?}", WebhookUrl::new(url).unwrap());
         assert!(!shown.contains("secret-token"), "{shown}");
+    }
+
+    #[test]
+    fn only_slacks_error_codes_are_quoted() {
+        assert_eq!(quotable_error_body("invalid_token\n"), "invalid_token");
+        for echoed in [
+            "POST /services/T0/B0/secret-token HTTP/1.1",
+            "<html>https://hooks.slack.com/services/T0/B0/secret-token</html>",
+            "secret-token",
+        ] {
+            let quoted = quotable_error_body(echoed);
+            assert!(!quoted.contains("secret-token"), "{quoted}");
+            assert!(quoted.ends_with("bytes, not shown"), "{quoted}");
+        }
     }
 }

@@ -27,8 +27,16 @@ pub enum NetworkSource {
         /// Clients built for another (account, region), reused while their credentials last
         /// (`None`: the function's own, which do not expire here).
         others: Box<tokio::sync::Mutex<OtherClients>>,
+        /// The account the credentials are in: learned from the invocation (the function's
+        /// ARN) or, on first need, from `sts:GetCallerIdentity`, never at start-up.
+        own_account: Box<tokio::sync::OnceCell<String>>,
     },
 }
+
+/// How long the calls about who is who (`sts:GetCallerIdentity` for the caller's own
+/// account, `organizations:DescribeAccount` for a name) may take before the answer counts as
+/// unknown for this use (and is asked again on the next).
+pub const IDENTITY_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 type OtherClients =
     std::collections::HashMap<(Option<String>, Option<String>), (Clients, Option<SystemTime>)>;
@@ -37,8 +45,6 @@ type OtherClients =
 #[derive(Debug)]
 pub struct Members {
     pub roles: MemberRoles,
-    /// The account the function's own credentials are in (its own tasks need no role).
-    pub own_account: String,
     /// Account names looked up so far (`None`: looked up, not found or not permitted).
     pub names: tokio::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
 }
@@ -75,7 +81,45 @@ impl NetworkSource {
             sdk: Box::new(sdk),
             members: members.map(Box::new),
             others: Default::default(),
+            own_account: Default::default(),
         }
+    }
+
+    /// Records the caller's own account when something trustworthy names it (the Runtime
+    /// API's invoked function ARN); a 12-digit ID only, and only the first.
+    pub fn learn_own_account(&self, account: &str) {
+        if let NetworkSource::Live { own_account, .. } = self {
+            if crate::trust::is_account_id(account) {
+                let _ = own_account.set(account.to_string());
+            }
+        }
+    }
+
+    /// The account the live credentials are in, learned once; `Err` says why it is not known
+    /// (STS failed or did not answer within [`IDENTITY_CALL_TIMEOUT`]). `Ok(None)` for a
+    /// snapshot.
+    pub async fn own_account(&self) -> Result<Option<&str>, AssumeError> {
+        let NetworkSource::Live {
+            sdk, own_account, ..
+        } = self
+        else {
+            return Ok(None);
+        };
+        own_account
+            .get_or_try_init(|| async {
+                match tokio::time::timeout(IDENTITY_CALL_TIMEOUT, live::own_account(sdk)).await {
+                    Ok(Some(id)) if crate::trust::is_account_id(&id) => Ok(id),
+                    Ok(_) => Err(AssumeError::OwnAccountUnknown(
+                        "sts:GetCallerIdentity failed".into(),
+                    )),
+                    Err(_) => Err(AssumeError::OwnAccountUnknown(format!(
+                        "sts:GetCallerIdentity did not answer within {} s",
+                        IDENTITY_CALL_TIMEOUT.as_secs()
+                    ))),
+                }
+            })
+            .await
+            .map(|id| Some(id.as_str()))
     }
 
     /// The name of a member account, looked up once (`organizations:DescribeAccount`) and
@@ -93,7 +137,11 @@ impl NetworkSource {
         if let Some(known) = names.get(account) {
             return known.clone();
         }
-        let name = live::account_name(sdk, account).await;
+        // A name is a nicety: an Organizations call that hangs is not waited for (and is
+        // asked again next time), so the alert still goes out.
+        let name =
+            tokio::time::timeout(IDENTITY_CALL_TIMEOUT, live::account_name(sdk, account)).await;
+        let name = name.ok()?;
         names.insert(account.to_string(), name.clone());
         name
     }
@@ -119,13 +167,18 @@ impl NetworkSource {
             clients,
             members,
             others,
+            ..
         } = self
         else {
             return None;
         };
         let other_region = region.filter(|r| sdk.region().map(|h| h.as_ref()) != Some(*r));
         let member = match (members, account) {
-            (Some(m), Some(a)) if a != m.own_account => Some((m, a)),
+            (Some(m), Some(a)) => match self.own_account().await {
+                Ok(own) if own == Some(a) => None,
+                Ok(_) => Some((m, a)),
+                Err(err) => return Some(Err(err)),
+            },
             _ => None,
         };
         if other_region.is_none() && member.is_none() {

@@ -27,10 +27,33 @@ const CONFIG_VARIABLES: &[&str] = &[
     "ALLOWED_ACCOUNTS",
     "MEMBER_ROLE_EXTERNAL_ID",
     "ACCOUNT_NAMES",
+    "ORGANIZATION_ID",
 ];
 
 /// Runs the events through `bootstrap` with `vars` set; the emulator's JSON report.
 pub fn invoke(endpoint: &str, vars: &[(&str, &str)], events: &[&Path], options: &[&str]) -> Value {
+    report(emulator(endpoint, vars, events, options).output().unwrap())
+}
+
+/// The emulator's JSON report from its output.
+pub fn report(out: std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the emulator's report is not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The emulator's command line for the events, `bootstrap` with `vars` set (spawn it to run
+/// two side by side).
+pub fn emulator(
+    endpoint: &str,
+    vars: &[(&str, &str)],
+    events: &[&Path],
+    options: &[&str],
+) -> Command {
     let mut command = Command::new("python3");
     command
         .arg(super::repo("scripts/lambda_emulator.py"))
@@ -48,14 +71,7 @@ pub fn invoke(endpoint: &str, vars: &[(&str, &str)], events: &[&Path], options: 
     for (name, value) in vars {
         command.env(name, value);
     }
-    let out = command.output().unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "the emulator's report is not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    command
 }
 
 pub fn free_port() -> u16 {

@@ -153,11 +153,40 @@ impl Drop for FaultProxy {
 
 pub const REGISTRY_TIMEOUT_WITHOUT_IP: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/web:2026.11.27-1f3a9c2: failed to do request: Head \"https://111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/v2/web/manifests/2026.11.27-1f3a9c2\": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)";
 
+/// `event` as if sent from `account`: its envelope and every ARN it names (an event whose
+/// ARNs name another account than its own is refused).
+pub fn move_to_account(event: &mut Value, account: &str) {
+    let from = event["account"].as_str().unwrap().to_string();
+    let moved = |arn: &Value| {
+        Value::String(
+            arn.as_str()
+                .unwrap()
+                .replace(&format!(":{from}:"), &format!(":{account}:")),
+        )
+    };
+    event["account"] = account.into();
+    if let Some(resources) = event["resources"].as_array_mut() {
+        for arn in resources.iter_mut() {
+            *arn = moved(arn);
+        }
+    }
+    for field in [
+        "taskArn",
+        "clusterArn",
+        "taskDefinitionArn",
+        "containerInstanceArn",
+    ] {
+        if event["detail"][field].is_string() {
+            event["detail"][field] = moved(&event["detail"][field]);
+        }
+    }
+}
+
 /// The sample's event, moved into the scenario's account, cluster, subnet and address.
 pub fn event_for(sample: &str, built: &Value) -> std::path::PathBuf {
     let mut event: Value =
         serde_json::from_str(&super::read(&format!("events/{sample}.json"))).unwrap();
-    event["account"] = built["account"].clone();
+    move_to_account(&mut event, built["account"].as_str().unwrap());
     let detail = &mut event["detail"];
     detail["clusterArn"] = built["cluster_arn"].clone();
     let attachments = detail["attachments"].as_array_mut().unwrap();

@@ -38,11 +38,20 @@ pub enum AssumeError {
     /// Throttled, timed out, a 5xx.
     #[error("sts:AssumeRole on {role_arn} failed ({message})")]
     Transient { role_arn: String, message: String },
+    /// The caller's own account is not known, so a member's cannot be told from it.
+    #[error("the function's own account is not known ({0}), so no member role is assumed")]
+    OwnAccountUnknown(String),
+    /// Not a 12-digit account ID: no role ARN is built from it.
+    #[error("no role is assumed in {0:?}: not a 12-digit account ID")]
+    NotAnAccount(String),
 }
 
 impl AssumeError {
     pub fn retryable(&self) -> bool {
-        matches!(self, AssumeError::Transient { .. })
+        matches!(
+            self,
+            AssumeError::Transient { .. } | AssumeError::OwnAccountUnknown(_)
+        )
     }
 }
 
@@ -94,6 +103,9 @@ pub async fn organization_accounts(
 /// An account's name from `organizations:DescribeAccount` (which the management account or a
 /// delegated administrator may call); `None` when it may not, or the account is unknown.
 pub async fn account_name(base: &aws_config::SdkConfig, account: &str) -> Option<String> {
+    if !crate::trust::is_account_id(account) {
+        return None;
+    }
     aws_sdk_organizations::Client::new(base)
         .describe_account()
         .account_id(account)
@@ -103,6 +115,22 @@ pub async fn account_name(base: &aws_config::SdkConfig, account: &str) -> Option
         .account()?
         .name()
         .map(str::to_string)
+}
+
+/// STS error codes that the same request will get again: a refused trust or permission, a
+/// role that does not exist, a request STS rejects as malformed (`ValidationError`, e.g. an
+/// external ID of the wrong shape), a region where STS is not enabled.
+fn never_granted_on_retry(code: &str) -> bool {
+    code.contains("AccessDenied")
+        || matches!(
+            code,
+            "NoSuchEntity"
+                | "InvalidClientTokenId"
+                | "ValidationError"
+                | "MalformedPolicyDocument"
+                | "PackedPolicyTooLarge"
+                | "RegionDisabledException"
+        )
 }
 
 impl MemberRoles {
@@ -133,6 +161,10 @@ impl MemberRoles {
         base: &aws_config::SdkConfig,
         account: &str,
     ) -> Result<(aws_config::SdkConfig, SystemTime), AssumeError> {
+        if !crate::trust::is_account_id(account) {
+            let shown: String = account.chars().take(40).collect();
+            return Err(AssumeError::NotAnAccount(shown));
+        }
         let mut cache = self.cache.lock().await;
         let fresh = cache.get(account).filter(|(_, expires)| {
             expires
@@ -175,11 +207,10 @@ impl MemberRoles {
                 Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
                 None => DisplayErrorContext(&err).to_string(),
             };
-            let denied = err.code().is_some_and(|c| {
-                c.contains("AccessDenied") || c == "NoSuchEntity" || c == "InvalidClientTokenId"
-            }) || err
-                .raw_response()
-                .is_some_and(|r| r.status().as_u16() == 403);
+            let denied = err.code().is_some_and(never_granted_on_retry)
+                || err
+                    .raw_response()
+                    .is_some_and(|r| r.status().as_u16() == 403);
             if denied {
                 AssumeError::Denied {
                     role_arn: role_arn.clone(),
