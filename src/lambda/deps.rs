@@ -53,6 +53,14 @@ impl Deps {
         if !crate::trust::is_account_id(account) {
             return Some("the event's account is not a 12-digit account ID".into());
         }
+        // An allowed account needs no identity lookup (the role decision makes its own).
+        if self
+            .allowed_accounts
+            .as_ref()
+            .is_some_and(|a| a.allows(account))
+        {
+            return None;
+        }
         let own = self.network.own_account().await;
         if let Ok(Some(own)) = own {
             if own == account {
@@ -60,7 +68,6 @@ impl Deps {
             }
         }
         match &self.allowed_accounts {
-            Some(allowed) if allowed.allows(account) => None,
             Some(_) => Some(format!(
                 "account {account} is not allowed (ALLOWED_ACCOUNTS)"
             )),
