@@ -9,6 +9,7 @@
 //! questions the rules ask (which route table applies to a subnet, which NACL, which S3 prefix
 //! list…) without any I/O.
 
+mod index;
 pub mod live;
 pub mod model;
 pub mod snapshot;
@@ -18,7 +19,10 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+pub use index::LazyIndex;
 pub use model::*;
+
+use index::Positions;
 
 use crate::ipranges::IpOwner;
 
@@ -55,10 +59,10 @@ impl NetworkView {
     }
 
     pub fn subnet(&self, subnet_id: &str) -> Option<&Subnet> {
-        self.subnets
-            .as_deref()?
-            .iter()
-            .find(|s| s.subnet_id == subnet_id)
+        let index = self.index.get(self);
+        find_indexed(&self.subnets, &index.subnets, subnet_id, |s| {
+            s.subnet_id == subnet_id
+        })
     }
 
     pub fn vpc(&self, vpc_id: &str) -> Option<&Vpc> {
@@ -138,38 +142,49 @@ impl NetworkView {
         subnet_id: &str,
         vpc_id: &str,
     ) -> Option<(&RouteTable, Association)> {
-        let tables = self.route_tables.as_deref()?;
-        let explicit = tables.iter().find(|t| {
-            t.associations
-                .iter()
-                .any(|a| a.subnet_id.as_deref() == Some(subnet_id) && a.is_associated())
-        });
+        let index = self.index.get(self);
+        let explicit = find_indexed(
+            &self.route_tables,
+            &index.route_table_by_subnet,
+            subnet_id,
+            |t| {
+                t.associations
+                    .iter()
+                    .any(|a| a.subnet_id.as_deref() == Some(subnet_id) && a.is_associated())
+            },
+        );
         if let Some(t) = explicit {
             return Some((t, Association::Explicit));
         }
-        tables
-            .iter()
-            .find(|t| {
+        first_of_vpc(
+            &self.route_tables,
+            &index.main_route_table_by_vpc,
+            vpc_id,
+            |t| {
                 t.vpc_id.as_deref().is_none_or(|v| v == vpc_id)
                     && t.associations.iter().any(|a| a.main && a.is_associated())
-            })
-            .map(|t| (t, Association::Main))
+            },
+        )
+        .map(|t| (t, Association::Main))
     }
 
     /// The network ACL that filters the subnet: the one associated with it, else the VPC's
     /// default ACL (every subnet is associated with exactly one ACL).
     pub fn network_acl_for_subnet(&self, subnet_id: &str, vpc_id: &str) -> Option<&NetworkAcl> {
-        let acls = self.network_acls.as_deref()?;
-        acls.iter()
-            .find(|acl| {
-                acl.associations
-                    .iter()
-                    .any(|a| a.subnet_id.as_deref() == Some(subnet_id))
-            })
-            .or_else(|| {
-                acls.iter()
-                    .find(|acl| acl.is_default && acl.vpc_id.as_deref().is_none_or(|v| v == vpc_id))
-            })
+        let index = self.index.get(self);
+        find_indexed(&self.network_acls, &index.acl_by_subnet, subnet_id, |acl| {
+            acl.associations
+                .iter()
+                .any(|a| a.subnet_id.as_deref() == Some(subnet_id))
+        })
+        .or_else(|| {
+            first_of_vpc(
+                &self.network_acls,
+                &index.default_acl_by_vpc,
+                vpc_id,
+                |acl| acl.is_default && acl.vpc_id.as_deref().is_none_or(|v| v == vpc_id),
+            )
+        })
     }
 
     /// The EC2 instance a container instance runs on.
@@ -226,31 +241,31 @@ impl NetworkView {
     }
 
     pub fn endpoint(&self, id: &str) -> Option<&VpcEndpoint> {
-        self.vpc_endpoints
-            .as_deref()?
-            .iter()
-            .find(|e| e.vpc_endpoint_id == id)
+        let index = self.index.get(self);
+        find_indexed(&self.vpc_endpoints, &index.endpoints, id, |e| {
+            e.vpc_endpoint_id == id
+        })
     }
 
     pub fn security_group(&self, id: &str) -> Option<&SecurityGroup> {
-        self.security_groups
-            .as_deref()?
-            .iter()
-            .find(|g| g.group_id == id)
+        let index = self.index.get(self);
+        find_indexed(&self.security_groups, &index.security_groups, id, |g| {
+            g.group_id == id
+        })
     }
 
     pub fn nat_gateway(&self, id: &str) -> Option<&NatGateway> {
-        self.nat_gateways
-            .as_deref()?
-            .iter()
-            .find(|n| n.nat_gateway_id == id)
+        let index = self.index.get(self);
+        find_indexed(&self.nat_gateways, &index.nat_gateways, id, |n| {
+            n.nat_gateway_id == id
+        })
     }
 
     pub fn internet_gateway(&self, id: &str) -> Option<&InternetGateway> {
-        self.internet_gateways
-            .as_deref()?
-            .iter()
-            .find(|g| g.internet_gateway_id == id)
+        let index = self.index.get(self);
+        find_indexed(&self.internet_gateways, &index.internet_gateways, id, |g| {
+            g.internet_gateway_id == id
+        })
     }
 
     /// The ECS service a task belongs to, by name (and cluster, when both sides know it).
@@ -267,12 +282,18 @@ impl NetworkView {
     /// The network interface holding `ip` as one of its private addresses.
     pub fn interface_with_ip(&self, ip: IpAddr) -> Option<&NetworkInterface> {
         let text = ip.to_string();
-        self.network_interfaces.as_deref()?.iter().find(|n| {
-            n.private_ip_address.as_deref() == Some(text.as_str())
-                || n.private_ip_addresses
-                    .iter()
-                    .any(|a| a.private_ip_address.as_deref() == Some(text.as_str()))
-        })
+        let index = self.index.get(self);
+        find_indexed(
+            &self.network_interfaces,
+            &index.interfaces_by_ip,
+            &text,
+            |n| {
+                n.private_ip_address.as_deref() == Some(text.as_str())
+                    || n.private_ip_addresses
+                        .iter()
+                        .any(|a| a.private_ip_address.as_deref() == Some(text.as_str()))
+            },
+        )
     }
 
     /// Classifies `ip` from the VPC's own data, which beats ip-ranges when it answers: an
@@ -335,6 +356,43 @@ impl NetworkView {
             .filter(|(_, present)| !present)
             .map(|(name, _)| name)
             .collect()
+    }
+}
+
+/// The first item of `part` that `holds`: found through `positions` while they still
+/// describe the part and their answer holds, else by a scan in order.
+fn find_indexed<'a, T>(
+    part: &'a Option<Vec<T>>,
+    positions: &Positions,
+    key: &str,
+    holds: impl Fn(&T) -> bool,
+) -> Option<&'a T> {
+    let items = part.as_deref()?;
+    match positions.lookup(part, key) {
+        Some(None) => None,
+        Some(Some(at)) if items.get(at).is_some_and(&holds) => items.get(at),
+        _ => items.iter().find(|item| holds(item)),
+    }
+}
+
+/// The first item of `part` that `holds` for a VPC: the earlier of the VPC's own first and
+/// the first that names no VPC (which applies to any), through `positions` as
+/// [`find_indexed`] does.
+fn first_of_vpc<'a, T>(
+    part: &'a Option<Vec<T>>,
+    positions: &Positions,
+    vpc_id: &str,
+    holds: impl Fn(&T) -> bool,
+) -> Option<&'a T> {
+    let items = part.as_deref()?;
+    let (Some(own), Some(any)) = (positions.lookup(part, vpc_id), positions.lookup(part, ""))
+    else {
+        return items.iter().find(|item| holds(item));
+    };
+    match own.into_iter().chain(any).min() {
+        Some(at) if items.get(at).is_some_and(&holds) => items.get(at),
+        None => None,
+        Some(_) => items.iter().find(|item| holds(item)),
     }
 }
 
@@ -402,5 +460,46 @@ mod tests {
             table("subnet-c"),
             Some(("rtb-main".into(), super::Association::Main))
         );
+    }
+
+    #[test]
+    fn indexed_lookups_answer_as_a_scan_would_even_after_the_view_changes() {
+        let mut view = parse(
+            r#"{"RouteTables": [
+                {"RouteTableId": "rtb-any", "Associations": [{"Main": true}]},
+                {"RouteTableId": "rtb-main2", "VpcId": "vpc-2", "Associations": [{"Main": true}]},
+                {"RouteTableId": "rtb-a", "VpcId": "vpc-1", "Associations": [{"SubnetId": "subnet-a"}]},
+                {"RouteTableId": "rtb-a2", "VpcId": "vpc-1", "Associations": [{"SubnetId": "subnet-a"}]}],
+               "SecurityGroups": [{"GroupId": "sg-1"}, {"GroupId": "sg-1"}]}"#,
+            "s.json",
+        )
+        .unwrap();
+        let table = |view: &super::NetworkView, s: &str, vpc: &str| {
+            view.route_table_for_subnet(s, vpc)
+                .map(|(t, _)| t.route_table_id.clone())
+        };
+        assert_eq!(table(&view, "subnet-a", "vpc-1").as_deref(), Some("rtb-a"));
+        // A table without a VPC ID comes first, so it applies to vpc-2 as a scan finds it.
+        assert_eq!(
+            table(&view, "subnet-x", "vpc-2").as_deref(),
+            Some("rtb-any")
+        );
+        assert_eq!(view.security_group("sg-2"), None);
+        // Changed after the index was built: the lookups still see the change.
+        let tables = view.route_tables.as_mut().unwrap();
+        tables[0].associations.clear();
+        tables.push(
+            serde_json::from_str(
+                r#"{"RouteTableId": "rtb-x", "VpcId": "vpc-2", "Associations": [{"SubnetId": "subnet-x"}]}"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(table(&view, "subnet-x", "vpc-2").as_deref(), Some("rtb-x"));
+        assert_eq!(
+            table(&view, "subnet-y", "vpc-2").as_deref(),
+            Some("rtb-main2")
+        );
+        view.security_groups = Some(serde_json::from_str(r#"[{"GroupId": "sg-2"}]"#).unwrap());
+        assert!(view.security_group("sg-2").is_some());
     }
 }

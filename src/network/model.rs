@@ -56,6 +56,9 @@ pub struct NetworkView {
     /// Parts that could not be read, and why (written by the live inspection).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspection_errors: Option<Vec<InspectionError>>,
+    /// Where each resource is, by ID: built on the first lookup (see `network::index`).
+    #[serde(skip)]
+    pub index: super::LazyIndex,
 }
 
 /// A part of the view that could not be read.
