@@ -81,7 +81,13 @@ pub enum ChangeError {
     Missing(&'static str),
     /// The envelope's account or region is malformed, or the record's disagrees with it.
     #[error("the event's identity cannot be trusted: {0}")]
-    Untrusted(#[from] crate::trust::Untrusted),
+    Untrusted(crate::trust::Untrusted),
+}
+
+impl From<crate::trust::Untrusted> for ChangeError {
+    fn from(why: crate::trust::Untrusted) -> ChangeError {
+        ChangeError::Untrusted(why)
+    }
 }
 
 fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {

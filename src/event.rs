@@ -11,6 +11,8 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::untrusted;
+
 /// The EventBridge `source` of ECS events.
 pub const ECS_SOURCE: &str = "aws.ecs";
 /// The EventBridge `detail-type` of task state changes.
@@ -113,20 +115,28 @@ impl FailedTask {
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
     #[error("not valid JSON: {0}")]
-    NotJson(#[source] serde_json::Error),
+    NotJson(serde_json::Error),
     #[error("not an EventBridge event: {0}")]
-    NotEventBridge(#[source] serde_json::Error),
+    NotEventBridge(serde_json::Error),
     #[error("not an ECS task state change: source is {event_source:?} and detail-type is {detail_type:?} (expected {ECS_SOURCE:?} and {TASK_STATE_CHANGE:?})")]
     NotEcsTaskEvent {
         event_source: String,
         detail_type: String,
     },
     #[error("the event's detail is not an ECS task: {0}")]
-    BadDetail(#[source] serde_json::Error),
+    BadDetail(serde_json::Error),
     /// An account, region or ARN that is malformed or names another account or region than
     /// the envelope: never inspected, with any credentials.
     #[error("the event's identity cannot be trusted: {0}")]
-    Untrusted(#[from] crate::trust::Untrusted),
+    Untrusted(crate::trust::Untrusted),
+}
+
+// Not `#[from]`: that would make the cause the error's source too, and a chain printed
+// whole would say it twice.
+impl From<crate::trust::Untrusted> for EventError {
+    fn from(why: crate::trust::Untrusted) -> EventError {
+        EventError::Untrusted(why)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,6 +180,51 @@ struct Container {
     reason: Option<String>,
 }
 
+impl TaskDetail {
+    /// Every text field on one line, without bidirectional or control characters, and names
+    /// cut to [`untrusted::MAX_NAME_BYTES`] (reasons to what the parser reads), saying so:
+    /// what ECS writes always fits, so whatever is cut was not written by ECS.
+    fn keep_displayable(&mut self) {
+        let name = |field: &mut Option<String>| {
+            if let Some(text) = field {
+                *text = untrusted::one_line(text, untrusted::MAX_NAME_BYTES);
+            }
+        };
+        let reason = |field: &mut Option<String>| {
+            if let Some(text) = field {
+                *text = untrusted::one_line(text, crate::reason::MAX_MESSAGE_BYTES);
+            }
+        };
+        for field in [
+            &mut self.availability_zone,
+            &mut self.cluster_arn,
+            &mut self.container_instance_arn,
+            &mut self.group,
+            &mut self.launch_type,
+            &mut self.last_status,
+            &mut self.platform_version,
+            &mut self.stop_code,
+            &mut self.task_arn,
+            &mut self.task_definition_arn,
+        ] {
+            name(field);
+        }
+        reason(&mut self.stopped_reason);
+        for container in &mut self.containers {
+            name(&mut container.name);
+            name(&mut container.image);
+            reason(&mut container.reason);
+        }
+        for attachment in &mut self.attachments {
+            name(&mut attachment.kind);
+            for detail in &mut attachment.details {
+                name(&mut detail.name);
+                name(&mut detail.value);
+            }
+        }
+    }
+}
+
 /// True when a message reports an image pull or task initialisation failure.
 pub fn is_pull_or_init_failure(message: &str) -> bool {
     let lower = message.to_lowercase().replace('\u{2019}', "'");
@@ -192,13 +247,14 @@ pub fn parse_task_event_value(value: Value) -> Result<TaskEvent, EventError> {
             detail_type: envelope.detail_type,
         });
     }
-    let detail: TaskDetail =
+    let mut detail: TaskDetail =
         serde_json::from_value(envelope.detail).map_err(EventError::BadDetail)?;
+    detail.keep_displayable();
 
-    let task_arn = detail
-        .task_arn
-        .clone()
-        .or_else(|| envelope.resources.as_ref()?.first().cloned());
+    let task_arn = detail.task_arn.clone().or_else(|| {
+        let first = envelope.resources.as_ref()?.first()?;
+        Some(untrusted::one_line(first, untrusted::MAX_NAME_BYTES))
+    });
     let status = detail.last_status.as_deref().unwrap_or("");
     if !status.eq_ignore_ascii_case("STOPPED") {
         let shown = if status.is_empty() { "unknown" } else { status };
@@ -249,8 +305,16 @@ pub fn parse_task_event_value(value: Value) -> Result<TaskEvent, EventError> {
         ],
     )?;
     let (subnet_id, private_ipv4_address) = eni_details(&detail.attachments);
+    if subnet_id
+        .as_deref()
+        .is_some_and(|s| !crate::trust::is_resource_id(s, "subnet-"))
+    {
+        return Err(crate::trust::Untrusted::ResourceId { field: "subnetId" }.into());
+    }
     Ok(TaskEvent::PullFailure(Box::new(FailedTask {
-        event_id: envelope.id,
+        event_id: envelope
+            .id
+            .map(|id| untrusted::one_line(&id, untrusted::MAX_NAME_BYTES)),
         account: envelope.account,
         region: envelope.region,
         cluster_arn: detail.cluster_arn,

@@ -39,17 +39,12 @@ impl IpOwner {
 /// Why an ip-ranges file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum IpRangesError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: not an ip-ranges.json document: {source}")]
+    #[error(transparent)]
+    Read(#[from] crate::files::ReadError),
+    #[error("{path}: not an ip-ranges.json document: {cause}")]
     Parse {
         path: String,
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     #[error("{path}: not an ip-ranges.json document: no {field}")]
     MissingField { path: String, field: &'static str },
@@ -184,9 +179,9 @@ pub struct IpRanges {
 impl IpRanges {
     /// Parses the text of an `ip-ranges.json` file; `origin` names it in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Self, IpRangesError> {
-        let parse_error = |source| IpRangesError::Parse {
+        let parse_error = |cause| IpRangesError::Parse {
             path: origin.to_string(),
-            source,
+            cause,
         };
         let mut collector = Collector::default();
         let mut de = serde_json::Deserializer::from_str(text);
@@ -496,12 +491,8 @@ impl StringPool {
 
 /// Reads and parses an ip-ranges file.
 pub fn load_file(path: &Path) -> Result<IpRanges, IpRangesError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| IpRangesError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    IpRanges::from_json(&text, &shown)
+    let text = crate::files::read(path, crate::files::Kind::IpRanges)?;
+    IpRanges::from_json(&text, &path.display().to_string())
 }
 
 /// Where an ip-ranges file comes from, in order: an explicit path (the `--ip-ranges` flag or

@@ -20,6 +20,10 @@
 //! of its subnets to each hop its task definition needs, folded into root causes; [`change`]
 //! reads the CloudTrail changes that can break a pull, so the Lambda audits after them.
 //!
+//! [`files`] reads what the CLI and the function are given under a cap fitting its kind;
+//! [`trust`] decides which accounts, regions and ARNs an event may name, and [`untrusted`]
+//! makes the text it carries fit to show: both guard every step above.
+//!
 //! Every module except the loaders, [`network::live`], [`network::source`] and [`lambda`] does
 //! no I/O; [`lambda`] wires the steps for the `bootstrap` function, the CLI wires them for
 //! people.
@@ -30,6 +34,7 @@ pub mod change;
 pub mod config;
 pub mod diagnose;
 pub mod event;
+pub mod files;
 pub mod ipranges;
 pub mod lambda;
 pub mod localized;
@@ -37,3 +42,4 @@ pub mod network;
 pub mod reason;
 pub mod render;
 pub mod trust;
+pub mod untrusted;

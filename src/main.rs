@@ -1,6 +1,6 @@
 //! The `ecs-pull-doctor` command line: reads files, wires the library's steps, prints.
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -194,25 +194,49 @@ enum Command {
     },
 }
 
+/// The status a command ends with when its reader went away (`… | head`): what a shell
+/// reports for a program that SIGPIPE ended (128 + 13).
+const CLOSED_PIPE_STATUS: u8 = 141;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Audit { .. } = cli.command {
-        // An audit's 1 means "blocked", so its own failures exit 2, as usage errors do.
-        return match run_audit(cli.command) {
-            Ok(code) => code,
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                ExitCode::from(2)
-            }
-        };
-    }
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    // An audit's 1 means "blocked", so its own failures exit 2, as usage errors do.
+    let (result, failure) = if let Command::Audit { .. } = cli.command {
+        (run_audit(cli.command), ExitCode::from(2))
+    } else {
+        (run(cli).map(|()| ExitCode::SUCCESS), ExitCode::FAILURE)
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) if is_closed_pipe(&error) => ExitCode::from(CLOSED_PIPE_STATUS),
         Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            say(&format!("error: {error:#}"));
+            failure
         }
     }
+}
+
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Writes what the command prints to standard output, made displayable (no bidirectional or
+/// control characters from names and messages reach the terminal).
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(ecs_pull_doctor::untrusted::displayable(text).as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// A line on standard error; a closed standard error is not worth a panic.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 fn parse_service(text: &str) -> Result<(String, String)> {
@@ -275,7 +299,7 @@ fn run_audit(command: Command) -> Result<ExitCode> {
         let show_progress = format == Format::Text && std::io::stderr().is_terminal();
         let progress = |what: &str, done: usize, total: usize| {
             if show_progress {
-                eprint!("\r\x1b[2K{what}: {done}/{total}");
+                let _ = write!(std::io::stderr(), "\r\x1b[2K{what}: {done}/{total}");
             }
         };
         let (accounts_read, region) = runtime()?.block_on(async {
@@ -297,7 +321,7 @@ fn run_audit(command: Command) -> Result<ExitCode> {
             Ok((read, region))
         })?;
         if show_progress {
-            eprint!("\r\x1b[2K");
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }
         let Some(region) = region else {
             bail!("no region: pass --region or configure one (AWS_REGION, a profile)");
@@ -411,17 +435,14 @@ fn report_audit(
     lang: Lang,
 ) -> Result<ExitCode> {
     match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&render::audit::audit_json(result, calls, lang))?
-        ),
+        Format::Json => emit(&pretty(&render::audit::audit_json(result, calls, lang))?)?,
         Format::Text => {
-            print!("{}", render::audit::audit_text(result, view, lang));
+            emit(&render::audit::audit_text(result, view, lang))?;
             if let Some(calls) = calls {
-                eprintln!(
+                say(&format!(
                     "inspection: {} API calls in {} sequential rounds",
                     calls.total, calls.rounds
-                );
+                ));
             }
         }
     }
@@ -458,11 +479,12 @@ fn run(cli: Cli) -> Result<()> {
             let task = match parsed {
                 TaskEvent::Skipped { task_arn, why } => {
                     match format {
-                        Format::Json => {
-                            println!("{}", render::skipped_json(task_arn.as_deref(), &why))
-                        }
+                        Format::Json => emit(&format!(
+                            "{}\n",
+                            render::skipped_json(task_arn.as_deref(), &why)
+                        ))?,
                         Format::Text => {
-                            print!("{}", render::skipped_text(task_arn.as_deref(), &why, lang))
+                            emit(&render::skipped_text(task_arn.as_deref(), &why, lang))?
                         }
                     }
                     return Ok(());
@@ -482,10 +504,10 @@ fn run(cli: Cli) -> Result<()> {
                     Ok(live::inspect(&clients, &target).await?)
                 })?;
                 if report_calls {
-                    eprintln!(
+                    say(&format!(
                         "inspection: {} API calls in {} sequential rounds",
                         inspection.calls, inspection.rounds
-                    );
+                    ));
                 }
                 Some(inspection.view)
             } else {
@@ -494,15 +516,14 @@ fn run(cli: Cli) -> Result<()> {
             let ranges = load_ip_ranges(&ip_ranges)?;
             let diagnosis = diagnose::diagnose(&task, view.as_ref(), ranges.as_ref());
             match format {
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&render::diagnosis_json(&diagnosis, lang))?
-                ),
+                Format::Json => emit(&pretty(&render::diagnosis_json(&diagnosis, lang))?)?,
                 Format::Text => {
-                    print!("{}", render::diagnosis_text(&diagnosis, lang));
+                    let mut text = render::diagnosis_text(&diagnosis, lang);
                     for missing in &diagnosis.missing_inputs {
-                        println!("{}", how_to_give(*missing).get(lang));
+                        text.push_str(how_to_give(*missing).get(lang));
+                        text.push('\n');
                     }
+                    emit(&text)?;
                 }
             }
         }
@@ -535,7 +556,7 @@ fn run(cli: Cli) -> Result<()> {
                     let clients = clients_in(config).await?;
                     anyhow::Ok(live::inspect_account(&clients, &target, &|_, _, _| {}).await)
                 })?;
-                println!("{}", serde_json::to_string_pretty(&inspection.view)?);
+                emit(&pretty(&inspection.view)?)?;
                 return Ok(());
             }
             // arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID names its cluster.
@@ -556,7 +577,7 @@ fn run(cli: Cli) -> Result<()> {
                 let clients = clients_in(config).await?;
                 anyhow::Ok(live::inspect(&clients, &target).await?)
             })?;
-            println!("{}", serde_json::to_string_pretty(&inspection.view)?);
+            emit(&pretty(&inspection.view)?)?;
         }
         Command::Audit { .. } => unreachable!("main runs the audit itself"),
         Command::Explain { message, ip_ranges } => {
@@ -567,10 +588,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             let ranges = load_ip_ranges(&ip_ranges)?;
             let failure = classify(&message, ranges.as_ref(), None);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&render::failure_json(&failure))?
-            );
+            emit(&pretty(&render::failure_json(&failure))?)?;
         }
         Command::Classify { ip, ip_ranges } => {
             let Ok(address) = ip.trim().parse::<IpAddr>() else {
@@ -580,7 +598,7 @@ fn run(cli: Cli) -> Result<()> {
             let Some(ranges) = ranges else {
                 bail!("no ip-ranges.json: pass --ip-ranges FILE or set IP_RANGES_FILE (or run `make ip-ranges`)");
             };
-            println!("{}", serde_json::to_string_pretty(&ranges.lookup(address))?);
+            emit(&pretty(&ranges.lookup(address))?)?;
         }
     }
     Ok(())
@@ -601,15 +619,17 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// JSON for people: indented, one trailing line break.
+fn pretty(value: &impl serde::Serialize) -> Result<String> {
+    Ok(serde_json::to_string_pretty(value)? + "\n")
+}
+
+/// An event (or a message), from a file or `-` for standard input.
 fn read_input(path: &Path) -> Result<String> {
-    if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read standard input")?;
-        return Ok(text);
-    }
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    Ok(ecs_pull_doctor::files::read(
+        path,
+        ecs_pull_doctor::files::Kind::Event,
+    )?)
 }
 
 fn load_ip_ranges(arg: &IpRangesArg) -> Result<Option<IpRanges>> {

@@ -28,6 +28,14 @@ pub fn is_region(text: &str) -> bool {
         && last.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// An EC2 resource ID's shape: `prefix` then 1 to 32 ASCII letters and digits
+/// (`subnet-0a1b2c3d4e5f67890`): nothing that could end a command's argument.
+pub fn is_resource_id(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix).is_some_and(|rest| {
+        (1..=32).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
 /// The region and account fields of `arn:<partition>:<service>:<region>:<account>:<resource>`.
 pub fn arn_region_and_account(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.splitn(6, ':');
@@ -51,6 +59,8 @@ pub enum Untrusted {
     Account { field: &'static str },
     #[error("{field} is not a region name (such as ap-northeast-2)")]
     Region { field: &'static str },
+    #[error("{field} is not a resource ID")]
+    ResourceId { field: &'static str },
     #[error("{field} is not an ARN")]
     NotAnArn { field: &'static str },
     #[error("{field} names account {named}, not the event's account {account}")]
@@ -155,6 +165,22 @@ mod tests {
             "ap-northeast-2\n",
         ] {
             assert!(!is_region(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn resource_ids_cannot_carry_shell_text() {
+        assert!(is_resource_id("subnet-0a1b2c3d4e5f67890", "subnet-"));
+        assert!(is_resource_id("subnet-1", "subnet-"));
+        for bad in [
+            "subnet-",
+            "subnet-1;rm",
+            "subnet-1 x",
+            "subnet-$(id)",
+            "sg-1",
+            "subnet-0123456789012345678901234567890123",
+        ] {
+            assert!(!is_resource_id(bad, "subnet-"), "{bad:?}");
         }
     }
 

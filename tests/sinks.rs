@@ -6,8 +6,10 @@ mod common;
 use ecs_pull_doctor::diagnose::{diagnose, Diagnosis};
 use ecs_pull_doctor::event::{parse_task_event, TaskEvent};
 use ecs_pull_doctor::localized::Lang;
-use ecs_pull_doctor::render::slack::{slack_payload, FIELD_MAX, HEADER_MAX, SECTION_MAX};
-use ecs_pull_doctor::render::sns::{sns_message, MAX_SUBJECT};
+use ecs_pull_doctor::render::slack::{
+    console_link, slack_payload, FIELD_MAX, HEADER_MAX, SECTION_MAX,
+};
+use ecs_pull_doctor::render::sns::{sns_message, MAX_MESSAGE_BYTES, MAX_SUBJECT};
 use serde_json::Value;
 
 const SAMPLES: &[&str] = &[
@@ -155,4 +157,76 @@ fn text_planted_in_the_event_cannot_ping_or_forge_links() {
         payload.contains("&lt;!channel&gt;&amp;&lt;https://evil.example|click&gt;"),
         "{payload}"
     );
+}
+
+#[test]
+fn a_region_that_is_not_a_regions_shape_builds_no_link() {
+    let mut d = run("s3-route-missing");
+    d.task.region = Some("ap-northeast-2.evil.example/#|<!channel>".into());
+    assert_eq!(console_link(&d), None);
+    let payload = slack_payload(&d, Lang::En, None).to_string();
+    assert!(!payload.contains("evil.example"), "{payload}");
+    assert!(!payload.contains("<!channel>"), "{payload}");
+}
+
+/// Bidirectional overrides, terminal escapes and 100 KB fields planted in an event.
+fn hostile_seed_event() -> String {
+    let huge = "a".repeat(100_000);
+    let mut event: Value =
+        serde_json::from_str(&common::read("events/s3-route-missing.json")).unwrap();
+    let container = &mut event["detail"]["containers"][0];
+    container["name"] = format!("web\u{202E}gnp.exe\u{1b}[2J{huge}").into();
+    container["image"] = format!("{}{huge}", container["image"].as_str().unwrap()).into();
+    let reason = format!(
+        "{}\u{2066} \u{7}\r\nforged line {huge}",
+        container["reason"].as_str().unwrap()
+    );
+    container["reason"] = reason.clone().into();
+    event["detail"]["stoppedReason"] = reason.into();
+    event["detail"]["group"] = format!("service:web\u{200F}{huge}").into();
+    event.to_string()
+}
+
+fn hidden(c: char) -> bool {
+    ecs_pull_doctor::untrusted::is_bidi_control(c) || (c.is_control() && c != '\n')
+}
+
+#[test]
+fn bidi_controls_escapes_and_huge_fields_reach_no_sink_and_the_finding_stays() {
+    let TaskEvent::PullFailure(task) = parse_task_event(&hostile_seed_event()).unwrap() else {
+        panic!("still a pull failure")
+    };
+    let d = diagnose(
+        &task,
+        Some(&common::sample_network("s3-route-missing")),
+        None,
+    );
+    assert_eq!(d.verdict().as_str(), "S3_ROUTE_MISSING");
+    for lang in [Lang::En, Lang::Ko] {
+        let m = sns_message(&d, lang);
+        assert!(m.size() <= MAX_MESSAGE_BYTES, "{}", m.size());
+        for text in [&m.subject, &m.body, &m.json]
+            .into_iter()
+            .chain(m.attributes.iter().map(|(_, v)| v))
+        {
+            assert!(
+                !text.chars().any(hidden),
+                "a hidden character in {text:.200}"
+            );
+        }
+        assert!(
+            !m.body.contains("\nforged line"),
+            "a line forged in the body"
+        );
+        assert!(m.body.contains("[cut: "), "the cut is not said");
+        let json: Value = serde_json::from_str(&m.json).unwrap();
+        assert_eq!(json["findings"][0]["code"], "S3_ROUTE_MISSING");
+        let p = slack_payload(&d, lang, None).to_string();
+        assert!(!p.chars().any(ecs_pull_doctor::untrusted::is_bidi_control));
+        let text = ecs_pull_doctor::render::diagnosis_text(&d, lang);
+        assert!(
+            !text.chars().any(hidden),
+            "the terminal gets a hidden character"
+        );
+    }
 }

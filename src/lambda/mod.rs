@@ -65,9 +65,9 @@ pub enum StartError {
     #[error("IP_RANGES_FILE: {} does not exist or is not a file", .0.display())]
     IpRangesMissing(std::path::PathBuf),
     #[error("NETWORK_SNAPSHOT_FILE: {0}")]
-    Snapshot(#[source] SnapshotError),
+    Snapshot(SnapshotError),
     #[error("SLACK_WEBHOOK_URL: {0}")]
-    Webhook(#[source] sinks::SetupError),
+    Webhook(sinks::SetupError),
 }
 
 /// Why an event was not handled; the runtime reports [`HandlerError::error_type`].
@@ -77,22 +77,22 @@ pub enum HandlerError {
     #[error("malformed event: the payload is not JSON ({0})")]
     NotJson(String),
     #[error("malformed event: {0}")]
-    MalformedEvent(#[source] EventError),
+    MalformedEvent(EventError),
     #[error("cannot inspect the task's network (will be retried): {0}")]
-    InspectionFailed(#[source] SourceError),
+    InspectionFailed(SourceError),
     #[error("{}", sink_failure_message(failed, delivered))]
     SinkFailed {
         failed: Vec<SinkError>,
         delivered: Vec<Sink>,
     },
     #[error("malformed CloudTrail event: {0}")]
-    MalformedChange(#[source] ChangeError),
+    MalformedChange(ChangeError),
     #[error("no region to audit: the event names none and the function has none (AWS_REGION)")]
     NoRegion,
     /// The known root causes could not be read or written (will be retried): without them a
     /// sweep cannot tell new from old.
     #[error("the known root causes: {0}")]
-    KnownCauses(#[source] DedupError),
+    KnownCauses(DedupError),
 }
 
 fn sink_failure_message(failed: &[SinkError], delivered: &[Sink]) -> String {

@@ -11,7 +11,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use serde_json::Value;
 
 use crate::alert::Sink;
-use crate::render::sns::SnsMessage;
+use crate::render::sns::{SnsMessage, ATTRIBUTE_TYPE, JSON_ATTRIBUTE};
 
 /// Slack answers within a second; a post that takes longer is retried with the invocation.
 const SLACK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,10 +74,10 @@ impl SnsSink {
             .attributes
             .iter()
             .map(|(name, value)| (*name, value.as_str()))
-            .chain([("json", message.json.as_str())]);
+            .chain([(JSON_ATTRIBUTE, message.json.as_str())]);
         for (name, value) in attributes {
             let value = MessageAttributeValue::builder()
-                .data_type("String")
+                .data_type(ATTRIBUTE_TYPE)
                 .string_value(value)
                 .build()
                 .map_err(|e| fail(e.to_string()))?;
@@ -283,13 +283,16 @@ impl SlackSink {
         Ok(SlackSink { http, webhook })
     }
 
-    /// Posts a Block Kit payload; anything but 2xx is a failure.
+    /// Posts a Block Kit payload, every text in it made displayable (no bidirectional or
+    /// control characters, whoever built it); anything but 2xx is a failure.
     pub async fn post(&self, payload: &Value) -> Result<(), SinkError> {
         let fail = |message: String| SinkError {
             sink: Sink::Slack,
             message,
         };
         let url = self.webhook.url().await.map_err(fail)?;
+        let mut payload = payload.clone();
+        crate::untrusted::displayable_json(&mut payload);
         let response = self
             .http
             .post(&url.0)
@@ -307,19 +310,21 @@ impl SlackSink {
         Err(fail(format!(
             "webhook answered HTTP {}: {}",
             status.as_u16(),
-            quotable_error_body(&body)
+            quotable_error_body(&body, &url.0)
         )))
     }
 }
 
 /// What of a webhook's error body may be logged: Slack answers errors with a code such as
 /// `invalid_token` or `channel_is_archived`; anything else (a proxy that echoes the request
-/// line, an HTML page) may hold the URL's token, so only its length is said.
-fn quotable_error_body(body: &str) -> String {
+/// line, an HTML page) may hold the URL's token, so only its length is said. A body that
+/// is part of the URL itself is never a code.
+fn quotable_error_body(body: &str, url: &str) -> String {
     let body = body.trim();
     let slack_code = !body.is_empty()
         && body.len() <= MAX_ERROR_BODY
-        && body.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        && body.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        && !url.contains(body);
     if slack_code {
         body.to_string()
     } else {
@@ -347,14 +352,16 @@ mod tests {
 
     #[test]
     fn only_slacks_error_codes_are_quoted() {
-        assert_eq!(quotable_error_body("invalid_token\n"), "invalid_token");
+        let url = "https://hooks.slack.com/services/T0/B0/lowercasesecret";
+        assert_eq!(quotable_error_body("invalid_token\n", url), "invalid_token");
         for echoed in [
             "POST /services/T0/B0/secret-token HTTP/1.1",
             "<html>https://hooks.slack.com/services/T0/B0/secret-token</html>",
             "secret-token",
+            "lowercasesecret",
         ] {
-            let quoted = quotable_error_body(echoed);
-            assert!(!quoted.contains("secret-token"), "{quoted}");
+            let quoted = quotable_error_body(echoed, url);
+            assert!(!quoted.contains("secret"), "{quoted}");
             assert!(quoted.ends_with("bytes, not shown"), "{quoted}");
         }
     }

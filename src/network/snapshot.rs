@@ -7,36 +7,27 @@ use super::NetworkView;
 /// Why a snapshot file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: not a network snapshot: {source}")]
+    #[error(transparent)]
+    Read(#[from] crate::files::ReadError),
+    #[error("{path}: not a network snapshot: {cause}")]
     Parse {
         path: String,
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }
 
 /// Parses a snapshot's text; `origin` names it in errors.
 pub fn parse(text: &str, origin: &str) -> Result<NetworkView, SnapshotError> {
-    serde_json::from_str(text).map_err(|source| SnapshotError::Parse {
+    serde_json::from_str(text).map_err(|cause| SnapshotError::Parse {
         path: origin.to_string(),
-        source,
+        cause,
     })
 }
 
 /// Reads and parses a snapshot file.
 pub fn load(path: &Path) -> Result<NetworkView, SnapshotError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    parse(&text, &shown)
+    let text = crate::files::read(path, crate::files::Kind::Snapshot)?;
+    parse(&text, &path.display().to_string())
 }
 
 #[cfg(test)]

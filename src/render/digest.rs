@@ -8,33 +8,11 @@
 use serde_json::{json, Value};
 
 use super::slack::{cap, cap_code, code_block_text, escape, HEADER_MAX, SECTION_MAX};
-use super::sns::{ascii_subject, SnsMessage, MAX_SUBJECT};
+use super::sns::SnsMessage;
 use crate::audit::delta::KnownCause;
 use crate::audit::{Audit, RootCause, ServiceVerdict};
 use crate::change::Change;
 use crate::localized::{Lang, Localized};
-
-/// SNS takes at most 256 KB a message, body and attributes together: the body and the JSON
-/// attribute each get a share well inside it (a first sweep of a large account is long).
-const MAX_SNS_BODY: usize = 150_000;
-const MAX_SNS_JSON: usize = 90_000;
-
-/// `text` cut at a line boundary to at most `max` bytes, saying so.
-fn within(text: String, max: usize) -> String {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let cut = text[..end].rfind('\n').unwrap_or(end);
-    format!(
-        "{}\n… (cut at {} KB: `ecs-pull-doctor audit --live` lists every cause)\n",
-        &text[..cut],
-        max / 1000
-    )
-}
 
 /// Block Kit takes at most 50 blocks; causes beyond this are counted, not shown.
 const MAX_CAUSES_SHOWN: usize = 10;
@@ -301,33 +279,12 @@ pub fn digest_sns(d: &Digest<'_>, lang: Lang) -> SnsMessage {
         "fixed": d.fixed.iter().map(|(id, c)| json!({"identity": id, "code": c.code, "services": c.services})).collect::<Vec<_>>(),
         "warning": d.warning.as_ref().map(|w| w.get(lang)),
     });
-    SnsMessage {
-        subject: ascii_subject(
-            &format!("ECS pull preflight: {}", d.headline(Lang::En)),
-            MAX_SUBJECT,
-        ),
-        body: within(digest_text(d, lang), MAX_SNS_BODY),
-        json: {
-            let json = json.to_string();
-            if json.len() <= MAX_SNS_JSON {
-                json
-            } else {
-                serde_json::json!({"kind": kind, "new": d.new.len(), "fixed": d.fixed.len(), "truncated": true})
-                    .to_string()
-            }
-        },
-        attributes: vec![
-            ("kind", kind.to_string()),
-            (
-                "codes",
-                if codes.is_empty() {
-                    "-".to_string()
-                } else {
-                    codes.join(",")
-                },
-            ),
-        ],
-    }
+    SnsMessage::new(
+        &format!("ECS pull preflight: {}", d.headline(Lang::En)),
+        &digest_text(d, lang),
+        json,
+        vec![("kind", kind.to_string()), ("codes", codes.join(","))],
+    )
 }
 
 /// The post for a Slack incoming webhook.

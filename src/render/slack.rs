@@ -52,7 +52,12 @@ pub fn cap(text: &str, max: usize) -> String {
 /// The AWS console page of the first route table or endpoint (else subnet, security group,
 /// network ACL or NAT gateway) named in the first finding.
 pub fn console_link(d: &Diagnosis) -> Option<String> {
-    let region = d.task.region.as_deref()?;
+    // The region builds the link's host and query: only a region's own shape gets there.
+    let region = d
+        .task
+        .region
+        .as_deref()
+        .filter(|r| crate::trust::is_region(r))?;
     let first = d.findings.first()?;
     let text: String = first
         .evidence

@@ -2,26 +2,135 @@
 //! attributes subscribers can filter on with SNS filter policies.
 //!
 //! AWS rejects a subject over 100 characters or with anything but printable ASCII (no line
-//! breaks, no control characters); moto does not check this, so it is enforced here.
+//! breaks, no control characters); moto does not check this, so it is enforced here. A
+//! message, body and attributes together, is at most 256 KiB: [`SnsMessage::new`] holds every
+//! message to that, whatever the event carried, by cutting long text and saying so, never by
+//! dropping the finding.
+
+use serde_json::Value;
 
 use crate::diagnose::{Diagnosis, Severity};
 use crate::localized::Lang;
+use crate::untrusted;
 
 use super::{diagnosis_json, diagnosis_text};
 
 /// SNS's limit on `Subject`.
 pub const MAX_SUBJECT: usize = 100;
+/// SNS's limit on one message: the body and every attribute's name, type and value together.
+pub const MAX_MESSAGE_BYTES: usize = 262_144;
+/// A filterable attribute holds a code or a name (ECS names are at most 255 characters).
+pub const MAX_ATTRIBUTE_BYTES: usize = 256;
+/// How long each string of the JSON attribute may stay when the message is over its limit.
+const JSON_STRING_CUTS: [usize; 2] = [1024, 128];
+/// The data type every attribute is sent with.
+pub const ATTRIBUTE_TYPE: &str = "String";
+/// The attribute that carries the message as JSON.
+pub const JSON_ATTRIBUTE: &str = "json";
 
-/// One SNS message, ready to publish.
+/// One SNS message, ready to publish: built by [`SnsMessage::new`], so within SNS's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnsMessage {
     pub subject: String,
     /// The text body (verdict, evidence, fix).
     pub body: String,
-    /// The diagnosis as JSON, for subscribers that parse it.
+    /// The message as JSON, for subscribers that parse it (the `json` attribute).
     pub json: String,
-    /// `account`, `finding`, `cluster`, `service`, `severity` (all `String` attributes).
+    /// Filterable attributes (all `String`), such as `account`, `finding`, `severity`.
     pub attributes: Vec<(&'static str, String)>,
+}
+
+impl SnsMessage {
+    /// A message AWS accepts for any input: an ASCII subject; body, JSON and attributes
+    /// without bidirectional or control characters; attributes one line of at most
+    /// [`MAX_ATTRIBUTE_BYTES`] (never empty, which SNS refuses); and, when the whole is over
+    /// [`MAX_MESSAGE_BYTES`], the JSON's long strings cut, then the body cut at a line, each
+    /// saying so.
+    pub fn new(
+        subject: &str,
+        body: &str,
+        mut json: Value,
+        attributes: Vec<(&'static str, String)>,
+    ) -> SnsMessage {
+        let attributes: Vec<(&'static str, String)> = attributes
+            .into_iter()
+            .map(|(name, value)| {
+                let value = untrusted::one_line(&value, MAX_ATTRIBUTE_BYTES);
+                (name, if value.is_empty() { "-".into() } else { value })
+            })
+            .collect();
+        let subject = ascii_subject(subject, MAX_SUBJECT);
+        let body = untrusted::displayable(body).into_owned();
+        untrusted::displayable_json(&mut json);
+        let fixed: usize = subject.len()
+            + attributes
+                .iter()
+                .map(|(name, value)| attribute_bytes(name, value))
+                .sum::<usize>()
+            + attribute_bytes(JSON_ATTRIBUTE, "");
+        // The body keeps at least half of the budget; the JSON repeats it for machines.
+        let json_budget = MAX_MESSAGE_BYTES
+            .saturating_sub(fixed)
+            .saturating_sub(body.len().min(MAX_MESSAGE_BYTES / 2));
+        let mut json_text = json.to_string();
+        for max in JSON_STRING_CUTS {
+            if json_text.len() <= json_budget {
+                break;
+            }
+            untrusted::cut_json_strings(&mut json, max);
+            json_text = json.to_string();
+        }
+        if json_text.len() > json_budget {
+            json_text = serde_json::json!({
+                "truncated": true,
+                "why": format!("{} bytes of JSON did not fit in SNS's 256 KiB; the body has the rest", json_text.len()),
+            })
+            .to_string();
+        }
+        let body = within(
+            body,
+            MAX_MESSAGE_BYTES.saturating_sub(fixed + json_text.len()),
+        );
+        SnsMessage {
+            subject,
+            body,
+            json: json_text,
+            attributes,
+        }
+    }
+
+    /// What SNS counts against [`MAX_MESSAGE_BYTES`] (the subject included, to be safe).
+    pub fn size(&self) -> usize {
+        self.subject.len()
+            + self.body.len()
+            + self
+                .attributes
+                .iter()
+                .map(|(name, value)| attribute_bytes(name, value))
+                .sum::<usize>()
+            + attribute_bytes(JSON_ATTRIBUTE, &self.json)
+    }
+}
+
+fn attribute_bytes(name: &str, value: &str) -> usize {
+    name.len() + ATTRIBUTE_TYPE.len() + value.len()
+}
+
+/// `text` cut at a line boundary to at most `max` bytes, the last line saying how much was
+/// left out.
+fn within(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let note = |dropped: usize| {
+        format!("\n… ({dropped} bytes cut: SNS takes at most 256 KiB a message)\n")
+    };
+    let mut end = max.saturating_sub(note(text.len()).len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = text[..end].rfind('\n').unwrap_or(end);
+    format!("{}{}", &text[..end], note(text.len() - end))
 }
 
 /// Printable ASCII only, single spaces for any run of whitespace, at most `max` characters.
@@ -68,37 +177,22 @@ pub fn sns_message(d: &Diagnosis, lang: Lang) -> SnsMessage {
         .or_else(|| d.task.group.clone())
         .unwrap_or_else(|| "-".to_string());
     let container = d.failure.container.as_deref().unwrap_or("-");
-    let subject = ascii_subject(
-        &format!("ECS pull failure: {code} in {cluster}/{service} ({container})"),
-        MAX_SUBJECT,
-    );
     let severity = d
         .findings
         .first()
         .map_or("warning", |f| severity_word(f.severity));
-    // SNS refuses empty attribute values.
-    let attribute = |v: &str| {
-        if v.is_empty() {
-            "-".to_string()
-        } else {
-            v.to_string()
-        }
-    };
-    SnsMessage {
-        subject,
-        body: diagnosis_text(d, lang),
-        json: diagnosis_json(d, lang).to_string(),
-        attributes: vec![
-            (
-                "account",
-                attribute(d.task.account.as_deref().unwrap_or("-")),
-            ),
-            ("finding", attribute(code)),
-            ("cluster", attribute(&cluster)),
-            ("service", attribute(&service)),
-            ("severity", attribute(severity)),
+    SnsMessage::new(
+        &format!("ECS pull failure: {code} in {cluster}/{service} ({container})"),
+        &diagnosis_text(d, lang),
+        diagnosis_json(d, lang),
+        vec![
+            ("account", d.task.account.clone().unwrap_or_default()),
+            ("finding", code.to_string()),
+            ("cluster", cluster),
+            ("service", service),
+            ("severity", severity.to_string()),
         ],
-    }
+    )
 }
 
 #[cfg(test)]
@@ -113,5 +207,48 @@ mod tests {
         assert_eq!(long.len(), MAX_SUBJECT);
         assert!(long.ends_with("..."));
         assert!(long.chars().all(|c| c.is_ascii_graphic() || c == ' '));
+    }
+
+    #[test]
+    fn any_message_fits_sns_and_says_what_was_cut() {
+        let huge = "x".repeat(100_000);
+        let body = format!(
+            "✗ S3_ROUTE_MISSING\n{}\n{huge}\n{huge}\n{huge}\n",
+            "\u{202E}evidence"
+        );
+        let json = serde_json::json!({"findings": [{"code": "S3_ROUTE_MISSING"}], "image": huge, "reason": [huge.clone(), huge.clone()]});
+        let m = SnsMessage::new(
+            "ECS pull failure",
+            &body,
+            json,
+            vec![
+                ("cluster", huge.clone()),
+                ("service", String::new()),
+                ("finding", "S3_ROUTE_MISSING".into()),
+            ],
+        );
+        assert!(m.size() <= MAX_MESSAGE_BYTES, "{}", m.size());
+        assert!(
+            m.body.starts_with("✗ S3_ROUTE_MISSING\nevidence\n"),
+            "{}",
+            &m.body[..40]
+        );
+        assert!(m
+            .body
+            .trim_end()
+            .ends_with("bytes cut: SNS takes at most 256 KiB a message)"));
+        let parsed: Value = serde_json::from_str(&m.json).unwrap();
+        assert_eq!(parsed["findings"][0]["code"], "S3_ROUTE_MISSING");
+        assert!(parsed["image"].as_str().unwrap().contains("[cut: "));
+        let attrs: std::collections::HashMap<_, _> = m.attributes.iter().cloned().collect();
+        assert!(attrs["cluster"].len() < MAX_ATTRIBUTE_BYTES + 40);
+        assert_eq!(attrs["service"], "-");
+        assert_eq!(attrs["finding"], "S3_ROUTE_MISSING");
+
+        let small = SnsMessage::new("s", "body\n", serde_json::json!({"a": "b"}), vec![]);
+        assert_eq!(
+            (small.body.as_str(), small.json.as_str()),
+            ("body\n", r#"{"a":"b"}"#)
+        );
     }
 }

