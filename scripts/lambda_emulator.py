@@ -6,7 +6,8 @@ Lambda-Runtime-Aws-Request-Id and Lambda-Runtime-Deadline-Ms headers) and takes 
 handler's POST .../{id}/response, .../{id}/error and /runtime/init/error. Like an
 asynchronous invoke, an event whose invocation fails is delivered again, up to --retries
 times. With --slack-receiver it also runs a local HTTP receiver standing in for the Slack
-incoming webhook (--slack-fail N answers the first N posts with HTTP 500).
+incoming webhook (--slack-fail N answers the first N posts with HTTP 500; --slack-echo
+answers them with the request line, as a misbehaving proxy would, token and all).
 
 Used by `make invoke`, the end-to-end tests (tests/lambda.rs, with --json) and
 scripts/bench_lambda.py. Only the standard library.
@@ -135,9 +136,10 @@ def decode(body):
 
 
 class SlackReceiver:
-    """Records every POST; answers the first `fail` of them with HTTP 500."""
+    """Records every POST; answers the first `fail` of them with HTTP 500, whose body is
+    Slack's error code, or with `echo` the request line (path and token included)."""
 
-    def __init__(self, port, fail):
+    def __init__(self, port, fail, echo=False):
         self.posts = []
         self.fail = fail
         receiver = self
@@ -154,7 +156,8 @@ class SlackReceiver:
                 failing = receiver.fail > 0
                 if failing:
                     receiver.fail -= 1
-                status, text = (500, b"internal_error") if failing else (200, b"ok")
+                error = ("POST %s HTTP/1.1" % self.path).encode() if echo else b"internal_error"
+                status, text = (500, error) if failing else (200, b"ok")
                 receiver.posts.append({"path": self.path, "status": status, "body": body})
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
@@ -313,6 +316,8 @@ def main():
     parser.add_argument("--slack-receiver", action="store_true", help="run a local Slack webhook receiver")
     parser.add_argument("--slack-port", type=int, default=0)
     parser.add_argument("--slack-fail", type=int, default=0, help="answer the first N posts with HTTP 500")
+    parser.add_argument("--slack-echo", action="store_true",
+                        help="with --slack-fail: the 500's body echoes the request line")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--deadline-seconds", type=float, default=60.0,
                         help="each invocation's Lambda-Runtime-Deadline-Ms, from when it is handed out")
@@ -328,7 +333,7 @@ def main():
     for path in args.event:
         with open(path, "rb") as f:
             events.append((path, f.read()))
-    slack = SlackReceiver(args.slack_port, args.slack_fail) if args.slack_receiver else None
+    slack = SlackReceiver(args.slack_port, args.slack_fail, args.slack_echo) if args.slack_receiver else None
     report = run(args.bootstrap, events, retries=args.retries, slack=slack, timeout=args.timeout,
                  deadline_seconds=args.deadline_seconds, function_arn=args.function_arn,
                  barrier=(args.barrier, args.parties) if args.barrier else None)

@@ -263,3 +263,115 @@ fn what_the_diagnosis_lacked_is_named_by_the_engine_and_worded_by_the_cli() {
         stdout(&o)
     );
 }
+
+/// Each cause of an error is said once: `a: b: b` reads as two problems.
+fn assert_no_repeated_cause(o: &Output) {
+    let err = stderr(o);
+    let parts: Vec<&str> = err.trim_end().split(": ").collect();
+    for (i, part) in parts.iter().enumerate().filter(|(_, p)| p.len() > 12) {
+        assert!(
+            !parts[i + 1..].contains(part),
+            "{part:?} is said twice: {err}"
+        );
+    }
+}
+
+#[test]
+fn an_errors_cause_is_printed_once() {
+    let broken = temp_file("once-event.json", "{\"source\": \"aws.ecs\", ");
+    let o = doctor(&["diagnose", "--event", broken.to_str().unwrap()]);
+    assert_one_line_error(
+        &o,
+        &["once-event.json", "not valid JSON", "EOF while parsing"],
+    );
+    assert_no_repeated_cause(&o);
+
+    let snapshot = temp_file("once-network.json", r#"{"RouteTables": "nope"}"#);
+    let o = doctor(&[
+        "audit",
+        "--network",
+        snapshot.to_str().unwrap(),
+        "--region",
+        "ap-northeast-2",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_one_line_error(&o, &["once-network.json", "invalid type"]);
+    assert_no_repeated_cause(&o);
+
+    let missing = doctor(&["diagnose", "--event", "events/none.json"]);
+    assert_one_line_error(&missing, &["cannot read events/none.json", "No such file"]);
+    assert_no_repeated_cause(&missing);
+}
+
+#[test]
+fn an_endless_file_is_refused_at_its_cap_with_one_line() {
+    for (args, cap) in [
+        (vec!["diagnose", "--event", "/dev/zero"], "1 MiB an event"),
+        (
+            vec![
+                "diagnose",
+                "--event",
+                "events/s3-route-missing.json",
+                "--network",
+                "/dev/zero",
+            ],
+            "512 MiB a network snapshot",
+        ),
+        (
+            vec!["classify", "1.2.3.4", "--ip-ranges", "/dev/zero"],
+            "64 MiB ip-ranges.json",
+        ),
+    ] {
+        let o = doctor(&args);
+        assert_one_line_error(&o, &["/dev/zero is larger than the", cap]);
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    // The audit's text is long enough that the pipe closes while it is still written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
+        .args([
+            "audit",
+            "--network",
+            "events/audit/account.json",
+            "--format",
+            "json",
+        ])
+        .current_dir(common::repo("."))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before a byte is read, as `| head -c0` would.
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(141), "stderr: {}", stderr(&o));
+    assert_eq!(stderr(&o), "", "a closed pipe is not an error to report");
+}
+
+#[test]
+fn bidirectional_overrides_never_reach_the_terminal() {
+    // Names in a snapshot come from the account: whoever can name a service writes them.
+    let snapshot = common::read("events/audit/account.json").replace(
+        r#""serviceName": "report""#,
+        r#""serviceName": "report\u202egnp.exe\u2066\u200f""#,
+    );
+    let path = temp_file("bidi-account.json", &snapshot);
+    for format in ["text", "json"] {
+        let o = doctor(&[
+            "audit",
+            "--network",
+            path.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("reportgnp.exe"), "{out}");
+        assert!(
+            !out.chars().any(ecs_pull_doctor::untrusted::is_bidi_control),
+            "a bidirectional control reached the terminal ({format})"
+        );
+    }
+}
