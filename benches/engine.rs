@@ -7,7 +7,9 @@
 //! - one probe check (the seed's broken subnet to S3) over the seed snapshot;
 //! - a full `diagnose` of the seed sample, files already loaded;
 //! - `audit` of the bundled account (4 services, 38 service × subnet × hop checks), and of the
-//!   same VPC with its services repeated to 500 (the per-check cost as an account grows).
+//!   same VPC with its services repeated to 500 (the per-check cost as an account grows);
+//! - a view of 10,000 subnets, each with its own route table: one probe from the last subnet
+//!   (a scan would walk every table) and the audit of 2,500 services spread over them.
 //!
 //! Needs the full snapshot: `IP_RANGES_FILE`, else `data/ip-ranges.json` (`make ip-ranges`).
 
@@ -173,6 +175,46 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(audit(black_box(&large), "ap-northeast-2", &everything)))
     });
     group.finish();
+    let wide = ten_thousand_subnets(&repo("events/audit/account.json"));
+    let last = wide
+        .subnets
+        .as_ref()
+        .unwrap()
+        .last()
+        .unwrap()
+        .subnet_id
+        .clone();
+    let groups = wide.services.as_ref().unwrap()[0]
+        .awsvpc()
+        .map(|a| a.security_groups.clone());
+    let from_last = Probe {
+        from: Origin {
+            subnet_id: last,
+            security_groups: groups,
+            ..probe.from.clone()
+        },
+        ..probe.clone()
+    };
+    c.bench_function("probe/last_of_10000_subnets_to_s3", |b| {
+        b.iter(|| {
+            black_box(check(
+                black_box(&wide),
+                "ap-northeast-2",
+                black_box(&from_last),
+            ))
+        })
+    });
+    let wide_checks: usize = audit(&wide, "ap-northeast-2", &everything)
+        .services
+        .iter()
+        .map(|s| s.checks.len())
+        .sum();
+    let mut group = c.benchmark_group("audit");
+    group.sample_size(10);
+    group.bench_function(format!("10000_subnets_{wide_checks}_checks"), |b| {
+        b.iter(|| black_box(audit(black_box(&wide), "ap-northeast-2", &everything)))
+    });
+    group.finish();
     c.bench_function("diagnose/seed_sample", |b| {
         b.iter_batched(
             || (),
@@ -180,6 +222,69 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+}
+
+/// The bundled account widened to 10,000 private subnets, each explicitly associated with a
+/// route table of its own (a copy of the first subnet's), and 2,500 copies of its first
+/// awsvpc service, each in four of those subnets.
+fn ten_thousand_subnets(account: &std::path::Path) -> ecs_pull_doctor::network::NetworkView {
+    use serde_json::{json, Value};
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(account).unwrap()).unwrap();
+    let subnet = doc["Subnets"][0].clone();
+    let subnet_id = subnet["SubnetId"].as_str().unwrap().to_string();
+    let table = doc["RouteTables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["Associations"].to_string().contains(&subnet_id))
+        .expect("the first subnet has a route table")
+        .clone();
+    let service = doc["Services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s.to_string().contains("awsvpcConfiguration"))
+        .expect("an awsvpc service")
+        .clone();
+    let id = |i: usize| format!("subnet-{i:017x}");
+    for i in 0..10_000 {
+        let mut s = subnet.clone();
+        s["SubnetId"] = id(i).into();
+        doc["Subnets"].as_array_mut().unwrap().push(s);
+        let mut t = table.clone();
+        t["RouteTableId"] = format!("rtb-{i:017x}").into();
+        t["Associations"] = json!([{"Main": false, "SubnetId": id(i)}]);
+        doc["RouteTables"].as_array_mut().unwrap().push(t);
+    }
+    let four_subnets = |i: usize| json!([id(4 * i), id(4 * i + 1), id(4 * i + 2), id(4 * i + 3)]);
+    let services: Vec<Value> = (0..2_500)
+        .map(|i| {
+            let text = service.to_string();
+            let mut copy: Value = serde_json::from_str(&text).unwrap();
+            copy["serviceName"] = format!("svc-{i}").into();
+            set_awsvpc_subnets(&mut copy, &four_subnets(i));
+            copy
+        })
+        .collect();
+    doc["Services"] = Value::Array(services);
+    serde_json::from_value(doc).unwrap()
+}
+
+/// Every `awsvpcConfiguration.subnets` under `value` (the service's and its deployments').
+fn set_awsvpc_subnets(value: &mut serde_json::Value, subnets: &serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(awsvpc) = map.get_mut("awsvpcConfiguration") {
+                awsvpc["subnets"] = subnets.clone();
+            }
+            map.values_mut()
+                .for_each(|v| set_awsvpc_subnets(v, subnets));
+        }
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| set_awsvpc_subnets(v, subnets)),
+        _ => {}
+    }
 }
 
 criterion_group!(engine, benches);

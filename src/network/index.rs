@@ -11,6 +11,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use ipnet::IpNet;
+
 use super::NetworkView;
 
 /// The lazily built index a view carries; equal, cloned and shown as nothing, so a view
@@ -96,6 +98,72 @@ pub struct Index {
     pub internet_gateways: Positions,
     /// Private IP address → the first interface holding it.
     pub interfaces_by_ip: Positions,
+    /// The CIDRs of each VPC's `local` routes, as [`NetworkView::vpc_cidrs`] reads them when
+    /// `Vpcs` was not read (the live inspection never reads it).
+    pub local_cidrs: LocalCidrs,
+}
+
+/// VPC ID → the CIDRs of the `local` routes of its tables and of the tables that name no
+/// VPC, in table order without repeats (`""` holds those of the tables that name none).
+#[derive(Debug, Default)]
+pub struct LocalCidrs {
+    extent: Option<Extent>,
+    by_vpc: HashMap<String, Vec<IpNet>>,
+}
+
+impl LocalCidrs {
+    fn build(view: &NetworkView) -> LocalCidrs {
+        let tables: Vec<(String, Vec<IpNet>)> = view
+            .route_tables
+            .iter()
+            .flatten()
+            .map(|t| {
+                let cidrs = t
+                    .routes
+                    .iter()
+                    .filter(|r| r.gateway_id.as_deref() == Some("local"))
+                    .filter_map(|r| {
+                        r.destination_cidr_block
+                            .as_deref()
+                            .or(r.destination_ipv6_cidr_block.as_deref())?
+                            .parse::<IpNet>()
+                            .ok()
+                    })
+                    .collect();
+                (t.vpc_id.clone().unwrap_or_default(), cidrs)
+            })
+            .collect();
+        let mut by_vpc: HashMap<String, Vec<IpNet>> = HashMap::new();
+        for vpc in tables.iter().map(|(vpc, _)| vpc) {
+            if by_vpc.contains_key(vpc) {
+                continue;
+            }
+            let mut cidrs: Vec<IpNet> = Vec::new();
+            for (_, found) in tables.iter().filter(|(v, _)| v.is_empty() || v == vpc) {
+                for net in found {
+                    if !cidrs.contains(net) {
+                        cidrs.push(*net);
+                    }
+                }
+            }
+            by_vpc.insert(vpc.clone(), cidrs);
+        }
+        LocalCidrs {
+            extent: Some(extent(&view.route_tables)),
+            by_vpc,
+        }
+    }
+
+    /// The VPC's CIDRs from `local` routes, or `None` when the route tables changed since.
+    pub fn lookup(&self, view: &NetworkView, vpc_id: &str) -> Option<Vec<IpNet>> {
+        (self.extent == Some(extent(&view.route_tables))).then(|| {
+            self.by_vpc
+                .get(vpc_id)
+                .or_else(|| self.by_vpc.get(""))
+                .cloned()
+                .unwrap_or_default()
+        })
+    }
 }
 
 impl LazyIndex {
@@ -148,6 +216,7 @@ impl Index {
                     .cloned()
                     .collect::<Vec<_>>()
             }),
+            local_cidrs: LocalCidrs::build(view),
         }
     }
 }

@@ -109,6 +109,9 @@ impl NetworkView {
     }
 
     fn local_route_cidrs(&self, vpc_id: &str) -> Vec<IpNet> {
+        if let Some(cidrs) = self.index.get(self).local_cidrs.lookup(self, vpc_id) {
+            return cidrs;
+        }
         let mut cidrs: Vec<IpNet> = Vec::new();
         let tables = self.route_tables.as_deref().unwrap_or_default();
         for table in tables
