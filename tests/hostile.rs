@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::emulator::{
     free_port, invoke, log_decisions, published, sinks, slack_posts, webhook_url, WEBHOOK_TOKEN,
 };
@@ -14,16 +12,8 @@ use common::moto::Moto;
 use ecs_pull_doctor::render::sns::MAX_MESSAGE_BYTES;
 use serde_json::Value;
 
-/// The seed event with `change` applied, written where the emulator can read it.
-fn seed_variant(name: &str, change: impl FnOnce(&mut Value)) -> PathBuf {
-    let mut event: Value =
-        serde_json::from_str(&common::read("events/s3-route-missing.json")).unwrap();
-    change(&mut event);
-    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.json"));
-    std::fs::write(&path, event.to_string()).unwrap();
-    path
+fn seed_variant(name: &str, change: impl FnOnce(&mut Value)) -> std::path::PathBuf {
+    common::variant(&common::repo("events/s3-route-missing.json"), name, change)
 }
 
 fn hidden(c: char) -> bool {
@@ -47,19 +37,7 @@ fn planted_text_and_100_kb_fields_reach_sns_and_slack_clean_and_within_budget() 
     let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let sinks = sinks(&moto, None);
-    let huge = "a".repeat(100_000);
-    let hostile = seed_variant("planted", |e| {
-        let container = &mut e["detail"]["containers"][0];
-        container["name"] = format!("web\u{202E}gnp.exe\u{1b}[2J{huge}").into();
-        container["image"] = format!("{}{huge}", container["image"].as_str().unwrap()).into();
-        let reason = format!(
-            "{}\u{2066}\u{7}\r\nforged: <!channel> {huge}",
-            container["reason"].as_str().unwrap()
-        );
-        container["reason"] = reason.clone().into();
-        e["detail"]["stoppedReason"] = reason.into();
-        e["detail"]["group"] = format!("service:web\u{200F}{huge}").into();
-    });
+    let hostile = seed_variant("planted", common::plant_hostile_text);
     let crafted_region = seed_variant("crafted-region", |e| {
         e["region"] = "ap-northeast-2.evil.example/#|<!channel>".into();
     });
@@ -100,7 +78,10 @@ fn planted_text_and_100_kb_fields_reach_sns_and_slack_clean_and_within_budget() 
     assert!(size <= MAX_MESSAGE_BYTES, "{size} bytes reached SNS");
     assert!(body.starts_with("✗ S3_ROUTE_MISSING"), "{:.200}", body);
     assert!(body.contains("[cut: "), "the cut is not said");
-    assert!(!body.contains("\nforged"), "a line was forged in the body");
+    assert!(
+        !body.contains("\nforged line"),
+        "a line was forged in the body"
+    );
     let json: Value = serde_json::from_str(attributes["json"].as_str().unwrap()).unwrap();
     assert_eq!(json["findings"][0]["code"], "S3_ROUTE_MISSING");
     for (name, value) in attributes {

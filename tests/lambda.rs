@@ -12,18 +12,8 @@ use common::emulator::{
     free_port, invoke, log_decisions, published, sinks, slack_posts, webhook_url, WEBHOOK_TOKEN,
 };
 use common::moto::{build_scenario, event_for, FaultProxy, Moto};
+use common::variant;
 use serde_json::Value;
-
-/// A copy of an event with `change` applied.
-fn variant(event: &Path, name: &str, change: impl FnOnce(&mut Value)) -> PathBuf {
-    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(event).unwrap()).unwrap();
-    change(&mut value);
-    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-lambda-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.json"));
-    std::fs::write(&path, value.to_string()).unwrap();
-    path
-}
 
 fn another_task(event: &Path, name: &str) -> PathBuf {
     variant(event, name, |e| {

@@ -169,21 +169,10 @@ fn a_region_that_is_not_a_regions_shape_builds_no_link() {
     assert!(!payload.contains("<!channel>"), "{payload}");
 }
 
-/// Bidirectional overrides, terminal escapes and 100 KB fields planted in an event.
 fn hostile_seed_event() -> String {
-    let huge = "a".repeat(100_000);
     let mut event: Value =
         serde_json::from_str(&common::read("events/s3-route-missing.json")).unwrap();
-    let container = &mut event["detail"]["containers"][0];
-    container["name"] = format!("web\u{202E}gnp.exe\u{1b}[2J{huge}").into();
-    container["image"] = format!("{}{huge}", container["image"].as_str().unwrap()).into();
-    let reason = format!(
-        "{}\u{2066} \u{7}\r\nforged line {huge}",
-        container["reason"].as_str().unwrap()
-    );
-    container["reason"] = reason.clone().into();
-    event["detail"]["stoppedReason"] = reason.into();
-    event["detail"]["group"] = format!("service:web\u{200F}{huge}").into();
+    common::plant_hostile_text(&mut event);
     event.to_string()
 }
 

@@ -107,3 +107,33 @@ pub fn evidence_en(finding: &Finding) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A copy of the event at `event` with `change` applied, written to a temporary file named
+/// for `name` (what the emulator and the CLI read).
+pub fn variant(event: &Path, name: &str, change: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(event).unwrap()).unwrap();
+    change(&mut value);
+    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-variants-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, value.to_string()).unwrap();
+    path
+}
+
+/// What an attacker plants in a task event: bidirectional overrides, terminal escapes, a
+/// forged line with a live mention, and 100 KB in the container's name, image and reason
+/// and in the task's group.
+pub fn plant_hostile_text(event: &mut serde_json::Value) {
+    let huge = "a".repeat(100_000);
+    let container = &mut event["detail"]["containers"][0];
+    container["name"] = format!("web\u{202E}gnp.exe\u{1b}[2J{huge}").into();
+    container["image"] = format!("{}{huge}", container["image"].as_str().unwrap()).into();
+    let reason = format!(
+        "{}\u{2066}\u{7}\r\nforged line <!channel> {huge}",
+        container["reason"].as_str().unwrap()
+    );
+    container["reason"] = reason.clone().into();
+    event["detail"]["stoppedReason"] = reason.into();
+    event["detail"]["group"] = format!("service:web\u{200F}{huge}").into();
+}
