@@ -102,7 +102,7 @@ pub fn repeats_note(table: &str, key: &str, window_minutes: u32) -> Localized {
     let key_json = serde_json::json!({ "pk": { "S": key } }).to_string();
     let command = format!(
         "aws dynamodb get-item --table-name {table} --key {} --query 'Item.repeats.N'",
-        crate::untrusted::shell_quoted(&key_json)
+        crate::untrusted::shell_word(&key_json)
     );
     t!(
         "Repeats of this failure in the next {window_minutes} minutes are counted, not posted. Count: {command}",

@@ -8,6 +8,8 @@
 
 use serde_json::Value;
 
+use crate::untrusted;
+
 /// The calls that can break a pull path, by CloudTrail `eventSource`.
 pub const WATCHED: &[(&str, &[&str])] = &[
     (
@@ -90,6 +92,16 @@ impl From<crate::trust::Untrusted> for ChangeError {
     }
 }
 
+/// An RFC 3339 time's characters and length (`2026-12-06T10:00:00Z`): nothing else is
+/// put in a sentence as the time of a change.
+fn is_timestamp(text: &str) -> bool {
+    (10..=40).contains(&text.len())
+        && text.starts_with(|c: char| c.is_ascii_digit())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"-:.+TZ".contains(&b))
+}
+
 fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut at = value;
     for key in path {
@@ -148,27 +160,31 @@ pub fn parse_change(event: &Value) -> Result<ChangeEvent, ChangeError> {
             )));
         }
         ChangeScope::Service {
-            cluster: last_segment(cluster).to_string(),
-            service: last_segment(service).to_string(),
+            cluster: untrusted::one_line(last_segment(cluster), untrusted::MAX_NAME_BYTES),
+            service: untrusted::one_line(last_segment(service), untrusted::MAX_NAME_BYTES),
         }
     } else {
         ChangeScope::Region
     };
     let (account, region) = trusted_account_and_region(event, detail, request)?;
     let identity = detail.get("userIdentity").unwrap_or(&Value::Null);
-    let actor = text(identity, &["arn"])
-        .or(text(identity, &["principalId"]))
-        .or(text(identity, &["type"]))
-        .unwrap_or("unknown")
-        .to_string();
+    let actor = untrusted::one_line(
+        text(identity, &["arn"])
+            .or(text(identity, &["principalId"]))
+            .or(text(identity, &["type"]))
+            .unwrap_or("unknown"),
+        untrusted::MAX_NAME_BYTES,
+    );
     let mut resources = Vec::new();
     collect_ids(request, &mut resources);
     Ok(ChangeEvent::Change(Box::new(Change {
         event_name: name.to_string(),
-        event_id: text(detail, &["eventID"]).map(str::to_string),
+        event_id: text(detail, &["eventID"])
+            .map(|id| untrusted::one_line(id, untrusted::MAX_NAME_BYTES)),
         actor,
         at: text(detail, &["eventTime"])
             .or(text(event, &["time"]))
+            .filter(|at| is_timestamp(at))
             .unwrap_or("")
             .to_string(),
         region,
@@ -311,6 +327,25 @@ mod tests {
             change.actor,
             "arn:aws:sts::123456789012:assumed-role/ops/alice"
         );
+    }
+
+    #[test]
+    fn an_actor_or_a_time_cannot_forge_a_line_of_the_alarm() {
+        let parsed = parse_change(&event(json!({
+            "eventSource": "ec2.amazonaws.com", "eventName": "DisassociateRouteTable",
+            "eventTime": "2026-12-01\n*Fixed* ✓", "awsRegion": "ap-northeast-2",
+            "userIdentity": {"arn": "arn:aws:sts::123456789012:assumed-role/ops/alice\n*Fixed* ✓ \u{202e}x"},
+            "requestParameters": {"associationId": "rtbassoc-0a1b2c3d4e5f60718"}
+        })))
+        .unwrap();
+        let ChangeEvent::Change(change) = parsed else {
+            panic!("{parsed:?}")
+        };
+        assert_eq!(
+            change.actor,
+            "arn:aws:sts::123456789012:assumed-role/ops/alice *Fixed* ✓ x"
+        );
+        assert_eq!(change.at, "", "a time that is not a time is not said");
     }
 
     #[test]

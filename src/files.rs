@@ -80,6 +80,10 @@ pub fn read(path: &Path, kind: Kind) -> Result<String, ReadError> {
         path: shown.clone(),
         cause,
     })?;
+    // A regular file says its size: refuse it before reading (a device or a pipe says 0).
+    if file.metadata().is_ok_and(|m| m.len() > kind.max_bytes()) {
+        return Err(ReadError::TooLarge { path: shown, kind });
+    }
     read_capped(file, kind, &shown)
 }
 
@@ -99,5 +103,16 @@ mod tests {
         assert!(read_capped(exact.as_slice(), Kind::Event, "x").is_ok());
         let err = read_capped(&[0xff, 0xfe][..], Kind::Event, "bin").unwrap_err();
         assert_eq!(err.to_string(), "bin is not UTF-8 text");
+    }
+
+    #[test]
+    fn a_file_that_says_it_is_too_large_is_refused_before_it_is_read() {
+        let path = std::env::temp_dir().join(format!("files-sparse-{}", std::process::id()));
+        let file = std::fs::File::create(&path).unwrap();
+        // Sparse: 2 GiB of size, nothing written; reading it would take seconds and memory.
+        file.set_len(2 << 30).unwrap();
+        let err = read(&path, Kind::IpRanges).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(err, ReadError::TooLarge { .. }), "{err}");
     }
 }

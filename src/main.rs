@@ -216,27 +216,35 @@ fn main() -> ExitCode {
     }
 }
 
+/// Standard output was closed by its reader: nothing to report, only to stop.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed")]
+struct StdoutClosed;
+
 fn is_closed_pipe(error: &anyhow::Error) -> bool {
-    error
-        .chain()
-        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
-        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    error.downcast_ref::<StdoutClosed>().is_some()
 }
 
 /// Writes what the command prints to standard output, made displayable (no bidirectional or
 /// control characters from names and messages reach the terminal).
 fn emit(text: &str) -> Result<()> {
-    use std::io::Write;
     let mut out = std::io::stdout().lock();
-    out.write_all(ecs_pull_doctor::untrusted::displayable(text).as_bytes())?;
-    out.flush()?;
-    Ok(())
+    out.write_all(ecs_pull_doctor::untrusted::displayable(text).as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|err| match err.kind() {
+            std::io::ErrorKind::BrokenPipe => anyhow::Error::new(StdoutClosed),
+            _ => anyhow::Error::new(err).context("cannot write to standard output"),
+        })
 }
 
-/// A line on standard error; a closed standard error is not worth a panic.
+/// A line on standard error, made displayable like standard output; a closed standard
+/// error is not worth a panic.
 fn say(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{text}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}",
+        ecs_pull_doctor::untrusted::displayable(text)
+    );
 }
 
 fn parse_service(text: &str) -> Result<(String, String)> {

@@ -113,9 +113,17 @@ pub fn cut_json_strings(value: &mut Value, max: usize) -> usize {
     }
 }
 
-/// `text` as one single-quoted shell word, whatever it holds (`it's` → `'it'\''s'`): for a
-/// value from an event inside a command people paste.
-pub fn shell_quoted(text: &str) -> String {
+/// `text` as one shell word, whatever it holds: as it is when it has only characters no
+/// shell treats specially, else single-quoted (`it's` → `'it'\''s'`). For a value from an
+/// event or an account inside a command people paste.
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.,:/=@+-".contains(&b));
+    if plain {
+        return text.to_string();
+    }
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
@@ -138,8 +146,10 @@ mod tests {
 
     #[test]
     fn shell_quoting_keeps_a_value_one_word() {
-        assert_eq!(shell_quoted("a b"), "'a b'");
-        assert_eq!(shell_quoted("it's $(id)"), "'it'\\''s $(id)'");
+        assert_eq!(shell_word("prod-web_1"), "prod-web_1");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("it's $(id)"), "'it'\\''s $(id)'");
     }
 
     #[test]

@@ -29,6 +29,7 @@ use crate::network::source::SourceError;
 use crate::network::{cluster_name, NetworkView};
 use crate::render::digest::{digest_slack, digest_sns, Digest, Trigger};
 use crate::t;
+use crate::untrusted;
 
 /// What kind of invocation a payload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,8 +311,10 @@ pub(super) async fn gate(payload: Value, deps: &Deps, call: &Call) -> HookAnswer
     let revision = execution_details(&payload)
         .and_then(|d| text(d, "targetServiceRevisionArn"))
         .filter(|arn| crate::trust::arn_region_and_account(arn).is_some())
-        .unwrap_or("-")
-        .to_string();
+        .map_or_else(
+            || "-".into(),
+            |arn| untrusted::one_line(arn, untrusted::MAX_NAME_BYTES),
+        );
     let (status, digest_parts) = match &decided {
         Ok(GateVerdict::Allowed) => {
             return HookAnswer {
@@ -365,7 +368,7 @@ pub(super) async fn gate(payload: Value, deps: &Deps, call: &Call) -> HookAnswer
     let service = execution_details(&payload)
         .and_then(|d| text(d, "serviceArn"))
         .filter(|arn| crate::trust::arn_region_and_account(arn).is_some())
-        .map(service_name_of)
+        .map(|arn| untrusted::one_line(&service_name_of(arn), untrusted::MAX_NAME_BYTES))
         .unwrap_or_else(|| "-".into());
     let warning = if allowed {
         t!(

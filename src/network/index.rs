@@ -2,11 +2,12 @@
 //! thousands of subnets (its route table, its ACL, a group, an endpoint) cost a hash lookup
 //! instead of a scan of every table.
 //!
-//! Built on the first question and kept in the view. The view's parts are public and a
-//! caller may still change them, so each answer is checked before it is trusted: the index
-//! remembers where each part's list was and how long it was, and a part that has since been
-//! replaced or grown is scanned as before; a position found is also checked to hold the ID
-//! asked for.
+//! Built on the first question and kept in the view, which is read-only from then on: the
+//! view's parts are public, so the index guards against what a caller can still do to them.
+//! It remembers where each part's list was and how long it was, and a part that has since
+//! been replaced, grown or shrunk is scanned as before; a position found must still hold what
+//! was asked for. What it cannot see is an item edited in place after the first question (an
+//! association added to a table already indexed): build views whole, then ask.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -14,6 +15,10 @@ use std::sync::OnceLock;
 use ipnet::IpNet;
 
 use super::NetworkView;
+
+/// The key of the parts (tables, ACLs) that name no VPC and so apply to every VPC; no VPC ID
+/// can be this.
+pub const NO_VPC: &str = "\u{0}";
 
 /// The lazily built index a view carries; equal, cloned and shown as nothing, so a view
 /// compares, copies and prints as its parts alone.
@@ -86,11 +91,11 @@ pub struct Index {
     pub subnets: Positions,
     /// Subnet ID → the first route table explicitly associated with it.
     pub route_table_by_subnet: Positions,
-    /// VPC ID → the first main route table of that VPC (`""` for tables without a VPC ID).
+    /// VPC ID → the first main route table of that VPC ([`NO_VPC`] for tables without one).
     pub main_route_table_by_vpc: Positions,
     /// Subnet ID → the first network ACL associated with it.
     pub acl_by_subnet: Positions,
-    /// VPC ID → the first default ACL of that VPC (`""` for ACLs without a VPC ID).
+    /// VPC ID → the first default ACL of that VPC ([`NO_VPC`] for ACLs without one).
     pub default_acl_by_vpc: Positions,
     pub security_groups: Positions,
     pub endpoints: Positions,
@@ -104,7 +109,7 @@ pub struct Index {
 }
 
 /// VPC ID → the CIDRs of the `local` routes of its tables and of the tables that name no
-/// VPC, in table order without repeats (`""` holds those of the tables that name none).
+/// VPC, in table order without repeats ([`NO_VPC`] holds those of the tables that name none).
 #[derive(Debug, Default)]
 pub struct LocalCidrs {
     extent: Option<Extent>,
@@ -130,7 +135,7 @@ impl LocalCidrs {
                             .ok()
                     })
                     .collect();
-                (t.vpc_id.clone().unwrap_or_default(), cidrs)
+                (t.vpc_id.as_deref().unwrap_or(NO_VPC).to_string(), cidrs)
             })
             .collect();
         let mut by_vpc: HashMap<String, Vec<IpNet>> = HashMap::new();
@@ -139,7 +144,7 @@ impl LocalCidrs {
                 continue;
             }
             let mut cidrs: Vec<IpNet> = Vec::new();
-            for (_, found) in tables.iter().filter(|(v, _)| v.is_empty() || v == vpc) {
+            for (_, found) in tables.iter().filter(|(v, _)| v == NO_VPC || v == vpc) {
                 for net in found {
                     if !cidrs.contains(net) {
                         cidrs.push(*net);
@@ -159,7 +164,7 @@ impl LocalCidrs {
         (self.extent == Some(extent(&view.route_tables))).then(|| {
             self.by_vpc
                 .get(vpc_id)
-                .or_else(|| self.by_vpc.get(""))
+                .or_else(|| self.by_vpc.get(NO_VPC))
                 .cloned()
                 .unwrap_or_default()
         })
@@ -174,7 +179,7 @@ impl LazyIndex {
 
 impl Index {
     fn build(view: &NetworkView) -> Index {
-        let vpc_key = |vpc: &Option<String>| vpc.clone().unwrap_or_default();
+        let vpc_key = |vpc: &Option<String>| vpc.as_deref().unwrap_or(NO_VPC).to_string();
         Index {
             subnets: Positions::build(&view.subnets, |s| [s.subnet_id.clone()]),
             route_table_by_subnet: Positions::build(&view.route_tables, |t| {

@@ -388,8 +388,10 @@ fn first_of_vpc<'a, T>(
     holds: impl Fn(&T) -> bool,
 ) -> Option<&'a T> {
     let items = part.as_deref()?;
-    let (Some(own), Some(any)) = (positions.lookup(part, vpc_id), positions.lookup(part, ""))
-    else {
+    let (Some(own), Some(any)) = (
+        positions.lookup(part, vpc_id),
+        positions.lookup(part, index::NO_VPC),
+    ) else {
         return items.iter().find(|item| holds(item));
     };
     match own.into_iter().chain(any).min() {

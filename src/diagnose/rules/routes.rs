@@ -431,7 +431,10 @@ impl<'a> Rules<'a> {
         let command = match &self.probe.from.workload {
             _ if instance.is_some() => "# run the container instances in private subnets whose default route goes to a NAT gateway (or give them public IPs)".to_string(),
             Some(workload) => {
-                let (cluster, service) = (&workload.cluster, &workload.service);
+                let (cluster, service) = (
+                    crate::untrusted::shell_word(&workload.cluster),
+                    crate::untrusted::shell_word(&workload.service),
+                );
                 let subnets = workload.subnets.join(",");
                 let groups = workload.security_groups.join(",");
                 format!(
