@@ -303,7 +303,7 @@ async fn deliver(
         let sns = deps.sns.as_ref().filter(|_| pending.contains(&Sink::Sns))?;
         let mut message = sns_message(d, lang);
         if let Some(note) = note {
-            message.body.push_str(&format!("\n{}\n", note.get(lang)));
+            message = message.with_footer(note.get(lang));
         }
         Some(sns.publish(&message).await.map(|_| Sink::Sns))
     };

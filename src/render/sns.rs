@@ -99,6 +99,17 @@ impl SnsMessage {
         }
     }
 
+    /// The same message with `footer` as the body's last lines, held to the same rules.
+    pub fn with_footer(self, footer: &str) -> SnsMessage {
+        let json = serde_json::from_str(&self.json).unwrap_or(Value::Null);
+        SnsMessage::new(
+            &self.subject,
+            &format!("{}\n{footer}\n", self.body),
+            json,
+            self.attributes,
+        )
+    }
+
     /// What SNS counts against [`MAX_MESSAGE_BYTES`] (the subject included, to be safe).
     pub fn size(&self) -> usize {
         self.subject.len()
@@ -244,6 +255,8 @@ mod tests {
         assert!(attrs["cluster"].len() < MAX_ATTRIBUTE_BYTES + 40);
         assert_eq!(attrs["service"], "-");
         assert_eq!(attrs["finding"], "S3_ROUTE_MISSING");
+        let noted = m.clone().with_footer(&"n".repeat(2000));
+        assert!(noted.size() <= MAX_MESSAGE_BYTES, "{}", noted.size());
 
         let small = SnsMessage::new("s", "body\n", serde_json::json!({"a": "b"}), vec![]);
         assert_eq!(
