@@ -8,6 +8,8 @@ asynchronous invoke, an event whose invocation fails is delivered again, up to -
 times. With --slack-receiver it also runs a local HTTP receiver standing in for the Slack
 incoming webhook (--slack-fail N answers the first N posts with HTTP 500; --slack-echo
 answers them with the request line, as a misbehaving proxy would, token and all).
+With --pagerduty-receiver it runs a stand-in for PagerDuty's Events API v2 (202, or its 400
+error shape for an event PagerDuty would refuse; --pagerduty-fail N answers 500).
 
 Used by `make invoke`, the end-to-end tests (tests/lambda.rs, with --json) and
 scripts/bench_lambda.py. Only the standard library.
@@ -170,6 +172,72 @@ class SlackReceiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+class PagerDutyReceiver:
+    """Stands in for PagerDuty's Events API v2 (POST /v2/enqueue): checks what PagerDuty
+    checks (a routing key of 32 characters, an event_action, a dedup_key on resolve, a
+    summary, source and severity on trigger), answers 202 with the dedup_key, 400 with
+    PagerDuty's error shape, or 500 for the first `fail` events. Records every event."""
+
+    SEVERITIES = ("critical", "error", "warning", "info")
+
+    def __init__(self, port, fail):
+        self.events = []
+        self.fail = fail
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                event = decode(self.rfile.read(length))
+                status, answer = receiver.answer(event, self.path)
+                receiver.events.append({"status": status, "event": event})
+                text = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text)
+
+        self.server = QuietServer(("127.0.0.1", port), Handler)
+        self.url = "http://127.0.0.1:%d/v2/enqueue" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, event, path):
+        if self.fail > 0:
+            self.fail -= 1
+            return 500, {"status": "error", "message": "internal error"}
+        errors = []
+        if path != "/v2/enqueue":
+            errors.append("not found")
+        if not isinstance(event, dict):
+            return 400, {"status": "invalid event", "message": "Event object is invalid", "errors": ["not JSON"]}
+        if len(str(event.get("routing_key", ""))) != 32:
+            errors.append("'routing_key' is invalid")
+        action = event.get("event_action")
+        if action not in ("trigger", "acknowledge", "resolve"):
+            errors.append("'event_action' is invalid")
+        if action != "trigger" and not event.get("dedup_key"):
+            errors.append("'dedup_key' is missing")
+        if len(str(event.get("dedup_key", ""))) > 255:
+            errors.append("'dedup_key' is too long")
+        if action == "trigger":
+            payload = event.get("payload") or {}
+            if not payload.get("summary") or len(payload["summary"]) > 1024:
+                errors.append("'payload.summary' is missing or too long")
+            if not payload.get("source"):
+                errors.append("'payload.source' is missing")
+            if payload.get("severity") not in self.SEVERITIES:
+                errors.append("'payload.severity' is invalid")
+        if errors:
+            return 400, {"status": "invalid event", "message": "Event object is invalid", "errors": errors}
+        return 202, {"status": "success", "message": "Event processed", "dedup_key": event.get("dedup_key")}
+
+
 def wait_at_barrier(barrier, index):
     """Waits until every party (another emulator with its own bootstrap) has reached event
     `index`, so that they hand out the same event at the same moment: the duplicate
@@ -186,7 +254,7 @@ def wait_at_barrier(barrier, index):
 
 
 def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadline_seconds=60,
-        on_result=None, keep_logs=True, function_arn=FUNCTION_ARN, barrier=None):
+        on_result=None, keep_logs=True, function_arn=FUNCTION_ARN, barrier=None, pagerduty=None):
     """Starts `bootstrap`, feeds it `events` ([(name, bytes)], any iterable), returns what
     happened. `on_result(record, pid)` is called after each invocation (the soak benchmark
     samples the process there); `keep_logs=False` drops the log lines as they arrive. As in
@@ -210,6 +278,8 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
         child_env.get("SLACK_WEBHOOK_URL") or child_env.get("SLACK_WEBHOOK_SECRET_ARN")
     ):
         child_env["SLACK_WEBHOOK_URL"] = slack.url
+    if pagerduty is not None:
+        child_env.setdefault("PAGERDUTY_EVENTS_URL", pagerduty.url)
 
     logs = []
     started = time.perf_counter()
@@ -304,6 +374,7 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
         "max_rss_kb": exit_info["usage"].ru_maxrss if exit_info["usage"] else None,
         "exit_status": exit_info["status"],
         "slack": slack.posts if slack is not None else [],
+        "pagerduty": pagerduty.events if pagerduty is not None else [],
         "logs": logs,
     }
 
@@ -318,6 +389,9 @@ def main():
     parser.add_argument("--slack-fail", type=int, default=0, help="answer the first N posts with HTTP 500")
     parser.add_argument("--slack-echo", action="store_true",
                         help="with --slack-fail: the 500's body echoes the request line")
+    parser.add_argument("--pagerduty-receiver", action="store_true",
+                        help="run a local PagerDuty Events API v2 receiver (sets PAGERDUTY_EVENTS_URL)")
+    parser.add_argument("--pagerduty-fail", type=int, default=0, help="answer the first N events with HTTP 500")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--deadline-seconds", type=float, default=60.0,
                         help="each invocation's Lambda-Runtime-Deadline-Ms, from when it is handed out")
@@ -336,7 +410,8 @@ def main():
     slack = SlackReceiver(args.slack_port, args.slack_fail, args.slack_echo) if args.slack_receiver else None
     report = run(args.bootstrap, events, retries=args.retries, slack=slack, timeout=args.timeout,
                  deadline_seconds=args.deadline_seconds, function_arn=args.function_arn,
-                 barrier=(args.barrier, args.parties) if args.barrier else None)
+                 barrier=(args.barrier, args.parties) if args.barrier else None,
+                 pagerduty=PagerDutyReceiver(0, args.pagerduty_fail) if args.pagerduty_receiver else None)
 
     if args.json:
         json.dump(report, sys.stdout, ensure_ascii=False, indent=1)

@@ -15,16 +15,20 @@ use crate::t;
 pub enum Sink {
     Sns,
     Slack,
+    /// PagerDuty's Events API v2: a trigger per new alert, under the incident's key.
+    #[serde(rename = "pagerduty")]
+    PagerDuty,
 }
 
 impl Sink {
-    pub const ALL: [Sink; 2] = [Sink::Sns, Sink::Slack];
+    pub const ALL: [Sink; 3] = [Sink::Sns, Sink::Slack, Sink::PagerDuty];
 
     /// The name stored in the dedup record's `delivered` set and shown in responses.
     pub fn as_str(self) -> &'static str {
         match self {
             Sink::Sns => "sns",
             Sink::Slack => "slack",
+            Sink::PagerDuty => "pagerduty",
         }
     }
 
@@ -71,6 +75,41 @@ pub fn alert_key(d: &Diagnosis) -> String {
         key_part(task_definition),
         d.verdict().as_str()
     )
+}
+
+/// PagerDuty's limit on a `dedup_key`.
+pub const MAX_INCIDENT_KEY: usize = 255;
+
+/// The identity of an incident: account, region, cluster ARN and task group (`service:NAME`
+/// or `family:NAME`). Every cause and task definition revision of one service is one
+/// incident; cluster names repeat across regions and accounts, so the whole ARN is kept. A
+/// key that would be longer than PagerDuty takes ends in a hash of the whole instead.
+pub fn incident_key(account: &str, region: &str, cluster_arn: &str, group: &str) -> String {
+    let cluster = crate::network::cluster_name(cluster_arn);
+    let key = format!("ecs-pull-doctor/{account}/{region}/{cluster}/{group}");
+    if key.len() <= MAX_INCIDENT_KEY {
+        return key;
+    }
+    // FNV-1a over the whole key: stable across processes and releases, unlike std's hasher.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut end = MAX_INCIDENT_KEY - 17;
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}#{hash:016x}", &key[..end])
+}
+
+/// The incident `d` belongs to, when its task names a cluster and a group.
+pub fn incident_key_of(d: &Diagnosis) -> Option<String> {
+    let task = &d.task;
+    Some(incident_key(
+        task.account.as_deref().unwrap_or("-"),
+        task.region.as_deref().unwrap_or("-"),
+        task.cluster_arn.as_deref()?,
+        task.group.as_deref()?,
+    ))
 }
 
 /// What the dedup record says about an event.
@@ -127,6 +166,24 @@ mod tests {
     }
 
     #[test]
+    fn an_incident_is_one_service_in_one_account_and_region_and_fits_pagerduty() {
+        let cluster = "arn:aws:ecs:ap-northeast-2:111122223333:cluster/prod";
+        let key = incident_key("111122223333", "ap-northeast-2", cluster, "service:web");
+        assert_eq!(
+            key,
+            "ecs-pull-doctor/111122223333/ap-northeast-2/prod/service:web"
+        );
+        assert_ne!(
+            key,
+            incident_key("111122223333", "us-east-1", cluster, "service:web")
+        );
+        let long_a = incident_key("1", "r", cluster, &format!("service:{}a", "x".repeat(300)));
+        let long_b = incident_key("1", "r", cluster, &format!("service:{}b", "x".repeat(300)));
+        assert!(long_a.len() <= MAX_INCIDENT_KEY && long_b.len() <= MAX_INCIDENT_KEY);
+        assert_ne!(long_a, long_b, "the hash keeps long keys apart");
+    }
+
+    #[test]
     fn the_same_names_in_another_account_are_another_alert() {
         use crate::event::{parse_task_event, TaskEvent};
         let text = std::fs::read_to_string(concat!(
@@ -151,9 +208,10 @@ mod tests {
 
     #[test]
     fn pending_sinks_skip_what_was_delivered() {
-        assert_eq!(pending_sinks(&Sink::ALL, &[Sink::Sns]), vec![Sink::Slack]);
+        let alerts = [Sink::Sns, Sink::Slack];
+        assert_eq!(pending_sinks(&alerts, &[Sink::Sns]), vec![Sink::Slack]);
         assert_eq!(pending_sinks(&[Sink::Sns], &[Sink::Sns]), vec![]);
-        assert_eq!(pending_sinks(&Sink::ALL, &[]), Sink::ALL.to_vec());
+        assert_eq!(pending_sinks(&alerts, &[]), alerts.to_vec());
     }
 
     #[test]

@@ -32,6 +32,15 @@ pub struct Config {
     pub members: Option<Members>,
     /// Account ID → name, for alerts (`ACCOUNT_NAMES`, a JSON object).
     pub account_names: std::collections::BTreeMap<String, String>,
+    /// Paging through PagerDuty's Events API v2, with incidents kept in the dedup table.
+    pub pagerduty: Option<PagerDuty>,
+}
+
+/// `PAGERDUTY_ROUTING_KEY_SECRET_ARN` and `PAGERDUTY_EVENTS_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagerDuty {
+    pub routing_key_secret_arn: String,
+    pub events_url: String,
 }
 
 /// How a central function reaches member accounts.
@@ -104,6 +113,7 @@ impl std::fmt::Debug for Config {
             .field("gate_fail_closed", &self.gate_fail_closed)
             .field("members", &self.members)
             .field("account_names", &self.account_names)
+            .field("pagerduty", &self.pagerduty)
             .finish()
     }
 }
@@ -117,7 +127,7 @@ pub enum ConfigError {
         problem: String,
     },
     #[error(
-        "no sink is configured: set SNS_TOPIC_ARN, SLACK_WEBHOOK_SECRET_ARN or SLACK_WEBHOOK_URL"
+        "no sink is configured: set SNS_TOPIC_ARN, SLACK_WEBHOOK_SECRET_ARN, SLACK_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY_SECRET_ARN"
     )]
     NoSink,
 }
@@ -295,9 +305,31 @@ impl Config {
                 )
             })?,
         };
+        let pagerduty = match get("PAGERDUTY_ROUTING_KEY_SECRET_ARN") {
+            None => None,
+            Some(arn) => {
+                check_arn("PAGERDUTY_ROUTING_KEY_SECRET_ARN", &arn, "secretsmanager")?;
+                if dedup.is_none() {
+                    return Err(invalid(
+                        "PAGERDUTY_ROUTING_KEY_SECRET_ARN",
+                        "needs DEDUP_TABLE: the incidents PagerDuty is told about are kept there",
+                    ));
+                }
+                let events_url = get("PAGERDUTY_EVENTS_URL")
+                    .unwrap_or_else(|| crate::lambda::pagerduty::DEFAULT_EVENTS_URL.to_string());
+                if !(events_url.starts_with("https://") || events_url.starts_with("http://")) {
+                    return Err(invalid("PAGERDUTY_EVENTS_URL", "not an http(s) URL"));
+                }
+                Some(PagerDuty {
+                    routing_key_secret_arn: arn,
+                    events_url,
+                })
+            }
+        };
         if sns_topic_arn.is_none()
             && slack_webhook_secret_arn.is_none()
             && slack_webhook_url.is_none()
+            && pagerduty.is_none()
         {
             return Err(ConfigError::NoSink);
         }
@@ -313,6 +345,7 @@ impl Config {
             gate_fail_closed,
             members,
             account_names,
+            pagerduty,
         })
     }
 }
@@ -331,6 +364,41 @@ mod tests {
     }
 
     const TOPIC: &str = "arn:aws:sns:ap-northeast-2:111122223333:ecs-pull-doctor";
+
+    #[test]
+    fn paging_needs_a_secret_arn_and_the_dedup_table_and_is_a_sink_of_its_own() {
+        let secret = "arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:pd-AbCdEf";
+        let c = config(&[
+            ("PAGERDUTY_ROUTING_KEY_SECRET_ARN", secret),
+            ("DEDUP_TABLE", "dedup"),
+        ])
+        .unwrap();
+        let pd = c.pagerduty.unwrap();
+        assert_eq!(pd.events_url, "https://events.pagerduty.com/v2/enqueue");
+        assert_eq!(pd.routing_key_secret_arn, secret);
+        let err = config(&[("PAGERDUTY_ROUTING_KEY_SECRET_ARN", secret)]).unwrap_err();
+        assert!(err.to_string().contains("needs DEDUP_TABLE"), "{err}");
+        let err = config(&[
+            ("PAGERDUTY_ROUTING_KEY_SECRET_ARN", "routing-key-itself"),
+            ("DEDUP_TABLE", "dedup"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("PAGERDUTY_ROUTING_KEY_SECRET_ARN:"),
+            "{err}"
+        );
+        let err = config(&[
+            ("PAGERDUTY_ROUTING_KEY_SECRET_ARN", secret),
+            ("DEDUP_TABLE", "dedup"),
+            ("PAGERDUTY_EVENTS_URL", "events.pagerduty.com"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("PAGERDUTY_EVENTS_URL:"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn minimal_configuration_has_defaults() {

@@ -16,6 +16,9 @@
 //!
 //! 7. [`alert`]: which failures are the same alert, for storm suppression.
 //!
+//! [`service_event`] reads ECS service and deployment events, which close the incident a
+//! service's failures opened (paged to PagerDuty by [`lambda`]).
+//!
 //! [`audit`] runs step 5's probe check before anything fails: for every service, from each
 //! of its subnets to each hop its task definition needs, folded into root causes; [`change`]
 //! reads the CloudTrail changes that can break a pull, so the Lambda audits after them.
@@ -41,5 +44,6 @@ pub mod localized;
 pub mod network;
 pub mod reason;
 pub mod render;
+pub mod service_event;
 pub mod trust;
 pub mod untrusted;

@@ -15,10 +15,11 @@ use common::moto::{fixture, Moto};
 use serde_json::Value;
 
 fn route(moto: &Moto, events: &[PathBuf]) -> HashMap<String, bool> {
-    let mut args: Vec<std::ffi::OsString> = vec![
-        "--pattern".into(),
-        common::repo("deploy/event-pattern.json").into(),
-    ];
+    route_with(moto, "deploy/event-pattern.json", events)
+}
+
+fn route_with(moto: &Moto, pattern: &str, events: &[PathBuf]) -> HashMap<String, bool> {
+    let mut args: Vec<std::ffi::OsString> = vec!["--pattern".into(), common::repo(pattern).into()];
     args.extend(events.iter().map(|e| e.clone().into_os_string()));
     serde_json::from_value(fixture(moto, "eventbridge_route.py", &args)).unwrap()
 }
@@ -104,4 +105,28 @@ fn pull_and_init_failures_match_and_ordinary_stops_do_not() {
     // Twenty-two bundled pull failures, the public synthetic one, the manifest error and the
     // EC2 agent's ECR error match.
     assert_eq!(delivered.values().filter(|d| **d).count(), 25);
+}
+
+#[test]
+fn only_a_steady_service_or_a_completed_deployment_reaches_the_recovery_rule() {
+    let moto = Moto::start();
+    let dir = common::repo("tests/fixtures/service-events");
+    let mut events: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    events.sort();
+    events.push(common::repo("events/s3-route-missing.json"));
+    let delivered = route_with(&moto, "deploy/recovery-pattern.json", &events);
+    let mut matched: Vec<String> = events
+        .iter()
+        .filter(|p| delivered[p.to_str().unwrap()])
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    matched.sort();
+    assert_eq!(
+        matched,
+        ["deployment-completed.json", "service-steady-state.json"]
+    );
 }

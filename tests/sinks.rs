@@ -219,3 +219,37 @@ fn bidi_controls_escapes_and_huge_fields_reach_no_sink_and_the_finding_stays() {
         );
     }
 }
+
+#[test]
+fn pagerduty_events_fit_the_events_api_for_any_input() {
+    use ecs_pull_doctor::render::pagerduty::{resolve_event, trigger_event, MAX_SUMMARY};
+    let d = run("s3-route-missing");
+    let event = trigger_event(&d, Lang::En, "ecs-pull-doctor/k");
+    assert_eq!(event["event_action"], "trigger");
+    assert_eq!(event["dedup_key"], "ecs-pull-doctor/k");
+    assert!(event.get("routing_key").is_none(), "the sink adds the key");
+    assert_eq!(event["payload"]["severity"], "critical");
+    assert!(event["payload"]["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("S3_ROUTE_MISSING: "));
+    assert_eq!(resolve_event("k")["event_action"], "resolve");
+
+    let TaskEvent::PullFailure(task) = parse_task_event(&hostile_seed_event()).unwrap() else {
+        panic!("still a pull failure")
+    };
+    let d = diagnose(
+        &task,
+        Some(&common::sample_network("s3-route-missing")),
+        None,
+    );
+    let event = trigger_event(&d, Lang::Ko, "ecs-pull-doctor/k");
+    let summary = event["payload"]["summary"].as_str().unwrap();
+    assert!(summary.chars().count() <= MAX_SUMMARY, "{}", summary.len());
+    assert!(event.to_string().len() < 512 * 1024);
+    assert!(!event.to_string().chars().any(hidden));
+    assert!(
+        event.get("links").is_none(),
+        "no console link from names outside ECS's grammar"
+    );
+}

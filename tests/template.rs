@@ -109,6 +109,7 @@ fn actions_called_in_source() -> BTreeSet<String> {
                 ("send_message", "sqs"),
             ],
         ),
+        ("src/lambda/incidents.rs", &[("update_item", "dynamodb")]),
         (
             "src/lambda/dedup.rs",
             &[
@@ -207,6 +208,32 @@ fn the_rule_uses_the_tested_event_pattern() {
     assert_eq!(event["Type"], "EventBridgeRule");
     let pattern: Value = serde_json::from_str(&common::read("deploy/event-pattern.json")).unwrap();
     assert_eq!(event["Properties"]["Pattern"], pattern);
+}
+
+#[test]
+fn the_recovery_rule_is_there_only_with_paging_and_matches_what_closes_an_incident() {
+    let template = template();
+    let rule = &template["Resources"]["RecoveryRule"];
+    assert_eq!(rule["Condition"], "HasPagerDuty");
+    let pattern: Value =
+        serde_json::from_str(&common::read("deploy/recovery-pattern.json")).unwrap();
+    assert_eq!(rule["Properties"]["EventPattern"], pattern);
+    assert_eq!(
+        pattern["detail-type"],
+        serde_json::json!([
+            ecs_pull_doctor::service_event::SERVICE_ACTION,
+            ecs_pull_doctor::service_event::DEPLOYMENT_STATE_CHANGE
+        ])
+    );
+    assert_eq!(
+        template["Resources"]["RecoveryPermission"]["Properties"]["SourceArn"]["Fn::GetAtt"][0],
+        "RecoveryRule"
+    );
+    let env = &template["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        env["PAGERDUTY_ROUTING_KEY_SECRET_ARN"]["Ref"],
+        "PagerDutyRoutingKeySecretArn"
+    );
 }
 
 #[test]
@@ -350,9 +377,15 @@ fn the_member_stack_names_no_account_and_grants_exactly_the_reads() {
     // It forwards exactly what the central rules match.
     let pull: Value = serde_json::from_str(&common::read("deploy/event-pattern.json")).unwrap();
     let change: Value = serde_json::from_str(&common::read("deploy/change-pattern.json")).unwrap();
+    let recovery: Value =
+        serde_json::from_str(&common::read("deploy/recovery-pattern.json")).unwrap();
     assert_eq!(
         member["Resources"]["PullFailureRule"]["Properties"]["EventPattern"],
         pull
+    );
+    assert_eq!(
+        member["Resources"]["RecoveryRule"]["Properties"]["EventPattern"],
+        recovery
     );
     assert_eq!(
         member["Resources"]["ChangeRule"]["Properties"]["EventPattern"],
@@ -366,6 +399,14 @@ fn the_member_stack_names_no_account_and_grants_exactly_the_reads() {
     assert_eq!(
         central["Resources"]["MemberChangeRule"]["Properties"]["EventPattern"],
         change
+    );
+    assert_eq!(
+        central["Resources"]["MemberRecoveryRule"]["Properties"]["EventPattern"],
+        recovery
+    );
+    assert_eq!(
+        central["Resources"]["MemberRecoveryRule"]["Condition"],
+        "HasMemberPaging"
     );
 }
 

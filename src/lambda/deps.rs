@@ -5,7 +5,9 @@
 use tracing::warn;
 
 use super::dedup::DedupTable;
+use super::incidents::IncidentTable;
 use super::known::KnownCausesStore;
+use super::pagerduty::PagerDutySink;
 use super::ranges::BackgroundRanges;
 use super::sinks::{self, FailureQueue, SlackSink, SnsSink};
 use super::StartError;
@@ -36,6 +38,15 @@ pub struct Deps {
     /// Which member accounts' events are inspected (central mode).
     pub(super) allowed_accounts: Option<crate::config::AllowedAccounts>,
     pub(super) account_names: std::collections::BTreeMap<String, String>,
+    /// Paging, and the incidents it keeps in the dedup table (both or neither).
+    pub(super) paging: Option<Paging>,
+}
+
+/// PagerDuty and the incident record it is driven by.
+#[derive(Debug)]
+pub struct Paging {
+    pub(super) pagerduty: PagerDutySink,
+    pub(super) incidents: IncidentTable,
 }
 
 impl Deps {
@@ -173,6 +184,21 @@ impl Deps {
             .failure_queue_url
             .clone()
             .map(|url| FailureQueue::new(aws_sdk_sqs::Client::new(&sdk), url));
+        let paging = match (&config.pagerduty, &config.dedup) {
+            (Some(pd), Some(dedup)) => Some(Paging {
+                pagerduty: PagerDutySink::new(
+                    aws_sdk_secretsmanager::Client::new(&sdk),
+                    pd.routing_key_secret_arn.clone(),
+                    pd.events_url.clone(),
+                )
+                .map_err(StartError::PagerDuty)?,
+                incidents: IncidentTable::new(
+                    aws_sdk_dynamodb::Client::new(&sdk),
+                    dedup.table.clone(),
+                ),
+            }),
+            _ => None,
+        };
         let mut configured = Vec::new();
         if sns.is_some() {
             configured.push(Sink::Sns);
@@ -193,6 +219,7 @@ impl Deps {
             gate_fail_closed: config.gate_fail_closed,
             allowed_accounts: config.members.as_ref().map(|m| m.allowed.clone()),
             account_names: config.account_names.clone(),
+            paging,
         })
     }
 }

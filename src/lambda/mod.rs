@@ -11,7 +11,9 @@ mod answer;
 pub mod dedup;
 mod deps;
 mod handle;
+pub mod incidents;
 pub mod known;
+pub mod pagerduty;
 pub mod preflight;
 pub mod ranges;
 pub mod sinks;
@@ -68,6 +70,8 @@ pub enum StartError {
     Snapshot(SnapshotError),
     #[error("SLACK_WEBHOOK_URL: {0}")]
     Webhook(sinks::SetupError),
+    #[error("PAGERDUTY_EVENTS_URL: {0}")]
+    PagerDuty(sinks::SetupError),
 }
 
 /// Why an event was not handled; the runtime reports [`HandlerError::error_type`].
@@ -93,6 +97,12 @@ pub enum HandlerError {
     /// sweep cannot tell new from old.
     #[error("the known root causes: {0}")]
     KnownCauses(DedupError),
+    #[error("malformed ECS service event: {0}")]
+    MalformedServiceEvent(crate::service_event::ServiceEventError),
+    /// The incident record could not be read or written (will be retried): without it a
+    /// recovered service's incident cannot be resolved exactly once.
+    #[error("the incident record: {0}")]
+    Incidents(DedupError),
 }
 
 fn sink_failure_message(failed: &[SinkError], delivered: &[Sink]) -> String {
@@ -115,6 +125,8 @@ impl HandlerError {
             HandlerError::MalformedChange(_) => "MalformedEvent",
             HandlerError::NoRegion => "NoRegion",
             HandlerError::KnownCauses(_) => "KnownCausesUnavailable",
+            HandlerError::MalformedServiceEvent(_) => "MalformedEvent",
+            HandlerError::Incidents(_) => "IncidentsUnavailable",
         }
     }
 }
@@ -129,6 +141,8 @@ impl HandlerError {
             HandlerError::SinkFailed { .. } => true,
             HandlerError::MalformedChange(_) | HandlerError::NoRegion => false,
             HandlerError::KnownCauses(_) => true,
+            HandlerError::MalformedServiceEvent(_) => false,
+            HandlerError::Incidents(_) => true,
         }
     }
 }
@@ -199,6 +213,18 @@ pub enum Outcome {
         first_task: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         held_by: Option<String>,
+        /// PagerDuty, when the repeat is the first of its cause since the incident opened.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        sent_to: Vec<Sink>,
+    },
+    /// The service recovered and its open incident was resolved where it had been paged.
+    Resolved {
+        incident: String,
+        event_name: String,
+        failed_tasks: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        open_seconds: Option<u64>,
+        sent_to: Vec<Sink>,
     },
 }
 

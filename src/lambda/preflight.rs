@@ -38,6 +38,8 @@ pub enum Invocation {
     Schedule,
     Change,
     LifecycleHook,
+    /// An ECS service or deployment event: may close an incident.
+    ServiceEvent,
 }
 
 /// Tells the invocations apart by their shape: a lifecycle hook's payload has no
@@ -57,6 +59,9 @@ pub fn invocation(payload: &Value) -> Invocation {
     match payload.get("detail-type").and_then(Value::as_str) {
         Some("Scheduled Event") => Invocation::Schedule,
         Some("AWS API Call via CloudTrail") => Invocation::Change,
+        Some(
+            crate::service_event::SERVICE_ACTION | crate::service_event::DEPLOYMENT_STATE_CHANGE,
+        ) => Invocation::ServiceEvent,
         _ => Invocation::TaskStateChange,
     }
 }

@@ -187,20 +187,22 @@ pub enum SetupError {
     SecretNotText,
     #[error("the secret holds neither an http(s) URL nor a JSON object with \"webhook_url\"")]
     SecretWithoutUrl,
+    #[error("the secret holds neither a PagerDuty routing key (32 letters and digits) nor a JSON object with \"routing_key\"")]
+    SecretWithoutRoutingKey,
     #[error("not an http(s) URL")]
     NotAUrl,
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
 }
 
-/// Reads the webhook URL from a Secrets Manager secret.
+/// The text of a Secrets Manager secret.
 ///
 /// Only AWS's error code is quoted when the call fails: a response that does not parse (a
 /// proxy's page, a truncated body) could hold the secret, and the SDK's error would quote it.
-pub async fn webhook_from_secret(
+pub async fn secret_string(
     client: &aws_sdk_secretsmanager::Client,
     secret_arn: &str,
-) -> Result<WebhookUrl, SetupError> {
+) -> Result<String, SetupError> {
     use aws_sdk_secretsmanager::error::SdkError;
     let out = client
         .get_secret_value()
@@ -215,8 +217,64 @@ pub async fn webhook_from_secret(
                 _ => "the response could not be read".into(),
             })
         })?;
-    let text = out.secret_string().ok_or(SetupError::SecretNotText)?;
-    webhook_in_secret(text).ok_or(SetupError::SecretWithoutUrl)
+    out.secret_string()
+        .map(str::to_string)
+        .ok_or(SetupError::SecretNotText)
+}
+
+/// A value kept in a Secrets Manager secret, read on first need (not at start-up, so a
+/// hanging or failing Secrets Manager cannot stop the function from starting and the gate
+/// from answering), within [`SECRET_TIMEOUT`], and kept once read; a failed read is tried
+/// again on the next need.
+pub struct LazySecret<T> {
+    client: aws_sdk_secretsmanager::Client,
+    arn: String,
+    /// The variable that names the secret, for errors.
+    variable: &'static str,
+    parse: fn(&str) -> Result<T, SetupError>,
+    value: tokio::sync::OnceCell<T>,
+}
+
+impl<T> std::fmt::Debug for LazySecret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LazySecret({})", self.variable)
+    }
+}
+
+impl<T> LazySecret<T> {
+    pub fn new(
+        client: aws_sdk_secretsmanager::Client,
+        arn: String,
+        variable: &'static str,
+        parse: fn(&str) -> Result<T, SetupError>,
+    ) -> LazySecret<T> {
+        LazySecret {
+            client,
+            arn,
+            variable,
+            parse,
+            value: Default::default(),
+        }
+    }
+
+    /// The value, or why it cannot be had now (naming the variable, never the value).
+    pub async fn get(&self) -> Result<&T, String> {
+        self.value
+            .get_or_try_init(|| async {
+                let read =
+                    tokio::time::timeout(SECRET_TIMEOUT, secret_string(&self.client, &self.arn));
+                match read.await {
+                    Ok(Ok(text)) => (self.parse)(&text),
+                    Ok(Err(err)) => Err(err),
+                    Err(_) => Err(SetupError::SecretUnreadable(format!(
+                        "secretsmanager:GetSecretValue did not answer within {} s",
+                        SECRET_TIMEOUT.as_secs()
+                    ))),
+                }
+                .map_err(|e| format!("{}: {e}", self.variable))
+            })
+            .await
+    }
 }
 
 /// Where the webhook URL comes from.
@@ -224,41 +282,24 @@ pub async fn webhook_from_secret(
 pub enum Webhook {
     /// `SLACK_WEBHOOK_URL` (local runs).
     Given(WebhookUrl),
-    /// `SLACK_WEBHOOK_SECRET_ARN`: read on the first post (not at start-up, so a hanging or
-    /// failing Secrets Manager cannot stop the function from starting and the gate from
-    /// answering), within [`SECRET_TIMEOUT`], and kept once read.
-    Secret {
-        client: aws_sdk_secretsmanager::Client,
-        arn: String,
-        url: tokio::sync::OnceCell<WebhookUrl>,
-    },
+    /// `SLACK_WEBHOOK_SECRET_ARN`.
+    Secret(LazySecret<WebhookUrl>),
 }
 
 impl Webhook {
     pub fn from_secret(client: aws_sdk_secretsmanager::Client, arn: String) -> Webhook {
-        Webhook::Secret {
+        Webhook::Secret(LazySecret::new(
             client,
             arn,
-            url: Default::default(),
-        }
+            "SLACK_WEBHOOK_SECRET_ARN",
+            |text| webhook_in_secret(text).ok_or(SetupError::SecretWithoutUrl),
+        ))
     }
 
     async fn url(&self) -> Result<&WebhookUrl, String> {
         match self {
             Webhook::Given(url) => Ok(url),
-            Webhook::Secret { client, arn, url } => url
-                .get_or_try_init(|| async {
-                    match tokio::time::timeout(SECRET_TIMEOUT, webhook_from_secret(client, arn))
-                        .await
-                    {
-                        Ok(read) => read.map_err(|e| format!("SLACK_WEBHOOK_SECRET_ARN: {e}")),
-                        Err(_) => Err(format!(
-                            "SLACK_WEBHOOK_SECRET_ARN: secretsmanager:GetSecretValue did not answer within {} s",
-                            SECRET_TIMEOUT.as_secs()
-                        )),
-                    }
-                })
-                .await,
+            Webhook::Secret(secret) => secret.get().await,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod digest;
+pub mod pagerduty;
 pub mod slack;
 pub mod sns;
 
