@@ -9,7 +9,8 @@ times. With --slack-receiver it also runs a local HTTP receiver standing in for 
 incoming webhook (--slack-fail N answers the first N posts with HTTP 500; --slack-echo
 answers them with the request line, as a misbehaving proxy would, token and all).
 With --pagerduty-receiver it runs a stand-in for PagerDuty's Events API v2 (202, or its 400
-error shape for an event PagerDuty would refuse; --pagerduty-fail N answers 500).
+error shape for an event PagerDuty would refuse; --pagerduty-fail N answers 500), and with
+--slack-api-token one for Slack's Web API (chat.postMessage, chat.update).
 
 Used by `make invoke`, the end-to-end tests (tests/lambda.rs, with --json) and
 scripts/bench_lambda.py. Only the standard library.
@@ -238,6 +239,81 @@ class PagerDutyReceiver:
         return 202, {"status": "success", "message": "Event processed", "dedup_key": event.get("dedup_key")}
 
 
+class SlackApiReceiver:
+    """Stands in for Slack's Web API (POST /api/chat.postMessage, /api/chat.update): checks
+    the bearer token, answers as Slack does (HTTP 200 with `ok`, `channel`, `ts`; errors as
+    `ok: false` with Slack's code), lets `chat.update` edit only a message it issued in that
+    channel, and answers the first `limited` calls with 429 and Retry-After: 1, or the first
+    `fail` with 500. Records every call."""
+
+    def __init__(self, port, token, limited=0, fail=0):
+        self.calls = []
+        self.token = token
+        self.limited = limited
+        self.fail = fail
+        self.issued = {}
+        self.clock = 1765000000
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = decode(self.rfile.read(length))
+                status, answer, headers = receiver.answer(
+                    self.path, self.headers.get("Authorization", ""), body)
+                receiver.calls.append({"method": self.path.rsplit("/", 1)[-1], "status": status,
+                                       "ok": answer.get("ok"), "body": body})
+                text = json.dumps(answer).encode()
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text)
+
+        self.server = QuietServer(("127.0.0.1", port), Handler)
+        self.url = "http://127.0.0.1:%d/api" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, path, authorization, body):
+        if self.limited > 0:
+            self.limited -= 1
+            return 429, {"ok": False, "error": "ratelimited"}, [("Retry-After", "1")]
+        if self.fail > 0:
+            self.fail -= 1
+            return 500, {"ok": False, "error": "internal_error"}, []
+        if authorization != "Bearer " + self.token:
+            return 200, {"ok": False, "error": "invalid_auth"}, []
+        if not isinstance(body, dict) or not body.get("channel"):
+            return 200, {"ok": False, "error": "channel_not_found"}, []
+        if not body.get("text") and not body.get("blocks"):
+            return 200, {"ok": False, "error": "no_text"}, []
+        if len(body.get("blocks") or []) > 50:
+            return 200, {"ok": False, "error": "invalid_blocks"}, []
+        channel = body["channel"]
+        if path.endswith("/chat.postMessage"):
+            thread = body.get("thread_ts")
+            if thread is not None and (channel, thread) not in self.issued:
+                return 200, {"ok": False, "error": "thread_not_found"}, []
+            self.clock += 1
+            ts = "%d.%06d" % (self.clock, len(self.issued) + 1)
+            self.issued[(channel, ts)] = body
+            return 200, {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text")}}, []
+        if path.endswith("/chat.update"):
+            ts = body.get("ts")
+            if (channel, ts) not in self.issued:
+                return 200, {"ok": False, "error": "message_not_found"}, []
+            self.issued[(channel, ts)] = body
+            return 200, {"ok": True, "channel": channel, "ts": ts, "text": body.get("text")}, []
+        return 404, {"ok": False, "error": "unknown_method"}, []
+
+
 def wait_at_barrier(barrier, index):
     """Waits until every party (another emulator with its own bootstrap) has reached event
     `index`, so that they hand out the same event at the same moment: the duplicate
@@ -254,7 +330,8 @@ def wait_at_barrier(barrier, index):
 
 
 def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadline_seconds=60,
-        on_result=None, keep_logs=True, function_arn=FUNCTION_ARN, barrier=None, pagerduty=None):
+        on_result=None, keep_logs=True, function_arn=FUNCTION_ARN, barrier=None, pagerduty=None,
+        slack_api=None):
     """Starts `bootstrap`, feeds it `events` ([(name, bytes)], any iterable), returns what
     happened. `on_result(record, pid)` is called after each invocation (the soak benchmark
     samples the process there); `keep_logs=False` drops the log lines as they arrive. As in
@@ -280,6 +357,8 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
         child_env["SLACK_WEBHOOK_URL"] = slack.url
     if pagerduty is not None:
         child_env.setdefault("PAGERDUTY_EVENTS_URL", pagerduty.url)
+    if slack_api is not None:
+        child_env.setdefault("SLACK_API_URL", slack_api.url)
 
     logs = []
     started = time.perf_counter()
@@ -375,6 +454,7 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
         "exit_status": exit_info["status"],
         "slack": slack.posts if slack is not None else [],
         "pagerduty": pagerduty.events if pagerduty is not None else [],
+        "slack_api": slack_api.calls if slack_api is not None else [],
         "logs": logs,
     }
 
@@ -392,6 +472,10 @@ def main():
     parser.add_argument("--pagerduty-receiver", action="store_true",
                         help="run a local PagerDuty Events API v2 receiver (sets PAGERDUTY_EVENTS_URL)")
     parser.add_argument("--pagerduty-fail", type=int, default=0, help="answer the first N events with HTTP 500")
+    parser.add_argument("--slack-api-token", metavar="TOKEN",
+                        help="run a local Slack Web API receiver that accepts this bot token (sets SLACK_API_URL)")
+    parser.add_argument("--slack-api-limit", type=int, default=0, help="answer the first N calls with 429")
+    parser.add_argument("--slack-api-fail", type=int, default=0, help="answer the first N calls with 500")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--deadline-seconds", type=float, default=60.0,
                         help="each invocation's Lambda-Runtime-Deadline-Ms, from when it is handed out")
@@ -411,7 +495,9 @@ def main():
     report = run(args.bootstrap, events, retries=args.retries, slack=slack, timeout=args.timeout,
                  deadline_seconds=args.deadline_seconds, function_arn=args.function_arn,
                  barrier=(args.barrier, args.parties) if args.barrier else None,
-                 pagerduty=PagerDutyReceiver(0, args.pagerduty_fail) if args.pagerduty_receiver else None)
+                 pagerduty=PagerDutyReceiver(0, args.pagerduty_fail) if args.pagerduty_receiver else None,
+                 slack_api=SlackApiReceiver(0, args.slack_api_token, args.slack_api_limit, args.slack_api_fail)
+                 if args.slack_api_token else None)
 
     if args.json:
         json.dump(report, sys.stdout, ensure_ascii=False, indent=1)

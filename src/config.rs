@@ -34,6 +34,16 @@ pub struct Config {
     pub account_names: std::collections::BTreeMap<String, String>,
     /// Paging through PagerDuty's Events API v2, with incidents kept in the dedup table.
     pub pagerduty: Option<PagerDuty>,
+    /// Slack's app mode: one thread per incident, its parent edited in place.
+    pub slack_app: Option<SlackApp>,
+}
+
+/// `SLACK_BOT_TOKEN_SECRET_ARN`, `SLACK_CHANNEL_ID` and `SLACK_API_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackApp {
+    pub bot_token_secret_arn: String,
+    pub channel_id: String,
+    pub api_url: String,
 }
 
 /// `PAGERDUTY_ROUTING_KEY_SECRET_ARN` and `PAGERDUTY_EVENTS_URL`.
@@ -114,6 +124,7 @@ impl std::fmt::Debug for Config {
             .field("members", &self.members)
             .field("account_names", &self.account_names)
             .field("pagerduty", &self.pagerduty)
+            .field("slack_app", &self.slack_app)
             .finish()
     }
 }
@@ -127,7 +138,7 @@ pub enum ConfigError {
         problem: String,
     },
     #[error(
-        "no sink is configured: set SNS_TOPIC_ARN, SLACK_WEBHOOK_SECRET_ARN, SLACK_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY_SECRET_ARN"
+        "no sink is configured: set SNS_TOPIC_ARN, SLACK_WEBHOOK_SECRET_ARN, SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN_SECRET_ARN or PAGERDUTY_ROUTING_KEY_SECRET_ARN"
     )]
     NoSink,
 }
@@ -326,10 +337,51 @@ impl Config {
                 })
             }
         };
+        let slack_app = match (get("SLACK_BOT_TOKEN_SECRET_ARN"), get("SLACK_CHANNEL_ID")) {
+            (None, None) => None,
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(invalid(
+                    "SLACK_CHANNEL_ID",
+                    "Slack's app mode needs both SLACK_BOT_TOKEN_SECRET_ARN and SLACK_CHANNEL_ID",
+                ))
+            }
+            (Some(arn), Some(channel_id)) => {
+                check_arn("SLACK_BOT_TOKEN_SECRET_ARN", &arn, "secretsmanager")?;
+                if !crate::lambda::slack_app::is_channel_id(&channel_id) {
+                    return Err(invalid(
+                        "SLACK_CHANNEL_ID",
+                        "not a channel ID (C, G or D and upper-case letters and digits; a name does not work)",
+                    ));
+                }
+                if dedup.is_none() {
+                    return Err(invalid(
+                        "SLACK_BOT_TOKEN_SECRET_ARN",
+                        "needs DEDUP_TABLE: the incidents and their threads are kept there",
+                    ));
+                }
+                if slack_webhook_secret_arn.is_some() || slack_webhook_url.is_some() {
+                    return Err(invalid(
+                        "SLACK_BOT_TOKEN_SECRET_ARN",
+                        "set either Slack's app mode or a webhook, not both",
+                    ));
+                }
+                let api_url = get("SLACK_API_URL")
+                    .unwrap_or_else(|| crate::lambda::slack_app::DEFAULT_API_URL.to_string());
+                if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+                    return Err(invalid("SLACK_API_URL", "not an http(s) URL"));
+                }
+                Some(SlackApp {
+                    bot_token_secret_arn: arn,
+                    channel_id,
+                    api_url,
+                })
+            }
+        };
         if sns_topic_arn.is_none()
             && slack_webhook_secret_arn.is_none()
             && slack_webhook_url.is_none()
             && pagerduty.is_none()
+            && slack_app.is_none()
         {
             return Err(ConfigError::NoSink);
         }
@@ -346,6 +398,7 @@ impl Config {
             members,
             account_names,
             pagerduty,
+            slack_app,
         })
     }
 }
@@ -364,6 +417,36 @@ mod tests {
     }
 
     const TOPIC: &str = "arn:aws:sns:ap-northeast-2:111122223333:ecs-pull-doctor";
+
+    #[test]
+    fn slacks_app_mode_needs_a_token_a_channel_id_and_the_table_and_no_webhook() {
+        let secret = "arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:bot-AbCdEf";
+        let app = [
+            ("SLACK_BOT_TOKEN_SECRET_ARN", secret),
+            ("SLACK_CHANNEL_ID", "C0123456789"),
+            ("DEDUP_TABLE", "dedup"),
+        ];
+        let c = config(&app).unwrap();
+        let slack = c.slack_app.unwrap();
+        assert_eq!(slack.api_url, "https://slack.com/api");
+        assert_eq!(slack.channel_id, "C0123456789");
+        let named = config(&[app[0], ("SLACK_CHANNEL_ID", "#alerts"), app[2]]).unwrap_err();
+        assert!(named.to_string().contains("not a channel ID"), "{named}");
+        let alone = config(&[app[0]]).unwrap_err();
+        assert!(alone.to_string().contains("needs both"), "{alone}");
+        let no_table = config(&app[..2]).unwrap_err();
+        assert!(
+            no_table.to_string().contains("needs DEDUP_TABLE"),
+            "{no_table}"
+        );
+        let mut both = app.to_vec();
+        both.push((
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T/B/x",
+        ));
+        let both = config(&both).unwrap_err();
+        assert!(both.to_string().contains("not both"), "{both}");
+    }
 
     #[test]
     fn paging_needs_a_secret_arn_and_the_dedup_table_and_is_a_sink_of_its_own() {

@@ -109,3 +109,84 @@ fn a_duplicate_delivered_beside_the_first_never_alerts_twice() {
         "no round overlapped: the test did not race"
     );
 }
+
+#[test]
+fn a_duplicate_first_failure_opens_one_slack_thread_and_pages_once() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let made = common::moto::fixture(
+        &moto,
+        "lambda_sinks.py",
+        &[
+            "--pagerduty-key",
+            "0123456789abcdef0123456789abcdef",
+            "--slack-bot-token",
+            "xoxb-0000000000-1111111111-abcdefABCDEF",
+        ],
+    );
+    let events = round_events();
+    let paths: Vec<&std::path::Path> = events.iter().map(|p| p.as_path()).collect();
+    let barrier = std::env::temp_dir().join(format!(
+        "ecs-pull-doctor-incident-barrier-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&barrier);
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    let vars = [
+        ("DEDUP_TABLE", made["table"].as_str().unwrap()),
+        (
+            "PAGERDUTY_ROUTING_KEY_SECRET_ARN",
+            made["pagerduty_secret_arn"].as_str().unwrap(),
+        ),
+        (
+            "SLACK_BOT_TOKEN_SECRET_ARN",
+            made["slack_bot_token_secret_arn"].as_str().unwrap(),
+        ),
+        ("SLACK_CHANNEL_ID", "C0INCIDENTS"),
+        ("NETWORK_SNAPSHOT_FILE", snapshot.to_str().unwrap()),
+    ];
+    let options = [
+        "--barrier",
+        barrier.to_str().unwrap(),
+        "--parties",
+        "2",
+        "--pagerduty-receiver",
+        "--slack-api-token",
+        "xoxb-0000000000-1111111111-abcdefABCDEF",
+    ];
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            emulator(&moto.endpoint, &vars, &paths, &options)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let reports: Vec<Value> = children
+        .into_iter()
+        .map(|child| report(child.wait_with_output().unwrap()))
+        .collect();
+    // Each round is another service, so another incident: one parent and one page each,
+    // whichever environment sent them.
+    let count = |key: &str, keep: &dyn Fn(&Value) -> bool| -> usize {
+        reports
+            .iter()
+            .flat_map(|r| r[key].as_array().unwrap())
+            .filter(|c| keep(c))
+            .count()
+    };
+    let parents = count("slack_api", &|c| {
+        c["method"] == "chat.postMessage" && c["body"]["thread_ts"].is_null()
+    });
+    let replies = count("slack_api", &|c| {
+        c["method"] == "chat.postMessage" && !c["body"]["thread_ts"].is_null()
+    });
+    let pages = count("pagerduty", &|p| p["event"]["event_action"] == "trigger");
+    assert_eq!(parents, ROUNDS, "one parent per incident");
+    assert_eq!(replies, 0);
+    assert_eq!(pages, ROUNDS, "one page per incident");
+    for report in &reports {
+        log_decisions(report);
+    }
+}

@@ -211,10 +211,10 @@ fn the_rule_uses_the_tested_event_pattern() {
 }
 
 #[test]
-fn the_recovery_rule_is_there_only_with_paging_and_matches_what_closes_an_incident() {
+fn the_recovery_rule_is_there_only_with_an_incident_channel_and_matches_what_closes_one() {
     let template = template();
     let rule = &template["Resources"]["RecoveryRule"];
-    assert_eq!(rule["Condition"], "HasPagerDuty");
+    assert_eq!(rule["Condition"], "HasIncidents");
     let pattern: Value =
         serde_json::from_str(&common::read("deploy/recovery-pattern.json")).unwrap();
     assert_eq!(rule["Properties"]["EventPattern"], pattern);
@@ -234,6 +234,11 @@ fn the_recovery_rule_is_there_only_with_paging_and_matches_what_closes_an_incide
         env["PAGERDUTY_ROUTING_KEY_SECRET_ARN"]["Ref"],
         "PagerDutyRoutingKeySecretArn"
     );
+    assert_eq!(
+        env["SLACK_BOT_TOKEN_SECRET_ARN"]["Ref"],
+        "SlackBotTokenSecretArn"
+    );
+    assert_eq!(env["SLACK_CHANNEL_ID"]["Ref"], "SlackChannelId");
 }
 
 #[test]
@@ -406,7 +411,7 @@ fn the_member_stack_names_no_account_and_grants_exactly_the_reads() {
     );
     assert_eq!(
         central["Resources"]["MemberRecoveryRule"]["Condition"],
-        "HasMemberPaging"
+        "HasMemberIncidents"
     );
 }
 

@@ -10,6 +10,7 @@ use super::known::KnownCausesStore;
 use super::pagerduty::PagerDutySink;
 use super::ranges::BackgroundRanges;
 use super::sinks::{self, FailureQueue, SlackSink, SnsSink};
+use super::slack_app::SlackApp;
 use super::StartError;
 use crate::alert::Sink;
 use crate::config::Config;
@@ -38,15 +39,17 @@ pub struct Deps {
     /// Which member accounts' events are inspected (central mode).
     pub(super) allowed_accounts: Option<crate::config::AllowedAccounts>,
     pub(super) account_names: std::collections::BTreeMap<String, String>,
-    /// Paging, and the incidents it keeps in the dedup table (both or neither).
-    pub(super) paging: Option<Paging>,
+    /// The channels that follow an incident, and its record in the dedup table; `None`
+    /// when neither PagerDuty nor Slack's app mode is configured.
+    pub(super) incidents: Option<IncidentChannels>,
 }
 
-/// PagerDuty and the incident record it is driven by.
+/// The incident record and the channels it drives (at least one).
 #[derive(Debug)]
-pub struct Paging {
-    pub(super) pagerduty: PagerDutySink,
-    pub(super) incidents: IncidentTable,
+pub struct IncidentChannels {
+    pub(super) record: IncidentTable,
+    pub(super) pagerduty: Option<PagerDutySink>,
+    pub(super) slack: Option<SlackApp>,
 }
 
 impl Deps {
@@ -184,18 +187,40 @@ impl Deps {
             .failure_queue_url
             .clone()
             .map(|url| FailureQueue::new(aws_sdk_sqs::Client::new(&sdk), url));
-        let paging = match (&config.pagerduty, &config.dedup) {
-            (Some(pd), Some(dedup)) => Some(Paging {
-                pagerduty: PagerDutySink::new(
+        let pagerduty = config
+            .pagerduty
+            .as_ref()
+            .map(|pd| {
+                PagerDutySink::new(
                     aws_sdk_secretsmanager::Client::new(&sdk),
                     pd.routing_key_secret_arn.clone(),
                     pd.events_url.clone(),
                 )
-                .map_err(StartError::PagerDuty)?,
-                incidents: IncidentTable::new(
+            })
+            .transpose()
+            .map_err(StartError::PagerDuty)?;
+        let slack_app = config
+            .slack_app
+            .as_ref()
+            .map(|app| {
+                SlackApp::new(
+                    aws_sdk_secretsmanager::Client::new(&sdk),
+                    app.bot_token_secret_arn.clone(),
+                    app.channel_id.clone(),
+                    app.api_url.clone(),
+                )
+            })
+            .transpose()
+            .map_err(StartError::SlackApp)?;
+        // The configuration requires the dedup table with either channel.
+        let incidents = match (&config.dedup, pagerduty.is_some() || slack_app.is_some()) {
+            (Some(dedup), true) => Some(IncidentChannels {
+                record: IncidentTable::new(
                     aws_sdk_dynamodb::Client::new(&sdk),
                     dedup.table.clone(),
                 ),
+                pagerduty,
+                slack: slack_app,
             }),
             _ => None,
         };
@@ -219,7 +244,7 @@ impl Deps {
             gate_fail_closed: config.gate_fail_closed,
             allowed_accounts: config.members.as_ref().map(|m| m.allowed.clone()),
             account_names: config.account_names.clone(),
-            paging,
+            incidents,
         })
     }
 }

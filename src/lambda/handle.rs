@@ -9,23 +9,18 @@ use tracing::{error, info, warn};
 
 use super::answer::Call;
 use super::deps::Deps;
-use super::deps::Paging;
 use super::preflight::{self, Invocation};
 use super::sinks::SinkError;
 use super::{
     join_notes, now_epoch_seconds, what_the_function_lacked, Decision, HandlerError, Outcome,
     Response,
 };
-use crate::alert::{
-    alert_key, incident_key, incident_key_of, pending_sinks, repeats_note, Claim, Sink,
-};
+use crate::alert::{alert_key, pending_sinks, repeats_note, Claim, Sink};
 use crate::diagnose::{self, Diagnosis};
 use crate::event::{parse_task_event_value, FailedTask, TaskEvent};
 use crate::localized::Localized;
 use crate::network::source::SourceError;
-use crate::render::pagerduty::{resolve_event, trigger_event};
 use crate::render::{slack::slack_payload, sns::sns_message};
-use crate::service_event::parse_service_event;
 
 fn milliseconds(since: Instant) -> u64 {
     since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
@@ -44,7 +39,7 @@ pub async fn handle(payload: Value, deps: &Deps, call: &Call) -> Result<Response
     let original = deps.failure_queue.as_ref().map(|_| payload.clone());
     let result = match kind {
         Invocation::Schedule | Invocation::Change => preflight::sweep_or_alarm(payload, deps).await,
-        Invocation::ServiceEvent => recover(&payload, deps).await,
+        Invocation::ServiceEvent => super::incident::recover(&payload, deps).await,
         _ => handle_event(payload, deps, call).await,
     };
     forward_if_hopeless(result, original, deps)
@@ -138,7 +133,7 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
 
     // The incident is recorded whatever the alert's dedup decides: a repeat inside the
     // alert's window can still be the first failure since the service recovered.
-    let page = page_needed(deps, &diagnosis).await;
+    let noted = super::incident::note_failure(deps, &diagnosis).await;
     let key = alert_key(&diagnosis);
     let lease =
         super::dedup::Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds());
@@ -154,18 +149,18 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
             held_by,
         } => {
             let mut sent_to = Vec::new();
-            if let Some((paging, incident)) = &page {
-                match send_page(paging, &diagnosis, deps.lang, incident).await {
-                    Ok(sink) => sent_to.push(sink),
-                    Err(err) => {
-                        let error = HandlerError::SinkFailed {
-                            failed: vec![err],
-                            delivered: Vec::new(),
-                        };
-                        error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), event_id, task_arn, codes, incident, error = %error, "paging failed");
-                        return Err(error);
-                    }
+            if let Some(noted) = &noted {
+                let told = super::incident::tell(noted, &diagnosis, deps.lang, lease.until).await;
+                let (told, failed) = super::sinks::split_deliveries(told.into_iter().map(Some));
+                if !failed.is_empty() {
+                    let error = HandlerError::SinkFailed {
+                        failed,
+                        delivered: told,
+                    };
+                    error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), event_id, task_arn, codes, error = %error, "telling the incident failed");
+                    return Err(error);
                 }
+                sent_to = told;
             }
             info!(
                 decision = "suppressed",
@@ -212,7 +207,14 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
         ),
     );
     let pending = pending_sinks(&deps.sinks, &already_sent);
-    let (sent_to, failed) = deliver(deps, &diagnosis, note.as_ref(), &pending, page).await;
+    let (sent_to, failed) = deliver(
+        deps,
+        &diagnosis,
+        note.as_ref(),
+        &pending,
+        noted.as_ref().map(|n| (n, lease.until)),
+    )
+    .await;
     if let Some(table) = deps.dedup.as_ref().filter(|_| dedup_error.is_none()) {
         if let Err(err) = table.record_delivery(&key, &sent_to, &lease.owner).await {
             warn!(event_id, task_arn, error = %err, "delivery not recorded: a retry may post again");
@@ -315,125 +317,14 @@ async fn diagnose(deps: &Deps, task: &FailedTask) -> Result<Diagnosis, HandlerEr
     }
 }
 
-/// Records `d` in its incident when paging is configured: the paging and the incident's key
-/// when PagerDuty does not have this cause yet. An incident record that cannot be used pages
-/// anyway: PagerDuty merges a repeated trigger under its `dedup_key`, a lost page is worse.
-async fn page_needed<'a>(deps: &'a Deps, d: &Diagnosis) -> Option<(&'a Paging, String)> {
-    let paging = deps.paging.as_ref()?;
-    let incident = incident_key_of(d)?;
-    match paging
-        .incidents
-        .record_failure(&incident, d.verdict().as_str(), now_epoch_seconds())
-        .await
-    {
-        Ok(true) => Some((paging, incident)),
-        Ok(false) => None,
-        Err(err) => {
-            warn!(incident, error = %err, "incident record unavailable: paging without it");
-            Some((paging, incident))
-        }
-    }
-}
-
-/// Triggers PagerDuty for `d` under `incident` and marks its cause paged.
-async fn send_page(
-    paging: &Paging,
-    d: &Diagnosis,
-    lang: crate::localized::Lang,
-    incident: &str,
-) -> Result<Sink, SinkError> {
-    paging
-        .pagerduty
-        .send(&trigger_event(d, lang, incident))
-        .await?;
-    if let Err(err) = paging.incidents.paged(incident, d.verdict().as_str()).await {
-        warn!(incident, error = %err, "the page was sent but not recorded: the next failure pages again");
-    }
-    Ok(Sink::PagerDuty)
-}
-
-/// An ECS service or deployment event: when the service recovered and an incident of it is
-/// open, resolves it in PagerDuty. Without paging configured, nothing is read or sent.
-async fn recover(payload: &Value, deps: &Deps) -> Result<Outcome, HandlerError> {
-    let skipped = |why: String| {
-        info!(decision = "skipped", why, "service event");
-        Ok(Outcome::Skipped {
-            task_arn: None,
-            why,
-        })
-    };
-    let Some(paging) = &deps.paging else {
-        return skipped(
-            "no incident is kept without PAGERDUTY_ROUTING_KEY_SECRET_ARN: nothing to close".into(),
-        );
-    };
-    let event = match parse_service_event(payload) {
-        Ok(event) => event,
-        Err(err) => {
-            let error = HandlerError::MalformedServiceEvent(err);
-            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), error = %error, "event rejected");
-            return Err(error);
-        }
-    };
-    if !event.change.recovered() {
-        return skipped(format!("{} does not close an incident", event.event_name));
-    }
-    if let Some(why) = deps.refuses_account(Some(&event.account)).await {
-        return skipped(why);
-    }
-    let incident = incident_key(
-        &event.account,
-        &event.region,
-        &event.cluster_arn,
-        &event.group(),
-    );
-    let now = now_epoch_seconds();
-    let recovered = match paging.incidents.begin_resolve(&incident, now).await {
-        Ok(Some(recovered)) => recovered,
-        Ok(None) => return skipped(format!("no open incident for {incident}")),
-        Err(err) => {
-            let error = HandlerError::Incidents(err);
-            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident, error = %error, "incident record unavailable");
-            return Err(error);
-        }
-    };
-    if let Err(err) = paging.pagerduty.send(&resolve_event(&incident)).await {
-        let error = HandlerError::SinkFailed {
-            failed: vec![err],
-            delivered: Vec::new(),
-        };
-        error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident, error = %error, "resolving failed");
-        return Err(error);
-    }
-    if let Err(err) = paging.incidents.resolved(&incident, now).await {
-        warn!(incident, error = %err, "resolved in PagerDuty but not recorded: the next recovery resolves again");
-    }
-    let open_seconds = recovered.opened_at.map(|at| now.saturating_sub(at));
-    info!(
-        decision = "resolved",
-        incident,
-        event_name = event.event_name,
-        failed_tasks = recovered.failed_tasks,
-        open_seconds,
-        "incident resolved"
-    );
-    Ok(Outcome::Resolved {
-        incident,
-        event_name: event.event_name,
-        failed_tasks: recovered.failed_tasks,
-        open_seconds,
-        sent_to: vec![Sink::PagerDuty],
-    })
-}
-
-/// Sends to each pending sink, and to PagerDuty when `page` says so, concurrently; returns
-/// what went and what failed.
+/// Sends to each pending sink, and tells the incident's channels (with the lease's end), all
+/// concurrently; returns what went and what failed.
 async fn deliver(
     deps: &Deps,
     d: &Diagnosis,
     note: Option<&Localized>,
     pending: &[Sink],
-    page: Option<(&Paging, String)>,
+    incident: Option<(&super::incident::Noted<'_>, u64)>,
 ) -> (Vec<Sink>, Vec<SinkError>) {
     let lang = deps.lang;
     let to_sns = async {
@@ -452,10 +343,12 @@ async fn deliver(
         let payload = slack_payload(d, lang, note.map(|n| n.get(lang)));
         Some(slack.post(&payload).await.map(|_| Sink::Slack))
     };
-    let to_pagerduty = async {
-        let (paging, incident) = page.as_ref()?;
-        Some(send_page(paging, d, lang, incident).await)
+    let to_incident = async {
+        match incident {
+            Some((noted, until)) => super::incident::tell(noted, d, lang, until).await,
+            None => Vec::new(),
+        }
     };
-    let (sns, slack, pagerduty) = tokio::join!(to_sns, to_slack, to_pagerduty);
-    super::sinks::split_deliveries([sns, slack, pagerduty])
+    let (sns, slack, told) = tokio::join!(to_sns, to_slack, to_incident);
+    super::sinks::split_deliveries([sns, slack].into_iter().chain(told.into_iter().map(Some)))
 }

@@ -10,7 +10,11 @@
 //! Item: `pk` (S, `incident#` + the incident key), `state` (S: `open`, `resolving`,
 //! `resolved`), `opened_at`, `last_seen`, `resolved_at` (N, epoch seconds), `failed_tasks`
 //! (N), `paged` (SS, the finding codes PagerDuty has), `expires_at` (N, the table's TTL: a
-//! week after the last event, long after ECS stops retrying).
+//! week after the last event, long after ECS stops retrying); for Slack's app mode
+//! `slack_ts` (S, the parent message), `slack_parent` (S, its diagnosis blocks as JSON),
+//! `slack_causes` (SS, the causes the parent and its thread told), `slack_updated_at` (N),
+//! `slack_lease_until` (N: an invocation is posting the parent); while resolving,
+//! `resolved_to` (SS, the channels that were told). Resolving removes all but the state.
 
 use std::collections::HashMap;
 
@@ -31,6 +35,55 @@ const RESOLVED: &str = "resolved";
 pub struct Recovered {
     pub opened_at: Option<u64>,
     pub failed_tasks: u64,
+    pub slack: SlackParent,
+    /// The channels a retried resolve already told.
+    pub resolved_to: Vec<String>,
+}
+
+/// A failure as recorded in its incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// PagerDuty does not have this cause yet.
+    pub page: bool,
+    /// The incident now, this failure included.
+    pub failed_tasks: u64,
+    pub opened_at: u64,
+    pub slack: SlackParent,
+}
+
+/// The incident's parent message in Slack (app mode), as the record has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlackParent {
+    pub ts: Option<String>,
+    /// The first diagnosis's blocks, to edit the status line without a diagnosis.
+    pub blocks: Option<String>,
+    pub causes: Vec<String>,
+    pub updated_at: Option<u64>,
+}
+
+impl SlackParent {
+    fn from_item(item: &Item) -> SlackParent {
+        SlackParent {
+            ts: text(item, "slack_ts"),
+            blocks: text(item, "slack_parent"),
+            causes: strings(item, "slack_causes"),
+            updated_at: whole(item, "slack_updated_at"),
+        }
+    }
+}
+
+fn text(item: &Item, name: &str) -> Option<String> {
+    item.get(name)?.as_s().ok().cloned()
+}
+
+fn strings(item: &Item, name: &str) -> Vec<String> {
+    let mut found: Vec<String> = item
+        .get(name)
+        .and_then(|v| v.as_ss().ok())
+        .cloned()
+        .unwrap_or_default();
+    found.sort();
+    found
 }
 
 /// The incidents, kept in the dedup table.
@@ -44,6 +97,11 @@ type Item = HashMap<String, AttributeValue>;
 
 fn pk(key: &str) -> AttributeValue {
     AttributeValue::S(format!("incident#{key}"))
+}
+
+/// The `:open` expression value.
+fn open() -> (&'static str, AttributeValue) {
+    (":open", AttributeValue::S(OPEN.into()))
 }
 
 fn number(n: u64) -> AttributeValue {
@@ -71,13 +129,13 @@ impl IncidentTable {
     }
 
     /// Records a failed task of `cause` (a finding code) under `key` at `now`, opening the
-    /// incident when none is open; true when PagerDuty does not have this cause yet.
+    /// incident when none is open.
     pub async fn record_failure(
         &self,
         key: &str,
         cause: &str,
         now: u64,
-    ) -> Result<bool, DedupError> {
+    ) -> Result<Recorded, DedupError> {
         let out = self
             .client
             .update_item()
@@ -97,38 +155,236 @@ impl IncidentTable {
             .await
             .map_err(|e| self.error(&e))?;
         let old = out.attributes.unwrap_or_default();
-        let was_open = old
-            .get("state")
-            .and_then(|s| s.as_s().ok())
-            .map(String::as_str)
-            == Some(OPEN);
-        let paged = was_open
-            && old
-                .get("paged")
-                .and_then(|p| p.as_ss().ok())
-                .is_some_and(|codes| codes.iter().any(|c| c == cause));
-        Ok(!paged)
+        let was_open = text(&old, "state").as_deref() == Some(OPEN);
+        let failed_tasks = whole(&old, "failed_tasks").unwrap_or(0) + 1;
+        let opened_at = whole(&old, "opened_at").unwrap_or(now);
+        if !was_open {
+            return Ok(Recorded {
+                page: true,
+                failed_tasks,
+                opened_at,
+                slack: SlackParent::default(),
+            });
+        }
+        Ok(Recorded {
+            page: !strings(&old, "paged").iter().any(|c| c == cause),
+            failed_tasks,
+            opened_at,
+            slack: SlackParent::from_item(&old),
+        })
     }
 
-    /// PagerDuty took `cause` for the open incident under `key`.
-    pub async fn paged(&self, key: &str, cause: &str) -> Result<(), DedupError> {
-        let result = self
+    /// One conditional update of the incident under `key` (`#state` names its state, and
+    /// `values` must hold exactly the values the expressions use: DynamoDB refuses unused
+    /// ones); false when `condition` did not hold.
+    async fn update_if(
+        &self,
+        key: &str,
+        update: &str,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<bool, DedupError> {
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", pk(key))
-            .update_expression("ADD paged :cause")
-            .condition_expression("#state = :open")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":open", AttributeValue::S(OPEN.into()))
-            .expression_attribute_values(":cause", AttributeValue::Ss(vec![cause.to_string()]))
-            .send()
-            .await;
-        match result {
-            // Resolved meanwhile: nothing is paged any more.
-            Err(err) if is_condition_failure(&err) => Ok(()),
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_names("#state", "state");
+        for (name, value) in values {
+            request = request.expression_attribute_values(name, value);
+        }
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
             Err(err) => Err(self.error(&err)),
-            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Claims the posting of the incident's parent message until `until` (the invocation's
+    /// deadline): false when it has one, or another invocation holds the claim.
+    pub async fn claim_slack_parent(
+        &self,
+        key: &str,
+        now: u64,
+        until: u64,
+    ) -> Result<bool, DedupError> {
+        self.update_if(
+            key,
+            "SET slack_lease_until = :until",
+            "#state = :open AND attribute_not_exists(slack_ts) AND (attribute_not_exists(slack_lease_until) OR slack_lease_until < :now)",
+            vec![open(), (":until", number(until)), (":now", number(now))],
+        )
+        .await
+    }
+
+    /// The claim taken until `until` is given back (the post failed): the retry may post.
+    pub async fn release_slack_parent(&self, key: &str, until: u64) -> Result<(), DedupError> {
+        self.update_if(
+            key,
+            "REMOVE slack_lease_until",
+            "slack_lease_until = :until AND attribute_not_exists(slack_ts) AND #state <> :resolved",
+            vec![
+                (":until", number(until)),
+                (":resolved", AttributeValue::S(RESOLVED.into())),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The parent was posted as `ts`, telling `cause`; `blocks` are its diagnosis blocks.
+    pub async fn slack_posted(
+        &self,
+        key: &str,
+        ts: &str,
+        blocks: &str,
+        cause: &str,
+        now: u64,
+    ) -> Result<(), DedupError> {
+        self.update_if(
+            key,
+            "SET slack_ts = :ts, slack_parent = :blocks, slack_updated_at = :now ADD slack_causes :cause REMOVE slack_lease_until",
+            "#state = :open",
+            vec![
+                open(),
+                (":ts", AttributeValue::S(ts.into())),
+                (":blocks", AttributeValue::S(blocks.into())),
+                (":now", number(now)),
+                (":cause", AttributeValue::Ss(vec![cause.into()])),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The thread was told of `cause`, and the parent edited, at `now`.
+    pub async fn slack_told(&self, key: &str, cause: &str, now: u64) -> Result<(), DedupError> {
+        self.update_if(
+            key,
+            "SET slack_updated_at = :now ADD slack_causes :cause",
+            "#state = :open",
+            vec![
+                open(),
+                (":now", number(now)),
+                (":cause", AttributeValue::Ss(vec![cause.into()])),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Claims the parent's next edit: true for exactly one invocation among those that read
+    /// the same `last` edit time.
+    pub async fn claim_slack_update(
+        &self,
+        key: &str,
+        last: u64,
+        now: u64,
+    ) -> Result<bool, DedupError> {
+        self.update_if(
+            key,
+            "SET slack_updated_at = :now",
+            "#state = :open AND slack_updated_at = :last",
+            vec![open(), (":now", number(now)), (":last", number(last))],
+        )
+        .await
+    }
+
+    /// A resolve in progress has told `channel` (`pagerduty`, `slack`): its retry does not.
+    pub async fn resolved_to(&self, key: &str, channel: &str) -> Result<(), DedupError> {
+        self.update_if(
+            key,
+            "ADD resolved_to :channel",
+            "#state = :resolving",
+            vec![
+                (":resolving", AttributeValue::S(RESOLVING.into())),
+                (":channel", AttributeValue::Ss(vec![channel.into()])),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// PagerDuty took `cause` for the open incident under `key`.
+    pub async fn paged(&self, key: &str, cause: &str) -> Result<(), DedupError> {
+        self.page_update(
+            key,
+            cause,
+            "ADD paged :cause REMOVE #lease",
+            "#state = :open",
+            vec![
+                open(),
+                (":cause", AttributeValue::Ss(vec![cause.to_string()])),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Claims the page of `cause` until `until` (the invocation's deadline): true for one
+    /// invocation of those that found it unpaged at the same moment.
+    pub async fn claim_page(
+        &self,
+        key: &str,
+        cause: &str,
+        now: u64,
+        until: u64,
+    ) -> Result<bool, DedupError> {
+        self.page_update(
+            key,
+            cause,
+            "SET #lease = :until",
+            "#state = :open AND NOT contains(paged, :code) AND (attribute_not_exists(#lease) OR #lease < :now)",
+            vec![
+                open(),
+                (":code", AttributeValue::S(cause.to_string())),
+                (":until", number(until)),
+                (":now", number(now)),
+            ],
+        )
+        .await
+    }
+
+    /// Gives the claim on `cause`'s page back (PagerDuty did not take it).
+    pub async fn release_page(&self, key: &str, cause: &str) -> Result<(), DedupError> {
+        self.page_update(key, cause, "REMOVE #lease", "#state = :open", vec![open()])
+            .await
+            .map(|_| ())
+    }
+
+    /// A conditional update that names the cause's page lease `#lease`
+    /// (`page_lease_<CODE>`; finding codes are upper-case letters and underscores).
+    async fn page_update(
+        &self,
+        key: &str,
+        cause: &str,
+        update: &str,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<bool, DedupError> {
+        let lease: String = format!("page_lease_{cause}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk(key))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#lease", lease);
+        for (name, value) in values {
+            request = request.expression_attribute_values(name, value);
+        }
+        match request.send().await {
+            Ok(_) => Ok(true),
+            // Resolved meanwhile, or another invocation holds the claim.
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(self.error(&err)),
         }
     }
 
@@ -163,6 +419,8 @@ impl IncidentTable {
                 Ok(Some(Recovered {
                     opened_at: whole(&old, "opened_at"),
                     failed_tasks: whole(&old, "failed_tasks").unwrap_or(0),
+                    slack: SlackParent::from_item(&old),
+                    resolved_to: strings(&old, "resolved_to"),
                 }))
             }
         }
@@ -176,7 +434,9 @@ impl IncidentTable {
             .update_item()
             .table_name(&self.table)
             .key("pk", pk(key))
-            .update_expression("SET #state = :resolved, resolved_at = :now REMOVE paged, opened_at")
+            .update_expression(
+                "SET #state = :resolved, resolved_at = :now REMOVE paged, opened_at, failed_tasks, slack_ts, slack_parent, slack_causes, slack_updated_at, slack_lease_until, resolved_to",
+            )
             .condition_expression("#state = :resolving")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":resolving", AttributeValue::S(RESOLVING.into()))

@@ -11,12 +11,14 @@ mod answer;
 pub mod dedup;
 mod deps;
 mod handle;
+mod incident;
 pub mod incidents;
 pub mod known;
 pub mod pagerduty;
 pub mod preflight;
 pub mod ranges;
 pub mod sinks;
+pub mod slack_app;
 
 pub use answer::{answer, Call, Payload};
 pub use deps::Deps;
@@ -72,6 +74,8 @@ pub enum StartError {
     Webhook(sinks::SetupError),
     #[error("PAGERDUTY_EVENTS_URL: {0}")]
     PagerDuty(sinks::SetupError),
+    #[error("SLACK_API_URL: {0}")]
+    SlackApp(sinks::SetupError),
 }
 
 /// Why an event was not handled; the runtime reports [`HandlerError::error_type`].

@@ -189,6 +189,10 @@ pub enum SetupError {
     SecretWithoutUrl,
     #[error("the secret holds neither a PagerDuty routing key (32 letters and digits) nor a JSON object with \"routing_key\"")]
     SecretWithoutRoutingKey,
+    #[error(
+        "the secret holds neither a Slack bot token (xoxb-…) nor a JSON object with \"bot_token\""
+    )]
+    SecretWithoutBotToken,
     #[error("not an http(s) URL")]
     NotAUrl,
     #[error("cannot build the HTTP client: {0}")]

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod digest;
+pub mod incident;
 pub mod pagerduty;
 pub mod slack;
 pub mod sns;
