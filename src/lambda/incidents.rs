@@ -184,6 +184,19 @@ impl IncidentTable {
         condition: &str,
         values: Vec<(&str, AttributeValue)>,
     ) -> Result<bool, DedupError> {
+        self.conditional_update(key, update, condition, None, values)
+            .await
+    }
+
+    /// [`Self::update_if`], with `#lease` naming `lease` when given.
+    async fn conditional_update(
+        &self,
+        key: &str,
+        update: &str,
+        condition: &str,
+        lease: Option<String>,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<bool, DedupError> {
         let mut request = self
             .client
             .update_item()
@@ -192,6 +205,9 @@ impl IncidentTable {
             .update_expression(update)
             .condition_expression(condition)
             .expression_attribute_names("#state", "state");
+        if let Some(lease) = lease {
+            request = request.expression_attribute_names("#lease", lease);
+        }
         for (name, value) in values {
             request = request.expression_attribute_values(name, value);
         }
@@ -368,24 +384,8 @@ impl IncidentTable {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", pk(key))
-            .update_expression(update)
-            .condition_expression(condition)
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#lease", lease);
-        for (name, value) in values {
-            request = request.expression_attribute_values(name, value);
-        }
-        match request.send().await {
-            Ok(_) => Ok(true),
-            // Resolved meanwhile, or another invocation holds the claim.
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(self.error(&err)),
-        }
+        self.conditional_update(key, update, condition, Some(lease), values)
+            .await
     }
 
     /// Starts resolving the incident under `key` because its service recovered: `None` when

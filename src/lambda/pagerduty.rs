@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::sinks::{LazySecret, SetupError, SinkError};
+use super::sinks::{
+    credential_in_secret, sink_http_client, Credential, LazySecret, SetupError, SinkError,
+};
 use crate::alert::Sink;
 use crate::untrusted;
 
@@ -23,38 +25,13 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// The most of PagerDuty's error text that is quoted.
 const MAX_QUOTED: usize = 300;
 
-/// An Events API v2 integration key; never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RoutingKey(String);
-
-impl std::fmt::Debug for RoutingKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RoutingKey(<redacted>)")
-    }
-}
-
-/// The routing key in a secret's text: the key itself, or a JSON object with a
-/// `routing_key` (or `integration_key`) member. PagerDuty's keys are 32 letters and digits.
-pub fn routing_key_in_secret(text: &str) -> Result<RoutingKey, SetupError> {
-    let text = text.trim();
-    let key = if text.starts_with('{') {
-        let value: Value =
-            serde_json::from_str(text).map_err(|_| SetupError::SecretWithoutRoutingKey)?;
-        ["routing_key", "integration_key"]
-            .iter()
-            .find_map(|k| value.get(*k)?.as_str())
-            .ok_or(SetupError::SecretWithoutRoutingKey)?
-            .to_string()
-    } else {
-        text.to_string()
-    };
-    let well_formed =
-        (20..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric());
-    if well_formed {
-        Ok(RoutingKey(key))
-    } else {
-        Err(SetupError::SecretWithoutRoutingKey)
-    }
+/// The routing key in a secret's text: the key itself, or JSON with `routing_key` (or
+/// `integration_key`). PagerDuty's keys are 32 letters and digits.
+pub fn routing_key_in_secret(text: &str) -> Result<Credential, SetupError> {
+    credential_in_secret(text, &["routing_key", "integration_key"], |key| {
+        (20..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+    .ok_or(SetupError::SecretWithoutRoutingKey)
 }
 
 /// The Events API v2 integration the incidents go to.
@@ -62,7 +39,7 @@ pub fn routing_key_in_secret(text: &str) -> Result<RoutingKey, SetupError> {
 pub struct PagerDutySink {
     http: reqwest::Client,
     events_url: String,
-    routing_key: LazySecret<RoutingKey>,
+    routing_key: LazySecret<Credential>,
 }
 
 impl PagerDutySink {
@@ -71,14 +48,8 @@ impl PagerDutySink {
         secret_arn: String,
         events_url: String,
     ) -> Result<PagerDutySink, SetupError> {
-        let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| SetupError::HttpClient(e.without_url().to_string()))?;
         Ok(PagerDutySink {
-            http,
+            http: sink_http_client(TIMEOUT, CONNECT_TIMEOUT)?,
             events_url,
             routing_key: LazySecret::new(
                 client,
@@ -97,7 +68,7 @@ impl PagerDutySink {
         };
         let key = self.routing_key.get().await.map_err(fail)?;
         let mut event = event.clone();
-        event["routing_key"] = Value::String(key.0.clone());
+        event["routing_key"] = Value::String(key.expose().to_string());
         let body = event.to_string();
         let mut wait = FIRST_BACKOFF;
         let mut last = String::new();
@@ -128,7 +99,7 @@ impl PagerDutySink {
             last = format!(
                 "events API answered HTTP {}: {}",
                 status.as_u16(),
-                quotable(&text, &key.0)
+                quotable(&text, key.expose())
             );
             let retry = status.as_u16() == 429 || status.is_server_error();
             if !retry {
@@ -169,9 +140,9 @@ mod tests {
     #[test]
     fn routing_keys_come_as_text_or_json_and_never_print() {
         let key = "0123456789abcdef0123456789ABCDEF";
-        assert_eq!(routing_key_in_secret(key).unwrap().0, key);
+        assert_eq!(routing_key_in_secret(key).unwrap().expose(), key);
         let json = format!(r#"{{"routing_key": "{key}"}}"#);
-        assert_eq!(routing_key_in_secret(&json).unwrap().0, key);
+        assert_eq!(routing_key_in_secret(&json).unwrap().expose(), key);
         for bad in [
             "",
             "short",

@@ -144,6 +144,58 @@ impl FailureQueue {
 #[error("sqs:SendMessage to the failure queue failed ({0})")]
 pub struct ForwardError(String);
 
+/// A credential (a routing key, a bot token) read from a secret; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential(String);
+
+impl Credential {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credential(<redacted>)")
+    }
+}
+
+/// The credential in a secret's text: the text itself, or the first of `members` found in a
+/// JSON object (as the console's key/value editor stores it); `None` unless it is
+/// `well_formed`.
+pub fn credential_in_secret(
+    text: &str,
+    members: &[&str],
+    well_formed: impl Fn(&str) -> bool,
+) -> Option<Credential> {
+    let text = text.trim();
+    let value = if text.starts_with('{') {
+        let json: Value = serde_json::from_str(text).ok()?;
+        members
+            .iter()
+            .find_map(|k| json.get(*k)?.as_str())?
+            .trim()
+            .to_string()
+    } else {
+        text.to_string()
+    };
+    well_formed(&value).then_some(Credential(value))
+}
+
+/// The HTTP client of a sink: bounded in time, and following no redirect (a redirect would
+/// send the alert, and its credential, to another host).
+pub fn sink_http_client(
+    timeout: Duration,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client, SetupError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| SetupError::HttpClient(e.without_url().to_string()))
+}
+
 /// A Slack incoming-webhook URL; never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WebhookUrl(String);
@@ -319,12 +371,7 @@ impl SlackSink {
     /// No redirect is followed: a webhook that answers with one is misconfigured or
     /// intercepted, and following it would send the alert to another host.
     pub fn new(webhook: Webhook) -> Result<SlackSink, SetupError> {
-        let http = reqwest::Client::builder()
-            .timeout(SLACK_TIMEOUT)
-            .connect_timeout(SLACK_CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| SetupError::HttpClient(e.without_url().to_string()))?;
+        let http = sink_http_client(SLACK_TIMEOUT, SLACK_CONNECT_TIMEOUT)?;
         Ok(SlackSink { http, webhook })
     }
 

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::sinks::{LazySecret, SetupError, SinkError};
+use super::sinks::{
+    credential_in_secret, sink_http_client, Credential, LazySecret, SetupError, SinkError,
+};
 use crate::alert::Sink;
 
 /// Slack's Web API.
@@ -21,40 +23,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The longest `Retry-After` waited out within an invocation.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 
-/// A bot token (`xoxb-…`); never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct BotToken(String);
-
-impl std::fmt::Debug for BotToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BotToken(<redacted>)")
-    }
-}
-
 /// The bot token in a secret's text: the token itself, or JSON with `bot_token` (or `token`).
-pub fn bot_token_in_secret(text: &str) -> Result<BotToken, SetupError> {
-    let text = text.trim();
-    let token = if text.starts_with('{') {
-        let value: Value =
-            serde_json::from_str(text).map_err(|_| SetupError::SecretWithoutBotToken)?;
-        ["bot_token", "token"]
-            .iter()
-            .find_map(|k| value.get(*k)?.as_str())
-            .ok_or(SetupError::SecretWithoutBotToken)?
-            .to_string()
-    } else {
-        text.to_string()
-    };
-    let well_formed = token.starts_with("xox")
-        && token.len() <= 255
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if well_formed {
-        Ok(BotToken(token))
-    } else {
-        Err(SetupError::SecretWithoutBotToken)
-    }
+pub fn bot_token_in_secret(text: &str) -> Result<Credential, SetupError> {
+    credential_in_secret(text, &["bot_token", "token"], |token| {
+        token.starts_with("xox")
+            && token.len() <= 255
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
+    .ok_or(SetupError::SecretWithoutBotToken)
 }
 
 /// A Slack channel ID (`C…`, `G…`, `D…`): what the API takes, unlike a name.
@@ -72,7 +50,7 @@ pub struct SlackApp {
     http: reqwest::Client,
     api_url: String,
     channel: String,
-    token: LazySecret<BotToken>,
+    token: LazySecret<Credential>,
 }
 
 impl SlackApp {
@@ -82,14 +60,8 @@ impl SlackApp {
         channel: String,
         api_url: String,
     ) -> Result<SlackApp, SetupError> {
-        let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| SetupError::HttpClient(e.without_url().to_string()))?;
         Ok(SlackApp {
-            http,
+            http: sink_http_client(TIMEOUT, CONNECT_TIMEOUT)?,
             api_url: api_url.trim_end_matches('/').to_string(),
             channel,
             token: LazySecret::new(
@@ -144,7 +116,7 @@ impl SlackApp {
             let response = self
                 .http
                 .post(&url)
-                .bearer_auth(&token.0)
+                .bearer_auth(token.expose())
                 .header(
                     reqwest::header::CONTENT_TYPE,
                     "application/json; charset=utf-8",
@@ -210,9 +182,9 @@ mod tests {
     #[test]
     fn bot_tokens_come_as_text_or_json_and_never_print() {
         let token = "xoxb-1234-5678-AbCdEf";
-        assert_eq!(bot_token_in_secret(token).unwrap().0, token);
+        assert_eq!(bot_token_in_secret(token).unwrap().expose(), token);
         let json = format!(r#"{{"bot_token": "{token}"}}"#);
-        assert_eq!(bot_token_in_secret(&json).unwrap().0, token);
+        assert_eq!(bot_token_in_secret(&json).unwrap().expose(), token);
         for bad in ["", "https://hooks.slack.com/x", "xoxb-a b", r#"{"x": 1}"#] {
             assert!(bot_token_in_secret(bad).is_err(), "{bad}");
         }
