@@ -69,20 +69,11 @@ pub enum ServiceEventError {
     Untrusted(crate::trust::Untrusted),
 }
 
-/// True for the `detail-type`s this module reads.
-pub fn is_service_event(payload: &Value) -> bool {
-    payload.get("source").and_then(Value::as_str) == Some("aws.ecs")
-        && matches!(
-            payload.get("detail-type").and_then(Value::as_str),
-            Some(SERVICE_ACTION | DEPLOYMENT_STATE_CHANGE)
-        )
-}
-
 fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key)?.as_str().filter(|s| !s.is_empty())
 }
 
-/// Reads a service event (the caller has checked [`is_service_event`]).
+/// Reads a service event (`lambda::preflight::invocation` tells them apart by `detail-type`).
 pub fn parse_service_event(payload: &Value) -> Result<ServiceEvent, ServiceEventError> {
     let detail = payload.get("detail").unwrap_or(&Value::Null);
     let event_name = text(detail, "eventName").ok_or(ServiceEventError::Missing("eventName"))?;
@@ -156,7 +147,6 @@ mod tests {
             json!({"eventType": "INFO", "eventName": "SERVICE_STEADY_STATE",
                    "clusterArn": "arn:aws:ecs:ap-northeast-2:111122223333:cluster/prod"}),
         );
-        assert!(is_service_event(&event));
         let parsed = parse_service_event(&event).unwrap();
         assert_eq!(parsed.change, ServiceChange::SteadyState);
         assert!(parsed.change.recovered());

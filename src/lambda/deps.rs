@@ -151,6 +151,10 @@ impl Deps {
                 NetworkSource::live(sdk.clone(), members)
             }
         };
+        // One client per service, shared by the parts that use it (clients are cheap to
+        // clone and share their connections).
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let sns = config
             .sns_topic_arn
             .clone()
@@ -162,27 +166,21 @@ impl Deps {
                 sinks::WebhookUrl::new(url)
                     .ok_or(StartError::Webhook(sinks::SetupError::NotAUrl))?,
             )),
-            (None, Some(arn)) => Some(sinks::Webhook::from_secret(
-                aws_sdk_secretsmanager::Client::new(&sdk),
-                arn.clone(),
-            )),
+            (None, Some(arn)) => Some(sinks::Webhook::from_secret(secrets.clone(), arn.clone())),
             (None, None) => None,
         };
         let slack = webhook
             .map(SlackSink::new)
             .transpose()
             .map_err(StartError::Webhook)?;
-        let dedup = config.dedup.as_ref().map(|d| {
-            DedupTable::new(
-                aws_sdk_dynamodb::Client::new(&sdk),
-                d.table.clone(),
-                d.window_minutes,
-            )
-        });
+        let dedup = config
+            .dedup
+            .as_ref()
+            .map(|d| DedupTable::new(dynamodb.clone(), d.table.clone(), d.window_minutes));
         let known = config
             .dedup
             .as_ref()
-            .map(|d| KnownCausesStore::new(aws_sdk_dynamodb::Client::new(&sdk), d.table.clone()));
+            .map(|d| KnownCausesStore::new(dynamodb.clone(), d.table.clone()));
         let failure_queue = config
             .failure_queue_url
             .clone()
@@ -192,7 +190,7 @@ impl Deps {
             .as_ref()
             .map(|pd| {
                 PagerDutySink::new(
-                    aws_sdk_secretsmanager::Client::new(&sdk),
+                    secrets.clone(),
                     pd.routing_key_secret_arn.clone(),
                     pd.events_url.clone(),
                 )
@@ -204,7 +202,7 @@ impl Deps {
             .as_ref()
             .map(|app| {
                 SlackApp::new(
-                    aws_sdk_secretsmanager::Client::new(&sdk),
+                    secrets.clone(),
                     app.bot_token_secret_arn.clone(),
                     app.channel_id.clone(),
                     app.api_url.clone(),
@@ -215,10 +213,7 @@ impl Deps {
         // The configuration requires the dedup table with either channel.
         let incidents = match (&config.dedup, pagerduty.is_some() || slack_app.is_some()) {
             (Some(dedup), true) => Some(IncidentChannels {
-                record: IncidentTable::new(
-                    aws_sdk_dynamodb::Client::new(&sdk),
-                    dedup.table.clone(),
-                ),
+                record: IncidentTable::new(dynamodb.clone(), dedup.table.clone()),
                 pagerduty,
                 slack: slack_app,
             }),

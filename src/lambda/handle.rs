@@ -131,13 +131,17 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
     // The same task's events (and retried invocations) share an identity.
     let identity = task_arn.clone().unwrap_or_else(|| event_id.clone());
 
-    // The incident is recorded whatever the alert's dedup decides: a repeat inside the
-    // alert's window can still be the first failure since the service recovered.
-    let noted = super::incident::note_failure(deps, &diagnosis).await;
     let key = alert_key(&diagnosis);
     let lease =
         super::dedup::Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds());
-    let (already_sent, note, dedup_error) = match decide(deps, &key, &identity, &lease).await {
+    // The incident is recorded whatever the alert's dedup decides (a repeat inside the
+    // alert's window can still be the first failure since the service recovered), so the
+    // two records are written at once.
+    let (noted, decision) = tokio::join!(
+        super::incident::note_failure(deps, &diagnosis),
+        decide(deps, &key, &identity, &lease)
+    );
+    let (already_sent, note, dedup_error) = match decision {
         Decision::Notify {
             already_sent,
             note,

@@ -323,7 +323,7 @@ impl<T> LazySecret<T> {
                     Ok(Ok(text)) => (self.parse)(&text),
                     Ok(Err(err)) => Err(err),
                     Err(_) => Err(SetupError::SecretUnreadable(format!(
-                        "secretsmanager:GetSecretValue did not answer within {} s",
+                        "no answer within {} s",
                         SECRET_TIMEOUT.as_secs()
                     ))),
                 }
