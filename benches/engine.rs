@@ -143,11 +143,7 @@ fn benches(c: &mut Criterion) {
     });
     let account = snapshot::load(&repo("events/audit/account.json")).unwrap();
     let everything = Selection::default();
-    let checks: usize = audit(&account, "ap-northeast-2", &everything)
-        .services
-        .iter()
-        .map(|s| s.checks.len())
-        .sum();
+    let checks = checks_in(&account);
     c.bench_function(&format!("audit/bundled_account_{checks}_checks"), |b| {
         b.iter(|| black_box(audit(black_box(&account), "ap-northeast-2", &everything)))
     });
@@ -164,11 +160,7 @@ fn benches(c: &mut Criterion) {
             })
             .collect(),
     );
-    let large_checks: usize = audit(&large, "ap-northeast-2", &everything)
-        .services
-        .iter()
-        .map(|s| s.checks.len())
-        .sum();
+    let large_checks = checks_in(&large);
     let mut group = c.benchmark_group("audit");
     group.sample_size(20);
     group.bench_function(format!("500_services_{large_checks}_checks"), |b| {
@@ -204,11 +196,7 @@ fn benches(c: &mut Criterion) {
             ))
         })
     });
-    let wide_checks: usize = audit(&wide, "ap-northeast-2", &everything)
-        .services
-        .iter()
-        .map(|s| s.checks.len())
-        .sum();
+    let wide_checks = checks_in(&wide);
     let mut group = c.benchmark_group("audit");
     group.sample_size(10);
     group.bench_function(format!("10000_subnets_{wide_checks}_checks"), |b| {
@@ -222,6 +210,15 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+}
+
+/// How many (service, subnet, hop) checks an audit of everything in `view` makes.
+fn checks_in(view: &ecs_pull_doctor::network::NetworkView) -> usize {
+    audit(view, "ap-northeast-2", &Selection::default())
+        .services
+        .iter()
+        .map(|s| s.checks.len())
+        .sum()
 }
 
 /// The bundled account widened to 10,000 private subnets, each explicitly associated with a

@@ -138,13 +138,12 @@ def decode(body):
         return body.decode("utf-8", "replace")
 
 
-class SlackReceiver:
-    """Records every POST; answers the first `fail` of them with HTTP 500, whose body is
-    Slack's error code, or with `echo` the request line (path and token included)."""
+class LocalReceiver:
+    """A loopback HTTP server standing in for a sink: each POST's body (JSON when it parses)
+    goes to `receive(path, headers, body)`, which records it and returns (status, headers,
+    content type, bytes)."""
 
-    def __init__(self, port, fail, echo=False):
-        self.posts = []
-        self.fail = fail
+    def __init__(self, port, url_path):
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -156,57 +155,62 @@ class SlackReceiver:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = decode(self.rfile.read(length))
-                failing = receiver.fail > 0
-                if failing:
-                    receiver.fail -= 1
-                error = ("POST %s HTTP/1.1" % self.path).encode() if echo else b"internal_error"
-                status, text = (500, error) if failing else (200, b"ok")
-                receiver.posts.append({"path": self.path, "status": status, "body": body})
+                status, headers, content_type, text = receiver.receive(self.path, self.headers, body)
                 self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(text)))
                 self.end_headers()
                 self.wfile.write(text)
 
         self.server = QuietServer(("127.0.0.1", port), Handler)
-        self.url = "http://127.0.0.1:%d%s" % (self.server.server_address[1], SLACK_PATH)
+        self.url = "http://127.0.0.1:%d%s" % (self.server.server_address[1], url_path)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-class PagerDutyReceiver:
-    """Stands in for PagerDuty's Events API v2 (POST /v2/enqueue): checks what PagerDuty
-    checks (a routing key of 32 characters, an event_action, a dedup_key on resolve, a
-    summary, source and severity on trigger), answers 202 with the dedup_key, 400 with
-    PagerDuty's error shape, or 500 for the first `fail` events. Records every event."""
+def json_answer(status, answer, headers=()):
+    return status, list(headers), "application/json", json.dumps(answer).encode()
+
+
+class SlackReceiver(LocalReceiver):
+    """Slack's incoming webhook: records every POST; answers the first `fail` of them with
+    HTTP 500, whose body is Slack's error code, or with `echo` the request line (path and
+    token included)."""
+
+    def __init__(self, port, fail, echo=False):
+        self.posts = []
+        self.fail = fail
+        self.echo = echo
+        super().__init__(port, SLACK_PATH)
+
+    def receive(self, path, headers, body):
+        failing = self.fail > 0
+        if failing:
+            self.fail -= 1
+        error = ("POST %s HTTP/1.1" % path).encode() if self.echo else b"internal_error"
+        status, text = (500, error) if failing else (200, b"ok")
+        self.posts.append({"path": path, "status": status, "body": body})
+        return status, [], "text/plain", text
+
+
+class PagerDutyReceiver(LocalReceiver):
+    """PagerDuty's Events API v2 (POST /v2/enqueue): checks what PagerDuty checks (a routing
+    key of 32 characters, an event_action, a dedup_key on resolve, a summary, source and
+    severity on trigger), answers 202 with the dedup_key, 400 with PagerDuty's error shape,
+    or 500 for the first `fail` events. Records every event."""
 
     SEVERITIES = ("critical", "error", "warning", "info")
 
     def __init__(self, port, fail):
         self.events = []
         self.fail = fail
-        receiver = self
+        super().__init__(port, "/v2/enqueue")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                event = decode(self.rfile.read(length))
-                status, answer = receiver.answer(event, self.path)
-                receiver.events.append({"status": status, "event": event})
-                text = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(text)))
-                self.end_headers()
-                self.wfile.write(text)
-
-        self.server = QuietServer(("127.0.0.1", port), Handler)
-        self.url = "http://127.0.0.1:%d/v2/enqueue" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def receive(self, path, headers, event):
+        status, answer = self.answer(event, path)
+        self.events.append({"status": status, "event": event})
+        return json_answer(status, answer)
 
     def answer(self, event, path):
         if self.fail > 0:
@@ -239,12 +243,12 @@ class PagerDutyReceiver:
         return 202, {"status": "success", "message": "Event processed", "dedup_key": event.get("dedup_key")}
 
 
-class SlackApiReceiver:
-    """Stands in for Slack's Web API (POST /api/chat.postMessage, /api/chat.update): checks
-    the bearer token, answers as Slack does (HTTP 200 with `ok`, `channel`, `ts`; errors as
-    `ok: false` with Slack's code), lets `chat.update` edit only a message it issued in that
-    channel, and answers the first `limited` calls with 429 and Retry-After: 1, or the first
-    `fail` with 500. Records every call."""
+class SlackApiReceiver(LocalReceiver):
+    """Slack's Web API (POST /api/chat.postMessage, /api/chat.update): checks the bearer
+    token, answers as Slack does (HTTP 200 with `ok`, `channel`, `ts`; errors as `ok: false`
+    with Slack's code), lets `chat.update` edit only a message it issued in that channel, and
+    answers the first `limited` calls with 429 and Retry-After: 1, or the first `fail` with
+    500. Records every call."""
 
     def __init__(self, port, token, limited=0, fail=0):
         self.calls = []
@@ -253,33 +257,13 @@ class SlackApiReceiver:
         self.fail = fail
         self.issued = {}
         self.clock = 1765000000
-        receiver = self
+        super().__init__(port, "/api")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = decode(self.rfile.read(length))
-                status, answer, headers = receiver.answer(
-                    self.path, self.headers.get("Authorization", ""), body)
-                receiver.calls.append({"method": self.path.rsplit("/", 1)[-1], "status": status,
-                                       "ok": answer.get("ok"), "body": body})
-                text = json.dumps(answer).encode()
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(text)))
-                self.end_headers()
-                self.wfile.write(text)
-
-        self.server = QuietServer(("127.0.0.1", port), Handler)
-        self.url = "http://127.0.0.1:%d/api" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def receive(self, path, headers, body):
+        status, answer, extra = self.answer(path, headers.get("Authorization", ""), body)
+        self.calls.append({"method": path.rsplit("/", 1)[-1], "status": status,
+                           "ok": answer.get("ok"), "body": body})
+        return json_answer(status, answer, extra)
 
     def answer(self, path, authorization, body):
         if self.limited > 0:

@@ -34,6 +34,29 @@ fn round_events() -> Vec<PathBuf> {
         .collect()
 }
 
+/// Two bootstraps, each behind its own emulator, handed `events` with `options` (a barrier);
+/// their reports once both are done.
+fn in_two_environments(
+    moto: &Moto,
+    vars: &[(&str, &str)],
+    events: &[&std::path::Path],
+    options: &[&str],
+) -> Vec<Value> {
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            emulator(&moto.endpoint, vars, events, options)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| report(child.wait_with_output().unwrap()))
+        .collect()
+}
+
 #[test]
 fn a_duplicate_delivered_beside_the_first_never_alerts_twice() {
     let _serial = common::one_at_a_time();
@@ -51,19 +74,7 @@ fn a_duplicate_delivered_beside_the_first_never_alerts_twice() {
         ("NETWORK_SNAPSHOT_FILE", snapshot.to_str().unwrap()),
     ];
     let options = ["--barrier", barrier.to_str().unwrap(), "--parties", "2"];
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            emulator(&moto.endpoint, &vars, &paths, &options)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let reports: Vec<Value> = children
-        .into_iter()
-        .map(|child| report(child.wait_with_output().unwrap()))
-        .collect();
+    let reports = in_two_environments(&moto, &vars, &paths, &options);
 
     let mut suppressed_beside_holder = 0;
     for round in 0..ROUNDS {
@@ -154,19 +165,7 @@ fn a_duplicate_first_failure_opens_one_slack_thread_and_pages_once() {
         "--slack-api-token",
         "xoxb-0000000000-1111111111-abcdefABCDEF",
     ];
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            emulator(&moto.endpoint, &vars, &paths, &options)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let reports: Vec<Value> = children
-        .into_iter()
-        .map(|child| report(child.wait_with_output().unwrap()))
-        .collect();
+    let reports = in_two_environments(&moto, &vars, &paths, &options);
     // Each round is another service, so another incident: one parent and one page each,
     // whichever environment sent them.
     let count = |key: &str, keep: &dyn Fn(&Value) -> bool| -> usize {

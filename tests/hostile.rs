@@ -6,7 +6,8 @@
 mod common;
 
 use common::emulator::{
-    free_port, invoke, log_decisions, published, sinks, slack_posts, webhook_url, WEBHOOK_TOKEN,
+    error_message, free_port, invoke, log_decisions, outcomes, published, sinks, slack_posts,
+    webhook_url, WEBHOOK_TOKEN,
 };
 use common::moto::Moto;
 use ecs_pull_doctor::render::sns::MAX_MESSAGE_BYTES;
@@ -14,22 +15,6 @@ use serde_json::Value;
 
 fn seed_variant(name: &str, change: impl FnOnce(&mut Value)) -> std::path::PathBuf {
     common::variant(&common::repo("events/s3-route-missing.json"), name, change)
-}
-
-fn hidden(c: char) -> bool {
-    ecs_pull_doctor::untrusted::is_bidi_control(c) || (c.is_control() && c != '\n')
-}
-
-fn outcome(report: &Value, i: usize) -> String {
-    let invocation = &report["invocations"][i];
-    match invocation["outcome"].as_str().unwrap() {
-        "response" => invocation["body"]["status"].as_str().unwrap().to_string(),
-        "error" => format!(
-            "error:{}",
-            invocation["body"]["errorType"].as_str().unwrap()
-        ),
-        other => other.to_string(),
-    }
 }
 
 #[test]
@@ -54,11 +39,12 @@ fn planted_text_and_100_kb_fields_reach_sns_and_slack_clean_and_within_budget() 
         &[&hostile, &crafted_region],
         &["--slack-receiver", "--slack-port", &port.to_string()],
     );
-    assert_eq!(outcome(&report, 0), "sent", "{report:#}");
-    assert_eq!(outcome(&report, 1), "error:MalformedEvent", "{report:#}");
-    let refused = report["invocations"][1]["body"]["errorMessage"]
-        .as_str()
-        .unwrap();
+    assert_eq!(
+        outcomes(&report),
+        ["sent", "error:MalformedEvent"],
+        "{report:#}"
+    );
+    let refused = error_message(&report, 1);
     assert!(refused.contains("region is not a region name"), "{refused}");
 
     let notifications = published(&moto);
@@ -86,9 +72,12 @@ fn planted_text_and_100_kb_fields_reach_sns_and_slack_clean_and_within_budget() 
     assert_eq!(json["findings"][0]["code"], "S3_ROUTE_MISSING");
     for (name, value) in attributes {
         let value = value.as_str().unwrap();
-        assert!(!value.chars().any(hidden), "attribute {name}: {value:.200}");
+        assert!(
+            !value.chars().any(common::hidden),
+            "attribute {name}: {value:.200}"
+        );
     }
-    assert!(!subject.chars().any(hidden) && !body.chars().any(hidden));
+    assert!(!subject.chars().any(common::hidden) && !body.chars().any(common::hidden));
 
     let posts = slack_posts(&report);
     assert_eq!(posts.len(), 1, "{posts:#?}");
@@ -101,7 +90,7 @@ fn planted_text_and_100_kb_fields_reach_sns_and_slack_clean_and_within_budget() 
         .map(|v| collect_strings(&v))
         .unwrap();
     for text in &texts {
-        assert!(!text.chars().any(hidden), "Slack text: {text:.200}");
+        assert!(!text.chars().any(common::hidden), "Slack text: {text:.200}");
     }
     assert!(
         texts.iter().any(|t| t.contains("S3_ROUTE_MISSING")),
@@ -143,16 +132,14 @@ fn a_receiver_that_echoes_the_webhook_url_never_gets_it_into_an_error_or_a_log()
             "--slack-echo",
         ],
     );
-    assert_eq!(outcome(&report, 0), "error:SinkFailed", "{report:#}");
+    assert_eq!(outcomes(&report), ["error:SinkFailed"], "{report:#}");
     let posts = report["slack"].as_array().unwrap();
     assert_eq!(posts.len(), 1);
     assert!(
         posts[0]["path"].as_str().unwrap().contains(WEBHOOK_TOKEN),
         "the receiver was posted to at the token's path, and echoed it"
     );
-    let error = report["invocations"][0]["body"]["errorMessage"]
-        .as_str()
-        .unwrap();
+    let error = error_message(&report, 0);
     assert!(
         error.contains("webhook answered HTTP 500: a body of"),
         "{error}"

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::emulator::{invoke, log_decisions, published};
+use common::emulator::{error_message, invoke, log_decisions, outcomes, published};
 use common::moto::{fixture, Moto};
 use serde_json::Value;
 
@@ -34,19 +34,6 @@ fn seed_task(name: &str) -> PathBuf {
 
 fn service_event(file: &str) -> PathBuf {
     common::repo(&format!("tests/fixtures/service-events/{file}"))
-}
-
-fn outcomes(report: &Value) -> Vec<String> {
-    report["invocations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| match i["outcome"].as_str().unwrap() {
-            "response" => i["body"]["status"].as_str().unwrap_or("?").to_string(),
-            "error" => format!("error:{}", i["body"]["errorType"].as_str().unwrap_or("?")),
-            other => other.to_string(),
-        })
-        .collect()
 }
 
 /// (HTTP status, event_action, dedup_key) of each event PagerDuty received.
@@ -208,9 +195,7 @@ fn a_failed_page_is_retried_alone_and_sns_is_not_published_again() {
         ["error:SinkFailed", "sent"],
         "{report:#}"
     );
-    let error = report["invocations"][0]["body"]["errorMessage"]
-        .as_str()
-        .unwrap();
+    let error = error_message(&report, 0);
     assert!(
         error.contains("pagerduty: events API answered HTTP 500")
             && error.contains("(delivered: sns)"),
@@ -270,9 +255,7 @@ fn an_event_pagerduty_refuses_is_sent_once_and_its_reason_is_said() {
         [400],
         "a 400 is not tried again within the invocation"
     );
-    let error = report["invocations"][0]["body"]["errorMessage"]
-        .as_str()
-        .unwrap();
+    let error = error_message(&report, 0);
     assert!(
         error.contains("HTTP 400: Event object is invalid ('routing_key' is invalid)"),
         "{error}"
@@ -513,9 +496,7 @@ fn slack_rate_limits_are_waited_out_and_a_failed_parent_is_posted_by_the_retry()
         ["error:SinkFailed", "sent"],
         "{report:#}"
     );
-    let error = report["invocations"][0]["body"]["errorMessage"]
-        .as_str()
-        .unwrap();
+    let error = error_message(&report, 0);
     assert!(
         error.contains("slack: chat.postMessage answered HTTP 500")
             && error.contains("delivered: sns, pagerduty"),

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::emulator::{
-    free_port, invoke, log_decisions, published, sinks, slack_posts, webhook_url, WEBHOOK_TOKEN,
+    free_port, invoke, log_decisions, outcomes, published, sinks, slack_posts, webhook_url,
+    WEBHOOK_TOKEN,
 };
 use common::moto::{build_scenario, event_for, FaultProxy, Moto};
 use common::variant;
@@ -24,19 +25,6 @@ fn another_task(event: &Path, name: &str) -> PathBuf {
         e["detail"]["taskArn"] = arn.clone().into();
         e["resources"] = serde_json::json!([arn]);
     })
-}
-
-fn outcomes(report: &Value) -> Vec<String> {
-    report["invocations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| match i["outcome"].as_str().unwrap() {
-            "response" => i["body"]["status"].as_str().unwrap_or("?").to_string(),
-            "error" => format!("error:{}", i["body"]["errorType"].as_str().unwrap_or("?")),
-            other => format!("{other}: {}", i["why"]),
-        })
-        .collect()
 }
 
 #[test]

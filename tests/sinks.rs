@@ -169,27 +169,24 @@ fn a_region_that_is_not_a_regions_shape_builds_no_link() {
     assert!(!payload.contains("<!channel>"), "{payload}");
 }
 
-fn hostile_seed_event() -> String {
+/// The seed sample's diagnosis, of an event with hostile text planted in it.
+fn hostile_diagnosis() -> Diagnosis {
     let mut event: Value =
         serde_json::from_str(&common::read("events/s3-route-missing.json")).unwrap();
     common::plant_hostile_text(&mut event);
-    event.to_string()
-}
-
-fn hidden(c: char) -> bool {
-    ecs_pull_doctor::untrusted::is_bidi_control(c) || (c.is_control() && c != '\n')
+    let TaskEvent::PullFailure(task) = parse_task_event(&event.to_string()).unwrap() else {
+        panic!("still a pull failure")
+    };
+    diagnose(
+        &task,
+        Some(&common::sample_network("s3-route-missing")),
+        None,
+    )
 }
 
 #[test]
 fn bidi_controls_escapes_and_huge_fields_reach_no_sink_and_the_finding_stays() {
-    let TaskEvent::PullFailure(task) = parse_task_event(&hostile_seed_event()).unwrap() else {
-        panic!("still a pull failure")
-    };
-    let d = diagnose(
-        &task,
-        Some(&common::sample_network("s3-route-missing")),
-        None,
-    );
+    let d = hostile_diagnosis();
     assert_eq!(d.verdict().as_str(), "S3_ROUTE_MISSING");
     for lang in [Lang::En, Lang::Ko] {
         let m = sns_message(&d, lang);
@@ -199,7 +196,7 @@ fn bidi_controls_escapes_and_huge_fields_reach_no_sink_and_the_finding_stays() {
             .chain(m.attributes.iter().map(|(_, v)| v))
         {
             assert!(
-                !text.chars().any(hidden),
+                !text.chars().any(common::hidden),
                 "a hidden character in {text:.200}"
             );
         }
@@ -214,7 +211,7 @@ fn bidi_controls_escapes_and_huge_fields_reach_no_sink_and_the_finding_stays() {
         assert!(!p.chars().any(ecs_pull_doctor::untrusted::is_bidi_control));
         let text = ecs_pull_doctor::render::diagnosis_text(&d, lang);
         assert!(
-            !text.chars().any(hidden),
+            !text.chars().any(common::hidden),
             "the terminal gets a hidden character"
         );
     }
@@ -235,19 +232,12 @@ fn pagerduty_events_fit_the_events_api_for_any_input() {
         .starts_with("S3_ROUTE_MISSING: "));
     assert_eq!(resolve_event("k")["event_action"], "resolve");
 
-    let TaskEvent::PullFailure(task) = parse_task_event(&hostile_seed_event()).unwrap() else {
-        panic!("still a pull failure")
-    };
-    let d = diagnose(
-        &task,
-        Some(&common::sample_network("s3-route-missing")),
-        None,
-    );
+    let d = hostile_diagnosis();
     let event = trigger_event(&d, Lang::Ko, "ecs-pull-doctor/k");
     let summary = event["payload"]["summary"].as_str().unwrap();
     assert!(summary.chars().count() <= MAX_SUMMARY, "{}", summary.len());
     assert!(event.to_string().len() < 512 * 1024);
-    assert!(!event.to_string().chars().any(hidden));
+    assert!(!event.to_string().chars().any(common::hidden));
     assert!(
         event.get("links").is_none(),
         "no console link from names outside ECS's grammar"

@@ -159,3 +159,25 @@ pub fn log_decisions(report: &Value) -> Vec<String> {
     }
     decisions
 }
+
+/// Each invocation's result: the response's `status`, or `error:<errorType>`, or what the
+/// emulator saw instead (a timeout, with why).
+pub fn outcomes(report: &Value) -> Vec<String> {
+    report["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| match i["outcome"].as_str().unwrap() {
+            "response" => i["body"]["status"].as_str().unwrap_or("?").to_string(),
+            "error" => format!("error:{}", i["body"]["errorType"].as_str().unwrap_or("?")),
+            other => format!("{other}: {}", i["why"]),
+        })
+        .collect()
+}
+
+/// The `errorMessage` invocation `i` failed with.
+pub fn error_message(report: &Value, i: usize) -> &str {
+    report["invocations"][i]["body"]["errorMessage"]
+        .as_str()
+        .unwrap_or_else(|| panic!("invocation {i} did not fail: {report:#}"))
+}

@@ -121,6 +121,13 @@ pub fn variant(event: &Path, name: &str, change: impl FnOnce(&mut serde_json::Va
     path
 }
 
+/// A character no sink may show: a bidirectional control, or a control character other than
+/// the line feed (the list is the issue's, written here apart from `untrusted`'s own).
+pub fn hidden(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}' | '\u{200E}' | '\u{200F}')
+        || (c.is_control() && c != '\n')
+}
+
 /// What an attacker plants in a task event: bidirectional overrides, terminal escapes, a
 /// forged line with a live mention, and 100 KB in the container's name, image and reason
 /// and in the task's group.
