@@ -313,9 +313,66 @@ def wait_at_barrier(barrier, index):
         time.sleep(0.0005)
 
 
+class TeamsReceiver(LocalReceiver):
+    """A Teams Workflows webhook ("When a Teams webhook request is received"): takes a
+    `message` whose attachments are Adaptive Cards (version 1.4 at most) and answers 202, as
+    Workflows does; refuses a body over 28 KB (413) or of another shape (400, with Workflows'
+    error JSON), or answers the first `fail` posts with 500. Records every post."""
+
+    MAX_BYTES = 28 * 1024
+
+    def __init__(self, port, fail):
+        self.posts = []
+        self.fail = fail
+        super().__init__(port, "/workflows/doctor/triggers/manual/paths/invoke?sig=local-signature")
+
+    def receive(self, path, headers, body):
+        status, answer = self.answer(path, headers, body)
+        self.posts.append({"status": status, "body": body})
+        return json_answer(status, answer)
+
+    def answer(self, path, headers, body):
+        if self.fail > 0:
+            self.fail -= 1
+            return 500, {"error": {"code": "InternalServerError", "message": "try again"}}
+        if "sig=local-signature" not in path:
+            return 401, {"error": {"code": "DirectApiAuthorizationRequired", "message": "no signature"}}
+        if int(headers.get("Content-Length") or 0) > self.MAX_BYTES:
+            return 413, {"error": {"code": "RequestEntityTooLarge", "message": "over 28 KB"}}
+        attachments = body.get("attachments") if isinstance(body, dict) else None
+        cards = [a for a in attachments or []
+                 if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+                 and isinstance(a.get("content"), dict)
+                 and a["content"].get("type") == "AdaptiveCard"]
+        if not isinstance(body, dict) or body.get("type") != "message" or not cards \
+                or len(cards) != len(attachments):
+            return 400, {"error": {"code": "TriggerInputSchemaMismatch", "message": "not a card message"}}
+        if any(tuple(int(p) for p in str(c["content"].get("version", "9")).split(".")) > (1, 4) for c in cards):
+            return 400, {"error": {"code": "TriggerInputSchemaMismatch", "message": "card version"}}
+        return 202, {}
+
+
+class SnsHttpsReceiver(LocalReceiver):
+    """An HTTPS subscriber of an SNS topic (Amazon Q Developer's place): records each
+    notification SNS delivers (its `Message` parsed when it is JSON) and answers 200."""
+
+    def __init__(self, port):
+        self.notifications = []
+        super().__init__(port, "/sns")
+
+    def receive(self, path, headers, body):
+        if isinstance(body, dict) and isinstance(body.get("Message"), str):
+            try:
+                body = dict(body, Message=json.loads(body["Message"]))
+            except ValueError:
+                pass
+        self.notifications.append(body)
+        return 200, [], "text/plain", b"ok"
+
+
 def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadline_seconds=60,
         on_result=None, keep_logs=True, function_arn=FUNCTION_ARN, barrier=None, pagerduty=None,
-        slack_api=None):
+        slack_api=None, teams=None, sns_https=None):
     """Starts `bootstrap`, feeds it `events` ([(name, bytes)], any iterable), returns what
     happened. `on_result(record, pid)` is called after each invocation (the soak benchmark
     samples the process there); `keep_logs=False` drops the log lines as they arrive. As in
@@ -439,6 +496,8 @@ def run(bootstrap, events, env=None, retries=0, slack=None, timeout=60.0, deadli
         "slack": slack.posts if slack is not None else [],
         "pagerduty": pagerduty.events if pagerduty is not None else [],
         "slack_api": slack_api.calls if slack_api is not None else [],
+        "teams": teams.posts if teams is not None else [],
+        "sns_https": sns_https.notifications if sns_https is not None else [],
         "logs": logs,
     }
 
@@ -460,6 +519,11 @@ def main():
                         help="run a local Slack Web API receiver that accepts this bot token (sets SLACK_API_URL)")
     parser.add_argument("--slack-api-limit", type=int, default=0, help="answer the first N calls with 429")
     parser.add_argument("--slack-api-fail", type=int, default=0, help="answer the first N calls with 500")
+    parser.add_argument("--teams-port", type=int,
+                        help="run a local Teams Workflows receiver on this port (its URL goes in the secret)")
+    parser.add_argument("--teams-fail", type=int, default=0, help="answer the first N cards with 500")
+    parser.add_argument("--sns-https-port", type=int,
+                        help="run a receiver for the topic's HTTPS subscription on this port (path /sns)")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--deadline-seconds", type=float, default=60.0,
                         help="each invocation's Lambda-Runtime-Deadline-Ms, from when it is handed out")
@@ -481,7 +545,9 @@ def main():
                  barrier=(args.barrier, args.parties) if args.barrier else None,
                  pagerduty=PagerDutyReceiver(0, args.pagerduty_fail) if args.pagerduty_receiver else None,
                  slack_api=SlackApiReceiver(0, args.slack_api_token, args.slack_api_limit, args.slack_api_fail)
-                 if args.slack_api_token else None)
+                 if args.slack_api_token else None,
+                 teams=TeamsReceiver(args.teams_port, args.teams_fail) if args.teams_port else None,
+                 sns_https=SnsHttpsReceiver(args.sns_https_port) if args.sns_https_port else None)
 
     if args.json:
         json.dump(report, sys.stdout, ensure_ascii=False, indent=1)

@@ -18,10 +18,13 @@ pub enum Sink {
     /// PagerDuty's Events API v2: a trigger per new alert, under the incident's key.
     #[serde(rename = "pagerduty")]
     PagerDuty,
+    /// Microsoft Teams through a Workflows webhook: a card per new cause, mitigation and
+    /// resolution.
+    Teams,
 }
 
 impl Sink {
-    pub const ALL: [Sink; 3] = [Sink::Sns, Sink::Slack, Sink::PagerDuty];
+    pub const ALL: [Sink; 4] = [Sink::Sns, Sink::Slack, Sink::PagerDuty, Sink::Teams];
 
     /// The name stored in the dedup record's `delivered` set and shown in responses.
     pub fn as_str(self) -> &'static str {
@@ -29,6 +32,7 @@ impl Sink {
             Sink::Sns => "sns",
             Sink::Slack => "slack",
             Sink::PagerDuty => "pagerduty",
+            Sink::Teams => "teams",
         }
     }
 

@@ -36,7 +36,18 @@ pub struct Config {
     pub pagerduty: Option<PagerDuty>,
     /// Slack's app mode: one thread per incident, its parent edited in place.
     pub slack_app: Option<SlackApp>,
+    /// `TEAMS_WEBHOOK_URL_SECRET_ARN`: the secret holding a Teams Workflows webhook URL.
+    pub teams_webhook_secret_arn: Option<String>,
+    /// `CHATBOT_NOTIFICATIONS=true`: SNS messages carry Amazon Q Developer's custom
+    /// notification for its HTTPS subscription, threaded by incident.
+    pub chatbot_notifications: bool,
+    /// `INCIDENT_QUIET_MINUTES` (default 60): an open incident with no failure for this long
+    /// is closed, as "no failure for N min".
+    pub incident_quiet_minutes: u64,
 }
+
+/// The default quiet period: longer than ECS's start-retry backoff (up to 15 minutes).
+pub const DEFAULT_INCIDENT_QUIET_MINUTES: u64 = 60;
 
 /// `SLACK_BOT_TOKEN_SECRET_ARN`, `SLACK_CHANNEL_ID` and `SLACK_API_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +136,9 @@ impl std::fmt::Debug for Config {
             .field("account_names", &self.account_names)
             .field("pagerduty", &self.pagerduty)
             .field("slack_app", &self.slack_app)
+            .field("teams_webhook_secret_arn", &self.teams_webhook_secret_arn)
+            .field("chatbot_notifications", &self.chatbot_notifications)
+            .field("incident_quiet_minutes", &self.incident_quiet_minutes)
             .finish()
     }
 }
@@ -138,7 +152,7 @@ pub enum ConfigError {
         problem: String,
     },
     #[error(
-        "no sink is configured: set SNS_TOPIC_ARN, SLACK_WEBHOOK_SECRET_ARN, SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN_SECRET_ARN or PAGERDUTY_ROUTING_KEY_SECRET_ARN"
+        "no sink is configured: set SNS_TOPIC_ARN, SLACK_WEBHOOK_SECRET_ARN, SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN_SECRET_ARN, PAGERDUTY_ROUTING_KEY_SECRET_ARN or TEAMS_WEBHOOK_URL_SECRET_ARN"
     )]
     NoSink,
 }
@@ -377,11 +391,45 @@ impl Config {
                 })
             }
         };
+        let teams_webhook_secret_arn = get("TEAMS_WEBHOOK_URL_SECRET_ARN");
+        if let Some(arn) = &teams_webhook_secret_arn {
+            check_arn("TEAMS_WEBHOOK_URL_SECRET_ARN", arn, "secretsmanager")?;
+            if dedup.is_none() {
+                return Err(invalid(
+                    "TEAMS_WEBHOOK_URL_SECRET_ARN",
+                    "needs DEDUP_TABLE: the incidents whose cards Teams gets are kept there",
+                ));
+            }
+        }
+        let chatbot_notifications = match get("CHATBOT_NOTIFICATIONS").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(invalid("CHATBOT_NOTIFICATIONS", "expected true or false")),
+        };
+        if chatbot_notifications && sns_topic_arn.is_none() {
+            return Err(invalid(
+                "CHATBOT_NOTIFICATIONS",
+                "needs SNS_TOPIC_ARN: Amazon Q Developer reads the topic",
+            ));
+        }
+        let incident_quiet_minutes = match get("INCIDENT_QUIET_MINUTES") {
+            None => DEFAULT_INCIDENT_QUIET_MINUTES,
+            Some(text) => match text.parse::<u64>() {
+                Ok(m) if (16..=10_080).contains(&m) => m,
+                _ => {
+                    return Err(invalid(
+                        "INCIDENT_QUIET_MINUTES",
+                        "expected whole minutes from 16 (longer than ECS's 15-minute start-retry backoff) to 10080 (a week)",
+                    ))
+                }
+            },
+        };
         if sns_topic_arn.is_none()
             && slack_webhook_secret_arn.is_none()
             && slack_webhook_url.is_none()
             && pagerduty.is_none()
             && slack_app.is_none()
+            && teams_webhook_secret_arn.is_none()
         {
             return Err(ConfigError::NoSink);
         }
@@ -399,6 +447,9 @@ impl Config {
             account_names,
             pagerduty,
             slack_app,
+            teams_webhook_secret_arn,
+            chatbot_notifications,
+            incident_quiet_minutes,
         })
     }
 }
@@ -446,6 +497,49 @@ mod tests {
         ));
         let both = config(&both).unwrap_err();
         assert!(both.to_string().contains("not both"), "{both}");
+    }
+
+    #[test]
+    fn teams_chatbot_and_the_quiet_period_are_checked() {
+        let secret = "arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:teams-AbCdEf";
+        let topic = "arn:aws:sns:ap-northeast-2:111122223333:alerts";
+        let c = config(&[
+            ("TEAMS_WEBHOOK_URL_SECRET_ARN", secret),
+            ("DEDUP_TABLE", "d"),
+        ])
+        .unwrap();
+        assert_eq!(c.teams_webhook_secret_arn.as_deref(), Some(secret));
+        assert_eq!(c.incident_quiet_minutes, DEFAULT_INCIDENT_QUIET_MINUTES);
+        assert!(!c.chatbot_notifications);
+        let err = config(&[("TEAMS_WEBHOOK_URL_SECRET_ARN", secret)]).unwrap_err();
+        assert!(err.to_string().contains("needs DEDUP_TABLE"), "{err}");
+        let err = config(&[(
+            "TEAMS_WEBHOOK_URL_SECRET_ARN",
+            "https://x.logic.azure.com/w",
+        )])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("TEAMS_WEBHOOK_URL_SECRET_ARN:"),
+            "{err}"
+        );
+        let c = config(&[("SNS_TOPIC_ARN", topic), ("CHATBOT_NOTIFICATIONS", "true")]).unwrap();
+        assert!(c.chatbot_notifications);
+        for bad in [
+            vec![("SNS_TOPIC_ARN", topic), ("CHATBOT_NOTIFICATIONS", "yes")],
+            vec![
+                ("SLACK_WEBHOOK_URL", "https://hooks.slack.com/x"),
+                ("CHATBOT_NOTIFICATIONS", "true"),
+            ],
+            vec![("SNS_TOPIC_ARN", topic), ("INCIDENT_QUIET_MINUTES", "10")],
+            vec![
+                ("SNS_TOPIC_ARN", topic),
+                ("INCIDENT_QUIET_MINUTES", "an hour"),
+            ],
+        ] {
+            assert!(config(&bad).is_err(), "{bad:?}");
+        }
+        let c = config(&[("SNS_TOPIC_ARN", topic), ("INCIDENT_QUIET_MINUTES", "90")]).unwrap();
+        assert_eq!(c.incident_quiet_minutes, 90);
     }
 
     #[test]

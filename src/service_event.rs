@@ -15,6 +15,14 @@ use crate::untrusted;
 pub const SERVICE_ACTION: &str = "ECS Service Action";
 pub const DEPLOYMENT_STATE_CHANGE: &str = "ECS Deployment State Change";
 
+/// The event names that change an incident (the recovery rule's pattern matches these).
+pub const INCIDENT_EVENT_NAMES: [&str; 4] = [
+    "SERVICE_STEADY_STATE",
+    "SERVICE_DEPLOYMENT_COMPLETED",
+    "SERVICE_DEPLOYMENT_FAILED",
+    "SERVICE_DEPLOYMENT_IN_PROGRESS",
+];
+
 /// What happened to the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceChange {
@@ -22,6 +30,11 @@ pub enum ServiceChange {
     SteadyState,
     /// `SERVICE_DEPLOYMENT_COMPLETED`: a deployment (or a rollback) finished.
     DeploymentCompleted,
+    /// `SERVICE_DEPLOYMENT_FAILED`: the circuit breaker stopped the deployment.
+    DeploymentFailed,
+    /// `SERVICE_DEPLOYMENT_IN_PROGRESS` of a rollback ("rolling back to deploymentId …"),
+    /// with the deployment it returns to when the reason names one of ECS's shape.
+    RollingBack { to: Option<String> },
     /// Any other event name: nothing to do for an incident yet.
     Other(String),
 }
@@ -34,6 +47,27 @@ impl ServiceChange {
             ServiceChange::SteadyState | ServiceChange::DeploymentCompleted
         )
     }
+
+    /// Whether ECS gave up on the deployment: the old revision runs, the incident is
+    /// mitigated, not fixed.
+    pub fn mitigates(&self) -> bool {
+        matches!(
+            self,
+            ServiceChange::DeploymentFailed | ServiceChange::RollingBack { .. }
+        )
+    }
+}
+
+/// The deployment a rollback's reason names (`… rolling back to deploymentId ecs-svc/N.`).
+fn rollback_target(reason: &str) -> Option<String> {
+    let (_, rest) = reason.split_once("rolling back to deploymentId ")?;
+    let id: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '/' || *c == '-')
+        .collect();
+    let digits = id.strip_prefix("ecs-svc/")?;
+    (!digits.is_empty() && digits.len() <= 32 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(id)
 }
 
 /// One service event, its identity checked.
@@ -113,6 +147,14 @@ pub fn parse_service_event(payload: &Value) -> Result<ServiceEvent, ServiceEvent
     let change = match event_name {
         "SERVICE_STEADY_STATE" => ServiceChange::SteadyState,
         "SERVICE_DEPLOYMENT_COMPLETED" => ServiceChange::DeploymentCompleted,
+        "SERVICE_DEPLOYMENT_FAILED" => ServiceChange::DeploymentFailed,
+        "SERVICE_DEPLOYMENT_IN_PROGRESS"
+            if text(detail, "reason").is_some_and(|r| r.contains("rolling back to")) =>
+        {
+            ServiceChange::RollingBack {
+                to: text(detail, "reason").and_then(rollback_target),
+            }
+        }
         other => ServiceChange::Other(untrusted::one_line(other, 64)),
     };
     let field = |key| text(detail, key).map(|t| untrusted::one_line(t, untrusted::MAX_NAME_BYTES));
@@ -178,7 +220,29 @@ mod tests {
             DEPLOYMENT_STATE_CHANGE,
             json!({"eventType": "ERROR", "eventName": "SERVICE_DEPLOYMENT_FAILED"}),
         );
-        assert!(!parse_service_event(&failed).unwrap().change.recovered());
+        let failed = parse_service_event(&failed).unwrap();
+        assert!(!failed.change.recovered());
+        assert!(failed.change.mitigates());
+        let rolling: Value = serde_json::from_str(include_str!(
+            "../tests/fixtures/service-events/deployment-rolling-back.json"
+        ))
+        .unwrap();
+        assert_eq!(
+            parse_service_event(&rolling).unwrap().change,
+            ServiceChange::RollingBack {
+                to: Some("ecs-svc/2958317640482917356".into())
+            }
+        );
+        assert_eq!(
+            rollback_target("rolling back to deploymentId ecs-svc/1; rm -rf"),
+            Some("ecs-svc/1".into())
+        );
+        assert_eq!(rollback_target("rolling back to deploymentId <@U1>"), None);
+        let progress: Value = serde_json::from_str(include_str!(
+            "../tests/fixtures/service-events/deployment-in-progress.json"
+        ))
+        .unwrap();
+        assert!(!parse_service_event(&progress).unwrap().change.mitigates());
     }
 
     #[test]

@@ -108,7 +108,7 @@ fn pull_and_init_failures_match_and_ordinary_stops_do_not() {
 }
 
 #[test]
-fn only_a_steady_service_or_a_completed_deployment_reaches_the_recovery_rule() {
+fn only_a_deployments_outcome_or_a_steady_service_reaches_the_recovery_rule() {
     let moto = Moto::start();
     let dir = common::repo("tests/fixtures/service-events");
     let mut events: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -127,6 +127,12 @@ fn only_a_steady_service_or_a_completed_deployment_reaches_the_recovery_rule() {
     matched.sort();
     assert_eq!(
         matched,
-        ["deployment-completed.json", "service-steady-state.json"]
+        [
+            "deployment-completed.json",
+            "deployment-failed-circuit-breaker.json",
+            "deployment-in-progress.json",
+            "deployment-rolling-back.json",
+            "service-steady-state.json"
+        ]
     );
 }

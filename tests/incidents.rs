@@ -1,7 +1,8 @@
-//! Incidents paged to PagerDuty, end to end: the real `bootstrap` behind the Runtime API
-//! emulator, moto as SNS, DynamoDB (the dedup table, where incidents are kept) and Secrets
-//! Manager (the routing key), and the emulator's stand-in for PagerDuty's Events API v2
-//! (`--pagerduty-receiver`), which refuses what PagerDuty refuses.
+//! Incidents, end to end: the real `bootstrap` behind the Runtime API emulator, moto as SNS
+//! (with its real SQS and HTTPS subscriptions), DynamoDB (the dedup table, where incidents
+//! are kept) and Secrets Manager (the credentials), and the emulator's stand-ins for
+//! PagerDuty's Events API v2, Slack's Web API and a Teams Workflows webhook, which refuse
+//! what the real ones refuse.
 
 mod common;
 
@@ -94,7 +95,7 @@ fn an_incident_pages_once_resolves_when_the_service_is_steady_and_reopens_on_the
         [
             "sent",
             "suppressed",
-            "skipped",
+            "mitigated",
             "resolved",
             "skipped",
             "suppressed"
@@ -121,13 +122,11 @@ fn an_incident_pages_once_resolves_when_the_service_is_steady_and_reopens_on_the
         serde_json::json!(["sns", "pagerduty"])
     );
     assert!(bodies[1].get("sent_to").is_none(), "{:#}", bodies[1]);
-    assert!(
-        bodies[2]["why"]
-            .as_str()
-            .unwrap()
-            .contains("SERVICE_DEPLOYMENT_FAILED does not close an incident"),
-        "{:#}",
-        bodies[2]
+    assert_eq!(bodies[2]["event_name"], "SERVICE_DEPLOYMENT_FAILED");
+    assert_eq!(
+        bodies[2]["sent_to"],
+        serde_json::json!([]),
+        "PagerDuty keeps the incident triggered: the pull path is still broken"
     );
     assert_eq!(bodies[3]["incident"], INCIDENT);
     assert_eq!(bodies[3]["failed_tasks"], 2);
@@ -160,7 +159,7 @@ fn an_incident_pages_once_resolves_when_the_service_is_steady_and_reopens_on_the
         [
             "sent",
             "suppressed",
-            "skipped",
+            "mitigated",
             "resolved",
             "skipped",
             "suppressed"
@@ -394,7 +393,7 @@ fn a_slack_thread_follows_the_incident_from_its_parent_to_its_resolution() {
     );
     let resolved = all_text(&report["slack_api"][4]);
     assert!(
-        resolved.contains("✅ *Resolved* by SERVICE_STEADY_STATE")
+        resolved.contains("✅ *Resolved by SERVICE_STEADY_STATE*")
             && resolved.contains("7 failed tasks"),
         "{resolved}"
     );
@@ -506,4 +505,426 @@ fn slack_rate_limits_are_waited_out_and_a_failed_parent_is_posted_by_the_retry()
     assert_eq!(posts, [500, 200], "the retry posts the parent once");
     assert_eq!(paged(&report).len(), 1, "PagerDuty is not paged again");
     assert_eq!(published(&moto).len(), 1, "nor is SNS published again");
+}
+
+/// A loopback port free now, for a receiver whose URL must be known before it starts (the
+/// Teams URL is stored in a secret, the HTTPS subscriber in the topic).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What a run with Teams and Amazon Q Developer needs: the sinks in moto (the Teams URL in
+/// a secret; an SQS queue and an HTTPS endpoint subscribed to the topic) and the receivers'
+/// ports.
+struct Channels {
+    sinks: Value,
+    teams_port: String,
+    https_port: String,
+}
+
+fn teams_and_chatbot(moto: &Moto, slack: bool) -> Channels {
+    let teams_port = free_port().to_string();
+    let https_port = free_port().to_string();
+    let teams_url = format!(
+        "http://127.0.0.1:{teams_port}/workflows/doctor/triggers/manual/paths/invoke?sig=local-signature"
+    );
+    let https_url = format!("http://127.0.0.1:{https_port}/sns");
+    let mut args = vec![
+        "--pagerduty-key",
+        ROUTING_KEY,
+        "--teams-url",
+        &teams_url,
+        "--subscribe-queue",
+        "--subscribe-https",
+        &https_url,
+    ];
+    if slack {
+        args.extend(["--slack-bot-token", BOT_TOKEN]);
+    }
+    Channels {
+        sinks: fixture(moto, "lambda_sinks.py", &args),
+        teams_port,
+        https_port,
+    }
+}
+
+impl Channels {
+    fn env<'a>(&'a self, snapshot: &'a str) -> Vec<(&'static str, &'a str)> {
+        let mut env = paging_env(&self.sinks, snapshot);
+        env.push((
+            "TEAMS_WEBHOOK_URL_SECRET_ARN",
+            self.sinks["teams_secret_arn"].as_str().unwrap(),
+        ));
+        env.push(("CHATBOT_NOTIFICATIONS", "true"));
+        if let Some(token) = self.sinks["slack_bot_token_secret_arn"].as_str() {
+            env.push(("SLACK_BOT_TOKEN_SECRET_ARN", token));
+            env.push(("SLACK_CHANNEL_ID", CHANNEL));
+        }
+        env
+    }
+
+    fn options<'a>(&'a self, more: &[&'a str]) -> Vec<&'a str> {
+        let mut options = vec![
+            "--pagerduty-receiver",
+            "--teams-port",
+            &self.teams_port,
+            "--sns-https-port",
+            &self.https_port,
+        ];
+        if self.sinks.get("slack_bot_token_secret_arn").is_some() {
+            options.extend(["--slack-api-token", BOT_TOKEN]);
+        }
+        options.extend(more);
+        options
+    }
+}
+
+/// The title of each Teams card, with the HTTP status it was answered.
+fn teams_cards(report: &Value) -> Vec<(u64, String)> {
+    report["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["status"].as_u64().unwrap(),
+                p["body"]["attachments"][0]["content"]["body"][0]["text"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Every plain text of a Teams card, in order.
+fn card_text(post: &Value) -> String {
+    post["body"]["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|block| match block["inlines"].as_array() {
+            Some(runs) => runs
+                .iter()
+                .map(|r| r["text"].as_str().unwrap_or_default())
+                .collect::<String>(),
+            None => block["text"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The custom notifications Amazon Q Developer's HTTPS subscription received.
+fn chatbot_notifications(report: &Value) -> Vec<Value> {
+    report["sns_https"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["Message"].clone())
+        .collect()
+}
+
+/// The S3 route fixed: the task subnet's table associated with the S3 gateway endpoint.
+fn fixed_snapshot() -> PathBuf {
+    common::variant(
+        &common::repo("events/network/s3-route-missing.json"),
+        "fixed",
+        |s| {
+            let table = "rtb-0c3e5a7b9d1f24680";
+            for t in s["RouteTables"].as_array_mut().unwrap() {
+                if t["RouteTableId"] == table {
+                    t["Routes"].as_array_mut().unwrap().push(serde_json::json!({
+                        "DestinationPrefixListId": "pl-78a54011",
+                        "GatewayId": "vpce-04e8c1a2b3d5f6a79",
+                        "Origin": "CreateRoute",
+                        "State": "active"
+                    }));
+                }
+            }
+            for e in s["VpcEndpoints"].as_array_mut().unwrap() {
+                if e["VpcEndpointId"] == "vpce-04e8c1a2b3d5f6a79" {
+                    e["RouteTableIds"]
+                        .as_array_mut()
+                        .unwrap()
+                        .push(table.into());
+                }
+            }
+        },
+    )
+}
+
+#[test]
+fn teams_q_developer_and_slack_follow_an_incident_through_its_rollback_to_a_verified_close() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let channels = teams_and_chatbot(&moto, true);
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    let events = [
+        seed_task("first"),
+        seed_task("repeat"),
+        image_not_found("other-cause"),
+        service_event("deployment-failed-circuit-breaker.json"),
+        service_event("deployment-rolling-back.json"),
+        service_event("deployment-rolling-back.json"),
+        service_event("service-steady-state.json"),
+    ];
+    let paths: Vec<&std::path::Path> = events.iter().map(PathBuf::as_path).collect();
+    let report = invoke(
+        &moto.endpoint,
+        &channels.env(snapshot.to_str().unwrap()),
+        &paths,
+        &channels.options(&[]),
+    );
+    assert_eq!(
+        outcomes(&report),
+        [
+            "sent",
+            "suppressed",
+            "sent",
+            "mitigated",
+            "mitigated",
+            "skipped",
+            "resolved"
+        ],
+        "{report:#}"
+    );
+    // Teams: a card per cause, per mitigation and for the close; each answered 202.
+    let cards = teams_cards(&report);
+    assert_eq!(
+        cards,
+        [
+            (202, "ECS pull failure: S3_ROUTE_MISSING".into()),
+            (202, "New cause: IMAGE_NOT_FOUND".into()),
+            (202, "Mitigated: SERVICE_DEPLOYMENT_FAILED".into()),
+            (202, "Mitigated: SERVICE_DEPLOYMENT_IN_PROGRESS".into()),
+            (202, "Resolved".into()),
+        ],
+        "{:#}",
+        report["teams"]
+    );
+    let rollback = card_text(&report["teams"][3]);
+    assert!(
+        rollback.contains("ECS is rolling back to ecs-svc/2958317640482917356: the old revision runs; the new revision's pull path is still broken (IMAGE_NOT_FOUND, S3_ROUTE_MISSING)"),
+        "{rollback}"
+    );
+    let closed = card_text(&report["teams"][4]);
+    assert!(
+        closed.contains("✅ Resolved by SERVICE_STEADY_STATE")
+            && closed.contains("3 failed tasks")
+            && closed.contains("S3_ROUTE_MISSING: the service is steady, but a task in subnet-0c9d8e7f6a5b4c3d2 would still fail"),
+        "{closed}"
+    );
+    let verified = report["invocations"][6]["body"]["verified"]
+        .as_array()
+        .unwrap();
+    assert_eq!(verified.len(), 2, "one line per cause: {verified:#?}");
+
+    // Amazon Q Developer: every message in the incident's thread, in the documented shape.
+    let notifications = chatbot_notifications(&report);
+    let kinds: Vec<&str> = notifications
+        .iter()
+        .map(|n| n["metadata"]["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ImagePullFailure",
+            "ImagePullFailure",
+            "IncidentMitigated",
+            "IncidentMitigated",
+            "IncidentClosed"
+        ]
+    );
+    for n in &notifications {
+        assert_eq!(n["version"], "1.0");
+        assert_eq!(n["source"], "custom");
+        assert_eq!(n["content"]["textType"], "client-markdown");
+        assert_eq!(n["metadata"]["threadId"], INCIDENT);
+        assert!(n["content"]["title"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()));
+        assert!(n["content"]["description"].as_str().is_some());
+    }
+    assert!(notifications[0]["content"]["nextSteps"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("`aws ec2 modify-vpc-endpoint"));
+    // Everyone else subscribed to the topic still reads today's text, attributes included.
+    let queued = fixture(
+        &moto,
+        "lambda_sinks.py",
+        &[
+            "--receive",
+            channels.sinks["subscriber_queue_url"].as_str().unwrap(),
+        ],
+    );
+    let first: Value =
+        serde_json::from_str(queued[0]["Message"].as_str().unwrap_or("{}")).unwrap_or(Value::Null);
+    assert!(
+        first.is_null(),
+        "SQS got the structure, not the text: {first}"
+    );
+    let text = queued[0]["Message"].as_str().unwrap();
+    assert!(text.contains("S3_ROUTE_MISSING"), "{text}");
+    assert_eq!(
+        queued[0]["MessageAttributes"]["finding"]["Value"],
+        "S3_ROUTE_MISSING"
+    );
+
+    // Slack: the mitigations are replies in the thread, the parent edited with them.
+    let calls = slack_calls(&report);
+    let replies: Vec<String> = report["slack_api"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["method"] == "chat.postMessage" && c["body"]["thread_ts"].is_string())
+        .map(all_text)
+        .collect();
+    assert_eq!(replies.len(), 4, "{calls:?}");
+    assert!(
+        replies[1].contains("🟠 *Mitigated: the old revision runs*"),
+        "{}",
+        replies[1]
+    );
+    assert!(replies[3].contains("would still fail"), "{}", replies[3]);
+    // PagerDuty: a trigger per cause, and the resolve.
+    assert_eq!(
+        paged(&report)
+            .iter()
+            .map(|(_, action, _)| action.as_str())
+            .collect::<Vec<_>>(),
+        ["trigger", "trigger", "resolve"]
+    );
+}
+
+#[test]
+fn a_close_says_the_path_is_fixed_when_the_route_is_there_now() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let channels = teams_and_chatbot(&moto, false);
+    let broken = common::repo("events/network/s3-route-missing.json");
+    let first = seed_task("first");
+    let report = invoke(
+        &moto.endpoint,
+        &channels.env(broken.to_str().unwrap()),
+        &[&first],
+        &channels.options(&[]),
+    );
+    assert_eq!(outcomes(&report), ["sent"], "{report:#}");
+    // Another process, after the fix: the same read a diagnosis makes finds the route.
+    let fixed = fixed_snapshot();
+    let steady = service_event("service-steady-state.json");
+    let report = invoke(
+        &moto.endpoint,
+        &channels.env(fixed.to_str().unwrap()),
+        &[&steady],
+        &channels.options(&[]),
+    );
+    assert_eq!(outcomes(&report), ["resolved"], "{report:#}");
+    let verified = report["invocations"][0]["body"]["verified"][0]
+        .as_str()
+        .unwrap();
+    assert!(
+        verified.starts_with(
+            "S3_ROUTE_MISSING: fixed, the path from subnet-0c9d8e7f6a5b4c3d2 is open now ✓"
+        ),
+        "{verified}"
+    );
+    assert!(card_text(&report["teams"][0]).contains(verified));
+    assert_eq!(
+        chatbot_notifications(&report)[0]["metadata"]["eventType"],
+        "IncidentClosed"
+    );
+    assert_eq!(paged(&report), [(202, "resolve".into(), INCIDENT.into())]);
+}
+
+#[test]
+fn a_quiet_incident_is_closed_as_quiet_and_the_next_failure_opens_a_new_one() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let channels = teams_and_chatbot(&moto, false);
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    let env = channels.env(snapshot.to_str().unwrap());
+    let first = seed_task("first");
+    let report = invoke(&moto.endpoint, &env, &[&first], &channels.options(&[]));
+    assert_eq!(outcomes(&report), ["sent"], "{report:#}");
+    // 61 minutes pass without a failure.
+    fixture(
+        &moto,
+        "lambda_sinks.py",
+        &["--age-incident", INCIDENT, "--minutes", "61"],
+    );
+    let later = seed_task("an-hour-later");
+    let report = invoke(&moto.endpoint, &env, &[&later], &channels.options(&[]));
+    // Inside the alert's window SNS stays quiet; the incident's channels hear the close and
+    // the new incident.
+    assert_eq!(outcomes(&report), ["suppressed"], "{report:#}");
+    let cards = teams_cards(&report);
+    assert_eq!(
+        cards,
+        [
+            (202, "Resolved".into()),
+            (202, "ECS pull failure: S3_ROUTE_MISSING".into())
+        ],
+        "{:#}",
+        report["teams"]
+    );
+    let closed = card_text(&report["teams"][0]);
+    assert!(
+        closed.contains("⚪ Closed: no failure for 60 min") && !closed.contains("Resolved by"),
+        "quiet is not called fixed: {closed}"
+    );
+    assert!(card_text(&report["teams"][1]).contains("1 failed tasks"));
+    assert_eq!(
+        paged(&report)
+            .iter()
+            .map(|(_, action, _)| action.as_str())
+            .collect::<Vec<_>>(),
+        ["resolve", "trigger"]
+    );
+    let closed = chatbot_notifications(&report);
+    assert_eq!(closed[0]["metadata"]["eventType"], "IncidentClosed");
+}
+
+#[test]
+fn a_failing_teams_is_retried_alone_and_nothing_else_is_sent_twice() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let channels = teams_and_chatbot(&moto, false);
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    let first = seed_task("first");
+    let report = invoke(
+        &moto.endpoint,
+        &channels.env(snapshot.to_str().unwrap()),
+        &[&first],
+        &channels.options(&["--teams-fail", "1", "--retries", "2"]),
+    );
+    assert_eq!(
+        outcomes(&report),
+        ["error:SinkFailed", "sent"],
+        "{report:#}"
+    );
+    let error = error_message(&report, 0);
+    assert!(
+        error.contains("teams: workflow answered HTTP 500: InternalServerError")
+            && error.contains("delivered: sns, pagerduty"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("local-signature")
+            && !report["logs"].to_string().contains("local-signature")
+    );
+    let statuses: Vec<u64> = teams_cards(&report).iter().map(|c| c.0).collect();
+    assert_eq!(statuses, [500, 202]);
+    assert_eq!(paged(&report).len(), 1);
+    assert_eq!(published(&moto).len(), 1);
+    assert_eq!(chatbot_notifications(&report).len(), 1);
+    assert_eq!(
+        report["invocations"][1]["body"]["sent_to"],
+        serde_json::json!(["teams"])
+    );
 }

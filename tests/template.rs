@@ -226,6 +226,10 @@ fn the_recovery_rule_is_there_only_with_an_incident_channel_and_matches_what_clo
         ])
     );
     assert_eq!(
+        pattern["detail"]["eventName"],
+        serde_json::json!(ecs_pull_doctor::service_event::INCIDENT_EVENT_NAMES)
+    );
+    assert_eq!(
         template["Resources"]["RecoveryPermission"]["Properties"]["SourceArn"]["Fn::GetAtt"][0],
         "RecoveryRule"
     );
@@ -239,6 +243,17 @@ fn the_recovery_rule_is_there_only_with_an_incident_channel_and_matches_what_clo
         "SlackBotTokenSecretArn"
     );
     assert_eq!(env["SLACK_CHANNEL_ID"]["Ref"], "SlackChannelId");
+    assert_eq!(
+        env["TEAMS_WEBHOOK_URL_SECRET_ARN"]["Ref"],
+        "TeamsWebhookUrlSecretArn"
+    );
+    assert_eq!(env["CHATBOT_NOTIFICATIONS"]["Ref"], "ChatbotNotifications");
+    assert_eq!(env["INCIDENT_QUIET_MINUTES"]["Ref"], "IncidentQuietMinutes");
+    let quiet = &template["Parameters"]["IncidentQuietMinutes"];
+    assert_eq!(
+        quiet["Default"],
+        ecs_pull_doctor::config::DEFAULT_INCIDENT_QUIET_MINUTES
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ use super::pagerduty::PagerDutySink;
 use super::ranges::BackgroundRanges;
 use super::sinks::{self, FailureQueue, SlackSink, SnsSink};
 use super::slack_app::SlackApp;
+use super::teams::TeamsSink;
 use super::StartError;
 use crate::alert::Sink;
 use crate::config::Config;
@@ -27,6 +28,8 @@ pub struct Deps {
     pub(super) ip_ranges: BackgroundRanges,
     pub(super) network: NetworkSource,
     pub(super) sns: Option<SnsSink>,
+    /// SNS messages carry Amazon Q Developer's custom notification.
+    pub(super) chatbot: bool,
     pub(super) slack: Option<SlackSink>,
     pub(super) dedup: Option<DedupTable>,
     /// Where an event no retry can help goes at once.
@@ -40,7 +43,8 @@ pub struct Deps {
     pub(super) allowed_accounts: Option<crate::config::AllowedAccounts>,
     pub(super) account_names: std::collections::BTreeMap<String, String>,
     /// The channels that follow an incident, and its record in the dedup table; `None`
-    /// when neither PagerDuty nor Slack's app mode is configured.
+    /// when no incident channel (PagerDuty, Slack's app mode, Teams, Amazon Q Developer
+    /// with the dedup table) is configured.
     pub(super) incidents: Option<IncidentChannels>,
 }
 
@@ -50,6 +54,12 @@ pub struct IncidentChannels {
     pub(super) record: IncidentTable,
     pub(super) pagerduty: Option<PagerDutySink>,
     pub(super) slack: Option<SlackApp>,
+    pub(super) teams: Option<TeamsSink>,
+    /// Amazon Q Developer reads the SNS topic: mitigations and closes are published too.
+    pub(super) chatbot: Option<SnsSink>,
+    /// An open incident with no failure for this long is closed.
+    pub(super) quiet_seconds: u64,
+    pub(super) quiet_minutes: u64,
 }
 
 impl Deps {
@@ -210,12 +220,26 @@ impl Deps {
             })
             .transpose()
             .map_err(StartError::SlackApp)?;
-        // The configuration requires the dedup table with either channel.
-        let incidents = match (&config.dedup, pagerduty.is_some() || slack_app.is_some()) {
+        let teams = config
+            .teams_webhook_secret_arn
+            .as_ref()
+            .map(|arn| TeamsSink::new(secrets.clone(), arn.clone()))
+            .transpose()
+            .map_err(StartError::Teams)?;
+        let chatbot = sns.clone().filter(|_| config.chatbot_notifications);
+        // The configuration requires the dedup table with any incident channel; Amazon Q
+        // Developer follows incidents only when the table is there.
+        let followed =
+            pagerduty.is_some() || slack_app.is_some() || teams.is_some() || chatbot.is_some();
+        let incidents = match (&config.dedup, followed) {
             (Some(dedup), true) => Some(IncidentChannels {
                 record: IncidentTable::new(dynamodb.clone(), dedup.table.clone()),
                 pagerduty,
                 slack: slack_app,
+                teams,
+                chatbot,
+                quiet_seconds: config.incident_quiet_minutes * 60,
+                quiet_minutes: config.incident_quiet_minutes,
             }),
             _ => None,
         };
@@ -230,6 +254,7 @@ impl Deps {
             lang: config.lang,
             ip_ranges,
             network,
+            chatbot: config.chatbot_notifications,
             sns,
             slack,
             dedup,

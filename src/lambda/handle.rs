@@ -38,8 +38,12 @@ pub async fn handle(payload: Value, deps: &Deps, call: &Call) -> Result<Response
     }
     let original = deps.failure_queue.as_ref().map(|_| payload.clone());
     let result = match kind {
-        Invocation::Schedule | Invocation::Change => preflight::sweep_or_alarm(payload, deps).await,
-        Invocation::ServiceEvent => super::incident::recover(&payload, deps).await,
+        Invocation::Schedule => {
+            super::incident::close_quiet(deps).await;
+            preflight::sweep_or_alarm(payload, deps).await
+        }
+        Invocation::Change => preflight::sweep_or_alarm(payload, deps).await,
+        Invocation::ServiceEvent => super::incident::on_service_event(&payload, deps).await,
         _ => handle_event(payload, deps, call).await,
     };
     forward_if_hopeless(result, original, deps)
@@ -87,6 +91,12 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
         .and_then(Value::as_str)
         .unwrap_or("-")
         .to_string();
+    // Kept with its incident, to check the task's path again when the incident closes.
+    let event_text = deps
+        .incidents
+        .as_ref()
+        .map(|_| payload.to_string())
+        .unwrap_or_default();
     let task = match parse_task_event_value(payload) {
         Ok(TaskEvent::PullFailure(task)) => task,
         Ok(TaskEvent::Skipped { task_arn, why }) => {
@@ -138,7 +148,7 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
     // alert's window can still be the first failure since the service recovered), so the
     // two records are written at once.
     let (noted, decision) = tokio::join!(
-        super::incident::note_failure(deps, &diagnosis),
+        super::incident::note_failure(deps, &diagnosis, &event_text),
         decide(deps, &key, &identity, &lease)
     );
     let (already_sent, note, dedup_error) = match decision {
@@ -336,6 +346,14 @@ async fn deliver(
         let mut message = sns_message(d, lang);
         if let Some(note) = note {
             message = message.with_footer(note.get(lang));
+        }
+        if deps.chatbot {
+            let thread = crate::alert::incident_key_of(d);
+            message = message.with_chatbot(crate::render::chatbot::diagnosis_notification(
+                d,
+                lang,
+                thread.as_deref(),
+            ));
         }
         Some(sns.publish(&message).await.map(|_| Sink::Sns))
     };

@@ -1,29 +1,42 @@
-//! A failure or a recovery through the incident's record and the channels that follow it
-//! (PagerDuty, Slack's app mode): what each is told, decided by the record.
+//! A failure, a mitigation or a close through the incident's record and the channels that
+//! follow it (PagerDuty, Slack's app mode, Microsoft Teams, Amazon Q Developer through SNS):
+//! what each is told, decided by the record.
 //!
 //! - PagerDuty gets a `trigger` for each cause it does not have yet, and a `resolve`.
+//! - Teams gets a card for the first cause, each new cause, each mitigation and the close.
 //! - Slack gets one parent message per incident (claimed before it is posted, since
 //!   `chat.postMessage` has no idempotency key), a thread reply for each new cause with the
 //!   parent edited to name it, the parent's failed-task count edited at most once a minute
-//!   (the edit after the interval carries the count so far), and on recovery a reply sent to
-//!   the channel too and the parent edited to resolved.
+//!   (the edit after the interval carries the count so far), a reply for each mitigation,
+//!   and on close a reply sent to the channel too and the parent edited to closed.
+//! - Amazon Q Developer gets the diagnoses through the SNS topic (threaded by incident), and
+//!   here the mitigations and the close.
 //!
-//! A channel that fails fails the invocation; its retry tells only what was not told.
+//! A close re-checks each cause's path live, with the same read a diagnosis makes, and says
+//! what is true now. A channel that fails fails the invocation; its retry tells only what was
+//! not told.
+
+use std::future::Future;
 
 use serde_json::Value;
 use tracing::{error, info, warn};
 
 use super::deps::{Deps, IncidentChannels};
-use super::incidents::Recorded;
+use super::incidents::{CauseChannel, RecordError, Recorded, Recovered};
 use super::sinks::SinkError;
 use super::{now_epoch_seconds, HandlerError, Outcome};
 use crate::alert::{incident_key, incident_key_of, Sink};
-use crate::diagnose::Diagnosis;
+use crate::diagnose::{self, Diagnosis};
+use crate::event::{parse_task_event_value, TaskEvent};
 use crate::localized::Lang;
-use crate::render::incident::{parent, resolution_reply, IncidentStatus};
+use crate::render::chatbot::incident_notification;
+use crate::render::incident::{parent, thread_reply, IncidentStatus, Stage};
 use crate::render::pagerduty::{resolve_event, trigger_event};
 use crate::render::slack::slack_payload;
-use crate::service_event::parse_service_event;
+use crate::render::sns::SnsMessage;
+use crate::render::teams::{cause_card, notice_card, resolved_card};
+use crate::service_event::{parse_service_event, ServiceChange, ServiceEvent};
+use crate::t;
 
 /// How often at most the parent's count is edited (Slack's `chat.update` is Tier 3, about
 /// 50 a minute per workspace).
@@ -37,18 +50,34 @@ pub struct Noted<'a> {
 }
 
 /// Records `d` in its incident, when an incident channel is configured and the task names
-/// its cluster and group.
-pub async fn note_failure<'a>(deps: &'a Deps, d: &Diagnosis) -> Option<Noted<'a>> {
+/// its cluster and group; `event` is the task's event, kept to check its path on close. An
+/// incident found quiet is closed first, and the failure opens a new one.
+pub async fn note_failure<'a>(deps: &'a Deps, d: &Diagnosis, event: &str) -> Option<Noted<'a>> {
     let channels = deps.incidents.as_ref()?;
     let key = incident_key_of(d)?;
-    let recorded = match channels
-        .record
-        .record_failure(&key, d.verdict().as_str(), now_epoch_seconds())
-        .await
-    {
+    let cause = d.verdict().as_str();
+    let record = || {
+        channels.record.record_failure(
+            &key,
+            cause,
+            event,
+            now_epoch_seconds(),
+            channels.quiet_seconds,
+        )
+    };
+    let mut recorded = record().await;
+    if matches!(recorded, Err(RecordError::Quiet(_))) {
+        match close(deps, channels, &key, Closing::Quiet, &service_of(&key)).await {
+            Ok(_) => recorded = record().await,
+            Err(err) => {
+                warn!(incident = key, error = %err, "the quiet incident could not be closed: this failure is told as part of it")
+            }
+        }
+    }
+    let recorded = match recorded {
         Ok(recorded) => Some(recorded),
         Err(err) => {
-            warn!(incident = key, error = %err, "incident record unavailable: paging without it, no Slack thread");
+            warn!(incident = key, error = %err, "incident record unavailable: paging without it, no Slack thread or Teams card");
             None
         }
     };
@@ -60,54 +89,105 @@ pub async fn note_failure<'a>(deps: &'a Deps, d: &Diagnosis) -> Option<Noted<'a>
 }
 
 /// Tells each channel what this failure means for it; `lease_until` (epoch seconds) is how
-/// long this invocation may hold the claim to post the parent.
+/// long this invocation may hold a claim to post.
 pub async fn tell(
     noted: &Noted<'_>,
     d: &Diagnosis,
     lang: Lang,
     lease_until: u64,
 ) -> Vec<Result<Sink, SinkError>> {
+    let cause = d.verdict().as_str();
     let pagerduty = async {
         let pagerduty = noted.channels.pagerduty.as_ref()?;
-        let record = &noted.channels.record;
-        let cause = d.verdict().as_str();
+        let event = trigger_event(d, lang, &noted.key);
         // Without the record, page anyway: PagerDuty merges a repeated trigger under its
         // dedup_key, and a lost page is worse.
-        if let Some(recorded) = &noted.recorded {
-            if !recorded.page {
-                return None;
-            }
-            match record
-                .claim_page(&noted.key, cause, now_epoch_seconds(), lease_until)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => return None,
-                Err(err) => {
-                    warn!(incident = noted.key, error = %err, "cannot claim the page: paging without the claim");
-                }
-            }
-        }
-        let sent = pagerduty
-            .send(&trigger_event(d, lang, &noted.key))
-            .await
-            .map(|()| Sink::PagerDuty);
-        let recorded = match &sent {
-            Ok(_) => record.paged(&noted.key, cause).await,
-            Err(_) => record.release_page(&noted.key, cause).await,
-        };
-        if let Err(err) = recorded {
-            warn!(incident = noted.key, error = %err, "the page's outcome was not recorded: the next failure may page again");
-        }
-        Some(sent)
+        tell_cause(
+            noted,
+            CauseChannel::PagerDuty,
+            cause,
+            lease_until,
+            true,
+            || pagerduty.send(&event),
+        )
+        .await
+        .map(|r| r.map(|()| Sink::PagerDuty))
+    };
+    let teams = async {
+        let teams = noted.channels.teams.as_ref()?;
+        let recorded = noted.recorded.as_ref()?;
+        let mut causes = recorded.teams_causes.clone();
+        causes.push(cause.to_string());
+        let card = cause_card(d, &status(recorded, causes, now_epoch_seconds()), lang);
+        tell_cause(
+            noted,
+            CauseChannel::Teams,
+            cause,
+            lease_until,
+            false,
+            || teams.post(&card),
+        )
+        .await
+        .map(|r| r.map(|()| Sink::Teams))
     };
     let slack = async {
         let recorded = noted.recorded.as_ref()?;
         noted.channels.slack.as_ref()?;
         tell_slack(noted, recorded, d, lang, lease_until).await
     };
-    let (pagerduty, slack) = tokio::join!(pagerduty, slack);
-    pagerduty.into_iter().chain(slack).collect()
+    let (pagerduty, teams, slack) = tokio::join!(pagerduty, teams, slack);
+    pagerduty.into_iter().chain(teams).chain(slack).collect()
+}
+
+/// Tells `channel` of `cause` through `send` when it does not have it yet, under a claim so
+/// that one invocation sends it; `without_record` says whether to send when the record could
+/// not be read.
+async fn tell_cause<F, Fut>(
+    noted: &Noted<'_>,
+    channel: CauseChannel,
+    cause: &str,
+    lease_until: u64,
+    without_record: bool,
+    send: F,
+) -> Option<Result<(), SinkError>>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(), SinkError>>,
+{
+    let record = &noted.channels.record;
+    let key = noted.key.as_str();
+    match &noted.recorded {
+        None if !without_record => return None,
+        None => {}
+        Some(recorded) => {
+            if !recorded.untold.contains(&channel) {
+                return None;
+            }
+            match record
+                .claim_cause(channel, key, cause, now_epoch_seconds(), lease_until)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(err) if without_record => {
+                    warn!(incident = key, error = %err, "cannot claim the cause: telling it without the claim");
+                }
+                Err(err) => {
+                    warn!(incident = key, error = %err, "cannot claim the cause: not telling it");
+                    return None;
+                }
+            }
+        }
+    }
+    let sent = send().await;
+    let recorded = match &sent {
+        Ok(()) => record.told(channel, key, cause).await,
+        Err(_) => record.release_cause(channel, key, cause).await,
+    };
+    if let Err(err) = recorded {
+        warn!(incident = key, error = %err, "the outcome was not recorded: the next failure may tell it again");
+    }
+    Some(sent)
 }
 
 fn status(recorded: &Recorded, causes: Vec<String>, now: u64) -> IncidentStatus {
@@ -115,7 +195,7 @@ fn status(recorded: &Recorded, causes: Vec<String>, now: u64) -> IncidentStatus 
         failed_tasks: recorded.failed_tasks,
         open_seconds: Some(now.saturating_sub(recorded.opened_at)),
         causes,
-        resolved_by: None,
+        stage: Stage::Open,
     }
 }
 
@@ -205,10 +285,19 @@ async fn tell_slack(
     Some(slack.update(ts, &message).await.map(|()| Sink::Slack))
 }
 
-/// An ECS service or deployment event: when the service recovered and an incident of it is
-/// open, resolves it in every channel that followed it. Without an incident channel
-/// configured, nothing is read or sent.
-pub async fn recover(payload: &Value, deps: &Deps) -> Result<Outcome, HandlerError> {
+/// Why an incident is closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closing {
+    /// The service recovered: the event that said so.
+    Recovered(String),
+    /// No failure for the quiet period.
+    Quiet,
+}
+
+/// An ECS service or deployment event: a recovery closes the service's open incident, a
+/// failed deployment or its rollback mitigates it; without an incident channel configured,
+/// nothing is read or sent (a steady-state event repeats every few hours while healthy).
+pub async fn on_service_event(payload: &Value, deps: &Deps) -> Result<Outcome, HandlerError> {
     let skipped = |why: String| {
         info!(decision = "skipped", why, "service event");
         Ok(Outcome::Skipped {
@@ -218,7 +307,7 @@ pub async fn recover(payload: &Value, deps: &Deps) -> Result<Outcome, HandlerErr
     };
     let Some(channels) = &deps.incidents else {
         return skipped(
-            "no incident is kept without PAGERDUTY_ROUTING_KEY_SECRET_ARN or SLACK_BOT_TOKEN_SECRET_ARN: nothing to close".into(),
+            "no incident is kept without an incident channel (PagerDuty, Slack's app mode, Teams, Amazon Q Developer) and DEDUP_TABLE: nothing to update".into(),
         );
     };
     let event = match parse_service_event(payload) {
@@ -229,8 +318,9 @@ pub async fn recover(payload: &Value, deps: &Deps) -> Result<Outcome, HandlerErr
             return Err(error);
         }
     };
-    if !event.change.recovered() {
-        return skipped(format!("{} does not close an incident", event.event_name));
+    let closes = event.change.recovered();
+    if !closes && !event.change.mitigates() {
+        return skipped(format!("{} does not change an incident", event.event_name));
     }
     if let Some(why) = deps.refuses_account(Some(&event.account)).await {
         return skipped(why);
@@ -241,58 +331,116 @@ pub async fn recover(payload: &Value, deps: &Deps) -> Result<Outcome, HandlerErr
         &event.cluster_arn,
         &event.group(),
     );
+    let service = format!(
+        "{}/{}",
+        event.cluster_arn.rsplit('/').next().unwrap_or("-"),
+        event.service_name
+    );
+    if closes {
+        close(
+            deps,
+            channels,
+            &incident,
+            Closing::Recovered(event.event_name.clone()),
+            &service,
+        )
+        .await
+    } else {
+        mitigate(deps, channels, &incident, &event, &service).await
+    }
+}
+
+/// Closes the incident under `key` in every channel that followed it, with what is true now
+/// of each cause's path; `Skipped` when none is open (or, closing as quiet, it is not quiet).
+pub async fn close(
+    deps: &Deps,
+    channels: &IncidentChannels,
+    key: &str,
+    closing: Closing,
+    service: &str,
+) -> Result<Outcome, HandlerError> {
     let now = now_epoch_seconds();
-    let recovered = match channels.record.begin_resolve(&incident, now).await {
+    let quiet_since = match closing {
+        Closing::Quiet => Some(now.saturating_sub(channels.quiet_seconds)),
+        Closing::Recovered(_) => None,
+    };
+    let recovered = match channels.record.begin_resolve(key, now, quiet_since).await {
         Ok(Some(recovered)) => recovered,
-        Ok(None) => return skipped(format!("no open incident for {incident}")),
+        Ok(None) => {
+            let why = format!("no open incident for {key}");
+            info!(decision = "skipped", why, "incident");
+            return Ok(Outcome::Skipped {
+                task_arn: None,
+                why,
+            });
+        }
         Err(err) => {
             let error = HandlerError::Incidents(err);
-            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident, error = %error, "incident record unavailable");
+            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "incident record unavailable");
             return Err(error);
         }
     };
+    let lang = deps.lang;
+    let verified = recheck(deps, &recovered, lang).await;
     let open_seconds = recovered.opened_at.map(|at| now.saturating_sub(at));
     let status = IncidentStatus {
         failed_tasks: recovered.failed_tasks,
         open_seconds,
-        causes: recovered.slack.causes.clone(),
-        resolved_by: Some(event.event_name.clone()),
+        causes: recovered.causes.clone(),
+        stage: match &closing {
+            Closing::Recovered(by) => Stage::Resolved { by: by.clone() },
+            Closing::Quiet => Stage::Quiet {
+                minutes: channels.quiet_minutes,
+            },
+        },
     };
-    let told = |sink: Sink| recovered.resolved_to.iter().any(|c| c == sink.as_str());
+    let pending = |sink: Sink| !recovered.resolved_to.iter().any(|c| c == sink.as_str());
     let pagerduty = async {
         let pagerduty = channels
             .pagerduty
             .as_ref()
-            .filter(|_| !told(Sink::PagerDuty))?;
+            .filter(|_| pending(Sink::PagerDuty) && recovered.pagerduty_told)?;
         Some(
             pagerduty
-                .send(&resolve_event(&incident))
+                .send(&resolve_event(key))
                 .await
                 .map(|()| Sink::PagerDuty),
         )
     };
+    let teams = async {
+        let teams = channels
+            .teams
+            .as_ref()
+            .filter(|_| pending(Sink::Teams) && recovered.teams_told)?;
+        let card = resolved_card(&status, &verified, lang);
+        Some(teams.post(&card).await.map(|()| Sink::Teams))
+    };
     let slack = async {
-        let slack = channels.slack.as_ref().filter(|_| !told(Sink::Slack))?;
+        let slack = channels.slack.as_ref().filter(|_| pending(Sink::Slack))?;
         let ts = recovered.slack.ts.as_deref()?;
-        let stored: Value = recovered
-            .slack
-            .blocks
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok())
-            .unwrap_or_default();
         let result = async {
             slack
-                .post(&resolution_reply(&status, deps.lang), Some(ts), true)
+                .post(&thread_reply(&status, &verified, lang), Some(ts), true)
                 .await?;
-            slack.update(ts, &parent(&stored, &status, deps.lang)).await
+            slack
+                .update(
+                    ts,
+                    &parent(&stored_parent(&recovered.slack.blocks), &status, lang),
+                )
+                .await
         };
         Some(result.await.map(|()| Sink::Slack))
     };
-    let (pagerduty, slack) = tokio::join!(pagerduty, slack);
-    let (sent_to, failed) = super::sinks::split_deliveries([pagerduty, slack]);
+    let chatbot = async {
+        let sns = channels.chatbot.as_ref().filter(|_| pending(Sink::Sns))?;
+        let message = incident_message(key, service, &status, &verified, true, lang);
+        Some(sns.publish(&message).await.map(|_| Sink::Sns))
+    };
+    let (pagerduty, teams, slack, chatbot) = tokio::join!(pagerduty, teams, slack, chatbot);
+    let (sent_to, failed) = super::sinks::split_deliveries([pagerduty, teams, slack, chatbot]);
     for sink in &sent_to {
-        if let Err(err) = channels.record.resolved_to(&incident, sink.as_str()).await {
-            warn!(incident, error = %err, "told but not recorded: a retry tells again");
+        if let Err(err) = channels.record.resolved_to(key, sink.as_str()).await {
+            warn!(incident = key, error = %err, "told but not recorded: a retry tells again");
         }
     }
     if !failed.is_empty() {
@@ -300,25 +448,302 @@ pub async fn recover(payload: &Value, deps: &Deps) -> Result<Outcome, HandlerErr
             failed,
             delivered: sent_to,
         };
-        error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident, error = %error, "resolving failed");
+        error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "closing failed");
         return Err(error);
     }
-    if let Err(err) = channels.record.resolved(&incident, now).await {
-        warn!(incident, error = %err, "resolved but not recorded: the next recovery resolves again");
+    if let Err(err) = channels
+        .record
+        .resolved(key, now, &recovered.leftovers)
+        .await
+    {
+        warn!(incident = key, error = %err, "closed but not recorded: the next recovery closes again");
     }
+    let event_name = match closing {
+        Closing::Recovered(by) => by,
+        Closing::Quiet => format!("no failure for {} min", channels.quiet_minutes),
+    };
     info!(
         decision = "resolved",
-        incident,
-        event_name = event.event_name,
+        incident = key,
+        event_name,
         failed_tasks = recovered.failed_tasks,
         open_seconds,
-        "incident resolved"
+        verified = verified.join(" | "),
+        "incident closed"
     );
     Ok(Outcome::Resolved {
-        incident,
-        event_name: event.event_name,
+        incident: key.to_string(),
+        event_name,
         failed_tasks: recovered.failed_tasks,
         open_seconds,
+        verified,
         sent_to,
     })
+}
+
+/// The parent's diagnosis blocks as first posted (the record keeps them as JSON text).
+fn stored_parent(blocks: &Option<String>) -> Value {
+    blocks
+        .as_deref()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or_default()
+}
+
+/// An SNS message of the incident for Amazon Q Developer (and, as `default`, for every other
+/// subscriber).
+fn incident_message(
+    key: &str,
+    service: &str,
+    status: &IncidentStatus,
+    lines: &[String],
+    closed: bool,
+    lang: Lang,
+) -> SnsMessage {
+    let line = crate::render::incident::status_line(status, lang);
+    let mut body = format!("{service}: {line}\n");
+    for l in lines {
+        body.push_str(&format!("- {l}\n"));
+    }
+    let what = if closed { "closed" } else { "mitigated" };
+    SnsMessage::new(
+        &format!("ECS pull failure {what}: {service}"),
+        &body,
+        serde_json::json!({"incident": key, "service": service, "status": line, "lines": lines}),
+        vec![
+            ("incident", what.to_string()),
+            ("service", service.to_string()),
+        ],
+    )
+    .with_chatbot(incident_notification(
+        key, service, status, lines, closed, lang,
+    ))
+}
+
+/// What is true now of each cause's path: the first failed task of each cause diagnosed
+/// again against the live network (the read a diagnosis makes), in one line each.
+async fn recheck(deps: &Deps, recovered: &Recovered, lang: Lang) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (cause, event) in &recovered.cause_events {
+        let task = match serde_json::from_str(event).map(parse_task_event_value) {
+            Ok(Ok(TaskEvent::PullFailure(task))) => task,
+            _ => {
+                lines.push(
+                    t!(
+                        "{cause}: not checked again (its task's event could not be read back)",
+                        "{cause}: 다시 확인하지 못함 (태스크 이벤트를 다시 읽을 수 없음)",
+                        cause = cause
+                    )
+                    .get(lang)
+                    .to_string(),
+                );
+                continue;
+            }
+        };
+        let subnet = task.subnet_id.clone().unwrap_or_else(|| "-".into());
+        let view = match deps.network.for_task(&task).await {
+            Ok(view) => view,
+            Err(err) => {
+                lines.push(
+                    t!(
+                        "{cause}: the path from {subnet} was not checked again ({err})",
+                        "{cause}: {subnet}에서의 경로를 다시 확인하지 못함 ({err})",
+                        cause = cause,
+                        subnet = subnet,
+                        err = err
+                    )
+                    .get(lang)
+                    .to_string(),
+                );
+                continue;
+            }
+        };
+        let ranges = deps.ip_ranges.get().await;
+        let now = diagnose::diagnose(&task, Some(&view), ranges);
+        let verdict = now.verdict();
+        let path = now.paths.first().map(|w| w.line(lang)).unwrap_or_default();
+        let summary = now
+            .findings
+            .first()
+            .map(|f| f.summary.get(lang).to_string())
+            .unwrap_or_default();
+        let line = if verdict.as_str() == cause {
+            t!(
+                "{cause}: the service is steady, but a task in {subnet} would still fail: {summary} (its tasks run elsewhere, or on the old revision)",
+                "{cause}: 서비스는 안정적이지만 {subnet}의 태스크는 여전히 실패함: {summary} (태스크가 다른 곳이나 이전 리비전으로 실행 중)",
+                cause = cause,
+                subnet = subnet,
+                summary = summary
+            )
+        } else if verdict.severity() == crate::diagnose::Severity::Info {
+            t!(
+                "{cause}: fixed, the path from {subnet} is open now ✓ {path}",
+                "{cause}: 해결됨, {subnet}에서의 경로가 이제 열려 있음 ✓ {path}",
+                cause = cause,
+                subnet = subnet,
+                path = path
+            )
+        } else {
+            t!(
+                "{cause}: no longer found from {subnet}, but {now} is: {summary}",
+                "{cause}: {subnet}에서 더 이상 발견되지 않지만 {now} 문제가 있음: {summary}",
+                cause = cause,
+                subnet = subnet,
+                now = verdict.as_str(),
+                summary = summary
+            )
+        };
+        lines.push(line.get(lang).trim_end().to_string());
+    }
+    lines
+}
+
+/// A failed deployment, or its rollback, mitigates the service's open incident: the old
+/// revision runs, the new one's pull path is still broken. Each such event is told once.
+async fn mitigate(
+    deps: &Deps,
+    channels: &IncidentChannels,
+    key: &str,
+    event: &ServiceEvent,
+    service: &str,
+) -> Result<Outcome, HandlerError> {
+    let now = now_epoch_seconds();
+    let lang = deps.lang;
+    let name = event.event_name.as_str();
+    let mitigating = match channels.record.mitigate(key, name, now).await {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            let why = format!("no open incident for {key} that {name} has not told");
+            info!(decision = "skipped", why, "service event");
+            return Ok(Outcome::Skipped {
+                task_arn: None,
+                why,
+            });
+        }
+        Err(err) => {
+            let error = HandlerError::Incidents(err);
+            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "incident record unavailable");
+            return Err(error);
+        }
+    };
+    let causes = mitigating.causes.join(", ");
+    let mut lines = Vec::new();
+    if let Some(reason) = &event.reason {
+        lines.push(format!("ECS: {reason}"));
+    }
+    lines.push(
+        match &event.change {
+            ServiceChange::RollingBack { to: Some(to) } => t!(
+                "ECS is rolling back to {to}: the old revision runs; the new revision's pull path is still broken ({causes}), fix it before deploying again.",
+                "ECS가 {to}(으)로 롤백하는 중: 이전 리비전이 실행되며, 새 리비전의 이미지 풀 경로는 여전히 막혀 있음 ({causes}). 다시 배포하기 전에 고치세요.",
+                to = to,
+                causes = causes
+            ),
+            _ => t!(
+                "The deployment failed; the old revision keeps running. The new revision's pull path is still broken ({causes}): fix it before deploying again.",
+                "배포가 실패했고 이전 리비전이 계속 실행됨. 새 리비전의 이미지 풀 경로는 여전히 막혀 있음 ({causes}). 다시 배포하기 전에 고치세요.",
+                causes = causes
+            ),
+        }
+        .get(lang)
+        .to_string(),
+    );
+    let status = IncidentStatus {
+        failed_tasks: mitigating.failed_tasks,
+        open_seconds: mitigating.opened_at.map(|at| now.saturating_sub(at)),
+        causes: mitigating.causes.clone(),
+        stage: Stage::Mitigated,
+    };
+    let pending = |sink: Sink| !mitigating.told.iter().any(|c| c == sink.as_str());
+    let headline = t!("Mitigated: {name}", "완화됨: {name}", name = name);
+    let teams = async {
+        let teams = channels.teams.as_ref().filter(|_| pending(Sink::Teams))?;
+        let card = notice_card(headline.get(lang), &lines, &status, lang);
+        Some(teams.post(&card).await.map(|()| Sink::Teams))
+    };
+    let slack = async {
+        let slack = channels.slack.as_ref().filter(|_| pending(Sink::Slack))?;
+        let ts = mitigating.slack.ts.as_deref()?;
+        let result = async {
+            slack
+                .post(&thread_reply(&status, &lines, lang), Some(ts), false)
+                .await?;
+            slack
+                .update(
+                    ts,
+                    &parent(&stored_parent(&mitigating.slack.blocks), &status, lang),
+                )
+                .await
+        };
+        Some(result.await.map(|()| Sink::Slack))
+    };
+    let chatbot = async {
+        let sns = channels.chatbot.as_ref().filter(|_| pending(Sink::Sns))?;
+        let message = incident_message(key, service, &status, &lines, false, lang);
+        Some(sns.publish(&message).await.map(|_| Sink::Sns))
+    };
+    let (teams, slack, chatbot) = tokio::join!(teams, slack, chatbot);
+    let (sent_to, failed) = super::sinks::split_deliveries([teams, slack, chatbot]);
+    for sink in &sent_to {
+        if let Err(err) = channels
+            .record
+            .mitigation_told(key, name, sink.as_str())
+            .await
+        {
+            warn!(incident = key, error = %err, "told but not recorded: a retry tells again");
+        }
+    }
+    if !failed.is_empty() {
+        if let Err(err) = channels.record.release_mitigation(key, name).await {
+            warn!(incident = key, error = %err, "the mitigation's claim was not given back: the retry will not tell it");
+        }
+        let error = HandlerError::SinkFailed {
+            failed,
+            delivered: sent_to,
+        };
+        error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "telling the mitigation failed");
+        return Err(error);
+    }
+    info!(
+        decision = "mitigated",
+        incident = key,
+        event_name = name,
+        "incident mitigated"
+    );
+    Ok(Outcome::Mitigated {
+        incident: key.to_string(),
+        event_name: name.to_string(),
+        sent_to,
+    })
+}
+
+/// The schedule closes every open incident that went quiet; what could not be closed is
+/// logged and tried again by the next schedule.
+pub async fn close_quiet(deps: &Deps) {
+    let Some(channels) = &deps.incidents else {
+        return;
+    };
+    let keys = match channels.record.open_incidents().await {
+        Ok(keys) => keys,
+        Err(err) => {
+            warn!(error = %err, "the open incidents could not be listed: quiet ones stay open until their next event");
+            return;
+        }
+    };
+    for key in keys {
+        if let Err(err) = close(deps, channels, &key, Closing::Quiet, &service_of(&key)).await {
+            warn!(incident = key, error = %err, "the quiet incident was not closed: the next schedule tries again");
+        }
+    }
+}
+
+/// `cluster/service` of an incident key (`ecs-pull-doctor/<account>/<region>/<cluster>/
+/// <group>`), for the message's title.
+fn service_of(key: &str) -> String {
+    let mut parts = key.splitn(5, '/').skip(3);
+    let cluster = parts.next().unwrap_or("-");
+    let group = parts.next().unwrap_or("-");
+    format!(
+        "{cluster}/{}",
+        group.split_once(':').map_or(group, |(_, name)| name)
+    )
 }

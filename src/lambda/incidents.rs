@@ -8,13 +8,19 @@
 //! same new cause at once both send it; PagerDuty merges them under the one `dedup_key`.
 //!
 //! Item: `pk` (S, `incident#` + the incident key), `state` (S: `open`, `resolving`,
-//! `resolved`), `opened_at`, `last_seen`, `resolved_at` (N, epoch seconds), `failed_tasks`
-//! (N), `paged` (SS, the finding codes PagerDuty has), `expires_at` (N, the table's TTL: a
+//! `resolved`; an open incident with `mitigations` is mitigated), `opened_at`, `last_seen`, `resolved_at` (N, epoch seconds),
+//! `failed_tasks` (N), `event_<CODE>` (S, the first failed task's event of each cause, to
+//! check its path again on recovery), `paged` and `teams_told` (SS, the finding codes
+//! PagerDuty and Teams have) with their claims `page_lease_<CODE>` and `teams_lease_<CODE>`
+//! (N), `mitigations` (SS, the deployment events told), `expires_at` (N, the table's TTL: a
 //! week after the last event, long after ECS stops retrying); for Slack's app mode
 //! `slack_ts` (S, the parent message), `slack_parent` (S, its diagnosis blocks as JSON),
 //! `slack_causes` (SS, the causes the parent and its thread told), `slack_updated_at` (N),
 //! `slack_lease_until` (N: an invocation is posting the parent); while resolving,
 //! `resolved_to` (SS, the channels that were told). Resolving removes all but the state.
+//!
+//! An open incident with no failure for the quiet period is closed by the next event that
+//! finds it, or by the schedule (a failure opens a new one after it).
 
 use std::collections::HashMap;
 
@@ -23,14 +29,49 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::dedup::{DedupError, TTL_ATTRIBUTE};
 
+/// The item listing the open incidents' keys (`keys`, SS).
+const OPEN_INDEX: &str = "incidents#open";
+
 /// How long an incident's item outlives its last event.
 const KEEP_SECONDS: u64 = 7 * 24 * 3600;
 
+/// An incident's `state`. A mitigated incident is open, with `mitigations`.
 const OPEN: &str = "open";
 const RESOLVING: &str = "resolving";
 const RESOLVED: &str = "resolved";
+/// The largest failed-task event kept per cause (ECS's are a few KB).
+pub const MAX_KEPT_EVENT_BYTES: usize = 32 * 1024;
 
-/// An incident that was open when its service recovered.
+/// A channel that is told each cause once (a PagerDuty trigger, a Teams card).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CauseChannel {
+    PagerDuty,
+    Teams,
+}
+
+impl CauseChannel {
+    /// The set of causes the channel has.
+    fn told(self) -> &'static str {
+        match self {
+            CauseChannel::PagerDuty => "paged",
+            CauseChannel::Teams => "teams_told",
+        }
+    }
+
+    /// The claim on telling `cause` (finding codes are upper-case letters and underscores).
+    fn lease(self, cause: &str) -> String {
+        let prefix = match self {
+            CauseChannel::PagerDuty => "page_lease_",
+            CauseChannel::Teams => "teams_lease_",
+        };
+        format!("{prefix}{cause}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect()
+    }
+}
+
+/// An incident that was open or mitigated when it was closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovered {
     pub opened_at: Option<u64>,
@@ -38,17 +79,54 @@ pub struct Recovered {
     pub slack: SlackParent,
     /// The channels a retried resolve already told.
     pub resolved_to: Vec<String>,
+    /// The first failed task's event of each cause (code, event JSON), to check again.
+    pub cause_events: Vec<(String, String)>,
+    /// Every cause any channel was told of.
+    pub causes: Vec<String>,
+    /// Whether Teams and PagerDuty were told of the incident (and so are told it closed).
+    pub teams_told: bool,
+    pub pagerduty_told: bool,
+    /// The attributes named by cause, removed when the incident closes.
+    pub leftovers: Vec<String>,
 }
 
 /// A failure as recorded in its incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
-    /// PagerDuty does not have this cause yet.
-    pub page: bool,
+    /// The cause channels that do not have this cause yet.
+    pub untold: Vec<CauseChannel>,
     /// The incident now, this failure included.
     pub failed_tasks: u64,
     pub opened_at: u64,
     pub slack: SlackParent,
+    /// The causes Teams already has (a new one's card says it is new).
+    pub teams_causes: Vec<String>,
+}
+
+/// An open incident that saw no failure for the quiet period: the failure that found it was
+/// not recorded; close it, then record again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the incident saw no failure for its quiet period")]
+pub struct WentQuiet;
+
+/// Why a failure was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Quiet(#[from] WentQuiet),
+    #[error(transparent)]
+    Table(#[from] DedupError),
+}
+
+/// What the deployment events said of a mitigation, to tell once each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mitigating {
+    pub opened_at: Option<u64>,
+    pub failed_tasks: u64,
+    pub slack: SlackParent,
+    pub causes: Vec<String>,
+    /// The channels a retry of this event already told.
+    pub told: Vec<String>,
 }
 
 /// The incident's parent message in Slack (app mode), as the record has it.
@@ -104,6 +182,38 @@ fn open() -> (&'static str, AttributeValue) {
     (":open", AttributeValue::S(OPEN.into()))
 }
 
+/// The name of the attribute that keeps `cause`'s first event.
+fn event_attribute(cause: &str) -> String {
+    format!("event_{cause}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn cause_events(item: &Item) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = item
+        .iter()
+        .filter_map(|(name, value)| {
+            let cause = name.strip_prefix("event_")?;
+            Some((cause.to_string(), value.as_s().ok()?.clone()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Every cause the incident's channels know of, in one sorted list.
+fn all_causes(item: &Item) -> Vec<String> {
+    let mut causes: Vec<String> = ["paged", "teams_told", "slack_causes"]
+        .iter()
+        .flat_map(|name| strings(item, name))
+        .chain(cause_events(item).into_iter().map(|(cause, _)| cause))
+        .collect();
+    causes.sort();
+    causes.dedup();
+    causes
+}
+
 fn number(n: u64) -> AttributeValue {
     AttributeValue::N(n.to_string())
 }
@@ -129,48 +239,73 @@ impl IncidentTable {
     }
 
     /// Records a failed task of `cause` (a finding code) under `key` at `now`, opening the
-    /// incident when none is open.
+    /// incident when none is open and keeping `event` (the task's event) as the cause's first;
+    /// [`WentQuiet`] when an open incident saw no failure for `quiet_seconds`.
     pub async fn record_failure(
         &self,
         key: &str,
         cause: &str,
+        event: &str,
         now: u64,
-    ) -> Result<Recorded, DedupError> {
-        let out = self
+        quiet_seconds: u64,
+    ) -> Result<Recorded, RecordError> {
+        let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", pk(key))
             .update_expression(
-                "SET #state = :open, last_seen = :now, #ttl = :ttl, opened_at = if_not_exists(opened_at, :now) ADD failed_tasks :one",
+                "SET #state = :open, last_seen = :now, #ttl = :ttl, opened_at = if_not_exists(opened_at, :now), #event = if_not_exists(#event, :event) ADD failed_tasks :one",
             )
+            // A closed incident (its item emptied) opens again; an open one is added to
+            // only while it is not quiet.
+            .condition_expression("attribute_not_exists(#state) OR #state <> :open OR last_seen >= :quiet_since")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_names("#event", event_attribute(cause))
             .expression_attribute_values(":open", AttributeValue::S(OPEN.into()))
             .expression_attribute_values(":now", number(now))
+            .expression_attribute_values(":quiet_since", number(now.saturating_sub(quiet_seconds)))
             .expression_attribute_values(":ttl", number(now + KEEP_SECONDS))
             .expression_attribute_values(":one", number(1))
+            .expression_attribute_values(
+                ":event",
+                AttributeValue::S(crate::untrusted::cut(event, MAX_KEPT_EVENT_BYTES)),
+            )
             .return_values(ReturnValue::AllOld)
             .send()
-            .await
-            .map_err(|e| self.error(&e))?;
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(err) if is_condition_failure(&err) => return Err(WentQuiet.into()),
+            Err(err) => return Err(self.error(&err).into()),
+        };
         let old = out.attributes.unwrap_or_default();
-        let was_open = text(&old, "state").as_deref() == Some(OPEN);
+        let was_active = text(&old, "state").as_deref() == Some(OPEN);
         let failed_tasks = whole(&old, "failed_tasks").unwrap_or(0) + 1;
         let opened_at = whole(&old, "opened_at").unwrap_or(now);
-        if !was_open {
+        if !was_active {
+            if let Err(err) = self.index(key, true).await {
+                tracing::warn!(incident = key, error = %err, "the open incident is not indexed: the schedule will not close it when it goes quiet (its next event will)");
+            }
             return Ok(Recorded {
-                page: true,
+                untold: vec![CauseChannel::PagerDuty, CauseChannel::Teams],
                 failed_tasks,
                 opened_at,
                 slack: SlackParent::default(),
+                teams_causes: Vec::new(),
             });
         }
+        let has = |channel: CauseChannel| strings(&old, channel.told()).iter().any(|c| c == cause);
         Ok(Recorded {
-            page: !strings(&old, "paged").iter().any(|c| c == cause),
+            untold: [CauseChannel::PagerDuty, CauseChannel::Teams]
+                .into_iter()
+                .filter(|c| !has(*c))
+                .collect(),
             failed_tasks,
             opened_at,
             slack: SlackParent::from_item(&old),
+            teams_causes: strings(&old, CauseChannel::Teams.told()),
         })
     }
 
@@ -323,13 +458,18 @@ impl IncidentTable {
         .map(|_| ())
     }
 
-    /// PagerDuty took `cause` for the open incident under `key`.
-    pub async fn paged(&self, key: &str, cause: &str) -> Result<(), DedupError> {
-        self.page_update(
+    /// `channel` took `cause` for the open incident under `key`.
+    pub async fn told(
+        &self,
+        channel: CauseChannel,
+        key: &str,
+        cause: &str,
+    ) -> Result<(), DedupError> {
+        self.conditional_update(
             key,
-            cause,
-            "ADD paged :cause REMOVE #lease",
+            &format!("ADD {} :cause REMOVE #lease", channel.told()),
             "#state = :open",
+            Some(channel.lease(cause)),
             vec![
                 open(),
                 (":cause", AttributeValue::Ss(vec![cause.to_string()])),
@@ -339,20 +479,24 @@ impl IncidentTable {
         .map(|_| ())
     }
 
-    /// Claims the page of `cause` until `until` (the invocation's deadline): true for one
-    /// invocation of those that found it unpaged at the same moment.
-    pub async fn claim_page(
+    /// Claims telling `channel` of `cause` until `until` (the invocation's deadline): true for
+    /// one invocation of those that found it untold at the same moment.
+    pub async fn claim_cause(
         &self,
+        channel: CauseChannel,
         key: &str,
         cause: &str,
         now: u64,
         until: u64,
     ) -> Result<bool, DedupError> {
-        self.page_update(
+        self.conditional_update(
             key,
-            cause,
             "SET #lease = :until",
-            "#state = :open AND NOT contains(paged, :code) AND (attribute_not_exists(#lease) OR #lease < :now)",
+            &format!(
+                "#state = :open AND NOT contains({}, :code) AND (attribute_not_exists(#lease) OR #lease < :now)",
+                channel.told()
+            ),
+            Some(channel.lease(cause)),
             vec![
                 open(),
                 (":code", AttributeValue::S(cause.to_string())),
@@ -363,55 +507,177 @@ impl IncidentTable {
         .await
     }
 
-    /// Gives the claim on `cause`'s page back (PagerDuty did not take it).
-    pub async fn release_page(&self, key: &str, cause: &str) -> Result<(), DedupError> {
-        self.page_update(key, cause, "REMOVE #lease", "#state = :open", vec![open()])
-            .await
-            .map(|_| ())
-    }
-
-    /// A conditional update that names the cause's page lease `#lease`
-    /// (`page_lease_<CODE>`; finding codes are upper-case letters and underscores).
-    async fn page_update(
+    /// Gives the claim on telling `channel` of `cause` back (the channel did not take it).
+    pub async fn release_cause(
         &self,
+        channel: CauseChannel,
         key: &str,
         cause: &str,
-        update: &str,
-        condition: &str,
-        values: Vec<(&str, AttributeValue)>,
-    ) -> Result<bool, DedupError> {
-        let lease: String = format!("page_lease_{cause}")
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        self.conditional_update(key, update, condition, Some(lease), values)
-            .await
+    ) -> Result<(), DedupError> {
+        self.conditional_update(
+            key,
+            "REMOVE #lease",
+            "#state = :open",
+            Some(channel.lease(cause)),
+            vec![open()],
+        )
+        .await
+        .map(|_| ())
     }
 
-    /// Starts resolving the incident under `key` because its service recovered: `None` when
-    /// none is open (nothing to send), else what it was. A resolve that was started but not
-    /// delivered (the invocation failed) is started again by the retry.
-    pub async fn begin_resolve(
+    /// Records that the service's deployment `event_name` (`SERVICE_DEPLOYMENT_FAILED`, the
+    /// rollback) mitigated the open incident under `key`: `None` when none is open or that
+    /// event was already told (each is told once).
+    pub async fn mitigate(
         &self,
         key: &str,
+        event_name: &str,
         now: u64,
-    ) -> Result<Option<Recovered>, DedupError> {
+    ) -> Result<Option<Mitigating>, DedupError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", pk(key))
+            .update_expression(
+                "SET mitigated_at = if_not_exists(mitigated_at, :now) ADD mitigations :event",
+            )
+            .condition_expression("#state = :open AND NOT contains(mitigations, :name)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":open", AttributeValue::S(OPEN.into()))
+            .expression_attribute_values(":now", number(now))
+            .expression_attribute_values(":event", AttributeValue::Ss(vec![event_name.into()]))
+            .expression_attribute_values(":name", AttributeValue::S(event_name.into()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Err(err) if is_condition_failure(&err) => Ok(None),
+            Err(err) => Err(self.error(&err)),
+            Ok(out) => {
+                let item = out.attributes.unwrap_or_default();
+                let prefix = format!("{event_name}:");
+                Ok(Some(Mitigating {
+                    opened_at: whole(&item, "opened_at"),
+                    failed_tasks: whole(&item, "failed_tasks").unwrap_or(0),
+                    slack: SlackParent::from_item(&item),
+                    causes: all_causes(&item),
+                    told: strings(&item, "mitigated_to")
+                        .iter()
+                        .filter_map(|t| t.strip_prefix(&prefix).map(str::to_string))
+                        .collect(),
+                }))
+            }
+        }
+    }
+
+    /// `channel` was told of the mitigation `event_name`: its retry does not tell it again.
+    pub async fn mitigation_told(
+        &self,
+        key: &str,
+        event_name: &str,
+        channel: &str,
+    ) -> Result<(), DedupError> {
+        self.update_if(
+            key,
+            "ADD mitigated_to :told",
+            "#state = :open",
+            vec![
+                open(),
+                (
+                    ":told",
+                    AttributeValue::Ss(vec![format!("{event_name}:{channel}")]),
+                ),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Telling the mitigation `event_name` failed somewhere: the retry tells it again (where
+    /// it was not told).
+    pub async fn release_mitigation(&self, key: &str, event_name: &str) -> Result<(), DedupError> {
+        self.update_if(
+            key,
+            "DELETE mitigations :event",
+            "#state = :open",
+            vec![
+                open(),
+                (":event", AttributeValue::Ss(vec![event_name.into()])),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The keys of the incidents opened and not yet closed (for the schedule's quiet check).
+    pub async fn open_incidents(&self) -> Result<Vec<String>, DedupError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(OPEN_INDEX.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| DedupError::from_sdk("dynamodb:GetItem", &self.table, &e))?;
+        Ok(out
+            .item
+            .as_ref()
+            .map(|i| strings(i, "keys"))
+            .unwrap_or_default())
+    }
+
+    /// Adds `key` to, or removes it from, the index of open incidents.
+    async fn index(&self, key: &str, add: bool) -> Result<(), DedupError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(OPEN_INDEX.into()))
+            .update_expression(if add {
+                "ADD #keys :key"
+            } else {
+                "DELETE #keys :key"
+            })
+            .expression_attribute_names("#keys", "keys")
+            .expression_attribute_values(":key", AttributeValue::Ss(vec![key.into()]))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(&e))
+    }
+
+    /// Starts closing the incident under `key`, because its service recovered or (with
+    /// `quiet_since`) because it saw no failure since then: `None` when none is open (or it
+    /// is not quiet), else what it was. A close that was started but not delivered (the
+    /// invocation failed) is started again by the retry.
+    pub async fn begin_resolve(
+        &self,
+        key: &str,
+        now: u64,
+        quiet_since: Option<u64>,
+    ) -> Result<Option<Recovered>, DedupError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk(key))
             .update_expression("SET #state = :resolving, #ttl = :ttl")
-            .condition_expression("#state = :open OR #state = :resolving")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":open", AttributeValue::S(OPEN.into()))
             .expression_attribute_values(":resolving", AttributeValue::S(RESOLVING.into()))
             .expression_attribute_values(":ttl", number(now + KEEP_SECONDS))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        match result {
+            .return_values(ReturnValue::AllOld);
+        request = match quiet_since {
+            None => request.condition_expression("#state = :open OR #state = :resolving"),
+            Some(since) => request
+                .condition_expression(
+                    "(#state = :open AND last_seen < :since) OR #state = :resolving",
+                )
+                .expression_attribute_values(":since", number(since)),
+        };
+        match request.send().await {
             Err(err) if is_condition_failure(&err) => Ok(None),
             Err(err) => Err(self.error(&err)),
             Ok(out) => {
@@ -421,22 +687,49 @@ impl IncidentTable {
                     failed_tasks: whole(&old, "failed_tasks").unwrap_or(0),
                     slack: SlackParent::from_item(&old),
                     resolved_to: strings(&old, "resolved_to"),
+                    cause_events: cause_events(&old),
+                    causes: all_causes(&old),
+                    teams_told: !strings(&old, CauseChannel::Teams.told()).is_empty(),
+                    pagerduty_told: !strings(&old, CauseChannel::PagerDuty.told()).is_empty(),
+                    leftovers: old
+                        .keys()
+                        .filter(|n| {
+                            n.starts_with("event_")
+                                || n.starts_with("page_lease_")
+                                || n.starts_with("teams_lease_")
+                        })
+                        .cloned()
+                        .collect(),
                 }))
             }
         }
     }
 
-    /// PagerDuty took the resolve: the incident is closed, and its next failure opens a new
+    /// The channels took the close: the incident is closed, its item emptied of it
+    /// (`leftovers` are the attributes named by cause), and its next failure opens a new
     /// one. A failure recorded meanwhile (the state is `open` again) keeps it open.
-    pub async fn resolved(&self, key: &str, now: u64) -> Result<(), DedupError> {
-        let result = self
+    pub async fn resolved(
+        &self,
+        key: &str,
+        now: u64,
+        leftovers: &[String],
+    ) -> Result<(), DedupError> {
+        let mut removes = String::from(
+            "paged, teams_told, mitigations, mitigated_at, mitigated_to, opened_at, failed_tasks, slack_ts, slack_parent, slack_causes, slack_updated_at, slack_lease_until, resolved_to",
+        );
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", pk(key))
-            .update_expression(
-                "SET #state = :resolved, resolved_at = :now REMOVE paged, opened_at, failed_tasks, slack_ts, slack_parent, slack_causes, slack_updated_at, slack_lease_until, resolved_to",
-            )
+            .key("pk", pk(key));
+        for (i, name) in leftovers.iter().enumerate() {
+            removes.push_str(&format!(", #left{i}"));
+            request = request.expression_attribute_names(format!("#left{i}"), name);
+        }
+        let result = request
+            .update_expression(format!(
+                "SET #state = :resolved, resolved_at = :now REMOVE {removes}"
+            ))
             .condition_expression("#state = :resolving")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":resolving", AttributeValue::S(RESOLVING.into()))
@@ -445,9 +738,10 @@ impl IncidentTable {
             .send()
             .await;
         match result {
-            Err(err) if is_condition_failure(&err) => Ok(()),
-            Err(err) => Err(self.error(&err)),
-            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => return Ok(()),
+            Err(err) => return Err(self.error(&err)),
+            Ok(_) => {}
         }
+        self.index(key, false).await
     }
 }

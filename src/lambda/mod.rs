@@ -19,6 +19,7 @@ pub mod preflight;
 pub mod ranges;
 pub mod sinks;
 pub mod slack_app;
+pub mod teams;
 
 pub use answer::{answer, Call, Payload};
 pub use deps::Deps;
@@ -76,6 +77,8 @@ pub enum StartError {
     PagerDuty(sinks::SetupError),
     #[error("SLACK_API_URL: {0}")]
     SlackApp(sinks::SetupError),
+    #[error("TEAMS_WEBHOOK_URL_SECRET_ARN: {0}")]
+    Teams(sinks::SetupError),
 }
 
 /// Why an event was not handled; the runtime reports [`HandlerError::error_type`].
@@ -221,13 +224,21 @@ pub enum Outcome {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         sent_to: Vec<Sink>,
     },
-    /// The service recovered and its open incident was resolved where it had been paged.
+    /// The service recovered (or its incident went quiet) and the incident was closed in
+    /// every channel that followed it; `verified` says what is true now of each cause's path.
     Resolved {
         incident: String,
         event_name: String,
         failed_tasks: u64,
         #[serde(skip_serializing_if = "Option::is_none")]
         open_seconds: Option<u64>,
+        verified: Vec<String>,
+        sent_to: Vec<Sink>,
+    },
+    /// ECS failed the deployment or rolled it back: the incident was told it is mitigated.
+    Mitigated {
+        incident: String,
+        event_name: String,
         sent_to: Vec<Sink>,
     },
 }

@@ -69,7 +69,10 @@ impl SnsSink {
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(&message.subject)
-            .message(&message.body);
+            .message(message.message_text());
+        if message.chatbot.is_some() {
+            request = request.message_structure("json");
+        }
         let attributes = message
             .attributes
             .iter()
@@ -207,6 +210,11 @@ impl WebhookUrl {
         let parsed = reqwest::Url::parse(url).ok()?;
         (matches!(parsed.scheme(), "https" | "http") && parsed.host().is_some())
             .then(|| WebhookUrl(url.to_string()))
+    }
+
+    /// The URL, to post to (never to print).
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 

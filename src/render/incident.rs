@@ -19,49 +19,89 @@ pub struct IncidentStatus {
     pub open_seconds: Option<u64>,
     /// The first findings seen, in order.
     pub causes: Vec<String>,
-    /// The event that closed it (`SERVICE_STEADY_STATE`…), once resolved.
-    pub resolved_by: Option<String>,
+    pub stage: Stage,
+}
+
+/// The incident's state as people read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    Open,
+    /// ECS rolled the deployment back: the old revision runs, the new one's pull path is
+    /// still broken.
+    Mitigated,
+    /// Closed by the service's recovery (`SERVICE_STEADY_STATE`…).
+    Resolved {
+        by: String,
+    },
+    /// Closed because no task failed for this many minutes: not a proof of a fix.
+    Quiet {
+        minutes: u64,
+    },
 }
 
 fn minutes(seconds: u64) -> u64 {
     seconds.div_ceil(60)
 }
 
-/// The status line: open or resolved, for how long, how many tasks, which causes.
-pub fn status_text(status: &IncidentStatus, lang: Lang) -> String {
+/// The status line's mark, its state words and the rest, in `lang`.
+fn status_parts(status: &IncidentStatus, lang: Lang) -> (&'static str, String, String) {
     let tasks = status.failed_tasks;
     let causes = status.causes.join(", ");
-    let line = match (&status.resolved_by, status.open_seconds.map(minutes)) {
-        (Some(by), Some(m)) => t!(
-            "✅ *Resolved* by {by} after {m} min · {tasks} failed tasks · {causes}",
-            "✅ *해결됨* ({by}, {m}분 후) · 실패한 태스크 {tasks}개 · {causes}",
-            by = by,
-            m = m,
-            tasks = tasks,
-            causes = causes
+    let open = status.open_seconds.map(minutes);
+    let (mark, state) = match &status.stage {
+        Stage::Open => ("🔴", t!("Open", "진행 중")),
+        Stage::Mitigated => (
+            "🟠",
+            t!(
+                "Mitigated: the old revision runs",
+                "완화됨: 이전 리비전 실행 중"
+            ),
         ),
-        (Some(by), None) => t!(
-            "✅ *Resolved* by {by} · {tasks} failed tasks · {causes}",
-            "✅ *해결됨* ({by}) · 실패한 태스크 {tasks}개 · {causes}",
-            by = by,
-            tasks = tasks,
-            causes = causes
-        ),
-        (None, Some(m)) => t!(
-            "🔴 *Open* for {m} min · {tasks} failed tasks · {causes}",
-            "🔴 *진행 중* ({m}분째) · 실패한 태스크 {tasks}개 · {causes}",
-            m = m,
-            tasks = tasks,
-            causes = causes
-        ),
-        (None, None) => t!(
-            "🔴 *Open* · {tasks} failed tasks · {causes}",
-            "🔴 *진행 중* · 실패한 태스크 {tasks}개 · {causes}",
-            tasks = tasks,
-            causes = causes
+        Stage::Resolved { by } => ("✅", t!("Resolved by {by}", "해결됨 ({by})", by = by)),
+        Stage::Quiet { minutes } => (
+            "⚪",
+            t!(
+                "Closed: no failure for {m} min",
+                "종료: {m}분 동안 실패 없음",
+                m = minutes
+            ),
         ),
     };
-    cap(&escape(line.get(lang)), SECTION_MAX)
+    let duration = match (&status.stage, open) {
+        (_, None) => None,
+        (Stage::Open, Some(m)) => Some(t!("for {m} min", "{m}분째", m = m)),
+        (Stage::Quiet { .. }, Some(m)) => Some(t!("· open {m} min", "· {m}분 동안 열림", m = m)),
+        (_, Some(m)) => Some(t!("after {m} min", "{m}분 후", m = m)),
+    };
+    let tasks = t!(
+        "{tasks} failed tasks",
+        "실패한 태스크 {tasks}개",
+        tasks = tasks
+    );
+    let mut rest = String::new();
+    if let Some(duration) = duration {
+        rest.push_str(&format!(" {}", duration.get(lang)));
+    }
+    rest.push_str(&format!(" · {}", tasks.get(lang)));
+    if !causes.is_empty() {
+        rest.push_str(&format!(" · {causes}"));
+    }
+    (mark, state.get(lang).to_string(), rest)
+}
+
+/// The status line as plain text: state, for how long, how many tasks, which causes.
+pub fn status_line(status: &IncidentStatus, lang: Lang) -> String {
+    let (mark, state, rest) = status_parts(status, lang);
+    format!("{mark} {state}{rest}")
+}
+
+/// The status line in Slack's mrkdwn, the state in bold.
+pub fn status_text(status: &IncidentStatus, lang: Lang) -> String {
+    let (mark, state, rest) = status_parts(status, lang);
+    cap(
+        &format!("{mark} *{}*{}", escape(&state), escape(&rest)),
+        SECTION_MAX,
+    )
 }
 
 /// The parent message: `diagnosis` (a Slack payload of the first diagnosis) with the status
@@ -83,10 +123,16 @@ pub fn parent(diagnosis: &Value, status: &IncidentStatus, lang: Lang) -> Value {
     json!({"text": cap(&text, SECTION_MAX), "blocks": blocks})
 }
 
-/// The reply that closes the thread (sent to the channel too).
-pub fn resolution_reply(status: &IncidentStatus, lang: Lang) -> Value {
-    let text = status_text(status, lang);
-    json!({"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]})
+/// A reply in the incident's thread: the status line, then `lines` (what is true now, ECS's
+/// own words), each escaped.
+pub fn thread_reply(status: &IncidentStatus, lines: &[String], lang: Lang) -> Value {
+    let head = status_text(status, lang);
+    let mut blocks = vec![json!({"type": "section", "text": {"type": "mrkdwn", "text": head}})];
+    if !lines.is_empty() {
+        let text: Vec<String> = lines.iter().map(|l| format!("• {}", escape(l))).collect();
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap(&text.join("\n"), SECTION_MAX)}}));
+    }
+    json!({"text": head, "blocks": blocks})
 }
 
 #[cfg(test)]
@@ -99,16 +145,26 @@ mod tests {
             failed_tasks: 37,
             open_seconds: Some(14 * 60 - 5),
             causes: vec!["S3_ROUTE_MISSING".into(), "ECR_API_ENDPOINT_MISSING".into()],
-            resolved_by: None,
+            stage: Stage::Open,
         };
         assert_eq!(
             status_text(&status, Lang::En),
             "🔴 *Open* for 14 min · 37 failed tasks · S3_ROUTE_MISSING, ECR_API_ENDPOINT_MISSING"
         );
-        status.resolved_by = Some("SERVICE_STEADY_STATE".into());
+        status.stage = Stage::Resolved {
+            by: "SERVICE_STEADY_STATE".into(),
+        };
         assert!(status_text(&status, Lang::En)
-            .starts_with("✅ *Resolved* by SERVICE_STEADY_STATE after 14 min"));
+            .starts_with("✅ *Resolved by SERVICE_STEADY_STATE* after 14 min"));
         assert!(status_text(&status, Lang::Ko).contains("해결됨"));
+        status.stage = Stage::Quiet { minutes: 60 };
+        assert_eq!(
+            status_line(&status, Lang::En),
+            "⚪ Closed: no failure for 60 min · open 14 min · 37 failed tasks · S3_ROUTE_MISSING, ECR_API_ENDPOINT_MISSING"
+        );
+        status.stage = Stage::Mitigated;
+        assert!(status_line(&status, Lang::En)
+            .starts_with("🟠 Mitigated: the old revision runs after 14 min"));
     }
 
     #[test]
@@ -120,7 +176,7 @@ mod tests {
             failed_tasks: 1,
             open_seconds: None,
             causes: vec!["S3_ROUTE_MISSING".into()],
-            resolved_by: None,
+            stage: Stage::Open,
         };
         let p = parent(&diagnosis, &status, Lang::En);
         assert_eq!(p["blocks"][0]["type"], "header");

@@ -6,11 +6,13 @@
 //! reaches a terminal. Codes, resource IDs and commands are the same in both languages.
 
 pub mod audit;
+pub mod chatbot;
 pub mod digest;
 pub mod incident;
 pub mod pagerduty;
 pub mod slack;
 pub mod sns;
+pub mod teams;
 
 use serde::Serialize;
 use serde_json::{json, Value};

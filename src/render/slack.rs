@@ -212,7 +212,7 @@ pub(crate) fn cap_code(text: &str, max: usize) -> String {
     }
 }
 
-fn failing_hop(d: &Diagnosis) -> String {
+pub(crate) fn failing_hop(d: &Diagnosis) -> String {
     let f = &d.failure;
     let mut s = format!("{} / {}", f.hop.as_str(), f.symptom.as_str());
     if let Some(ip) = f.ip {

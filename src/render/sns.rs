@@ -38,6 +38,9 @@ pub struct SnsMessage {
     pub json: String,
     /// Filterable attributes (all `String`), such as `account`, `finding`, `severity`.
     pub attributes: Vec<(&'static str, String)>,
+    /// Amazon Q Developer's custom notification (JSON text), when enabled: the message is
+    /// then published with `MessageStructure=json`, the body as `default`, this as `https`.
+    pub chatbot: Option<String>,
 }
 
 impl SnsMessage {
@@ -96,30 +99,77 @@ impl SnsMessage {
             body,
             json: json_text,
             attributes,
+            chatbot: None,
         }
+    }
+
+    /// The same message carrying `notification` for Amazon Q Developer, held to the same
+    /// budget: the notification's long strings are cut first, then the body.
+    pub fn with_chatbot(mut self, mut notification: Value) -> SnsMessage {
+        untrusted::displayable_json(&mut notification);
+        let mut text = notification.to_string();
+        for max in JSON_STRING_CUTS {
+            if self.size_with(Some(&text)) <= MAX_MESSAGE_BYTES {
+                break;
+            }
+            untrusted::cut_json_strings(&mut notification, max);
+            text = notification.to_string();
+        }
+        // The body, escaped in the structure, gives way for the rest (escaping at most
+        // doubles it: it holds no control characters but line breaks and tabs).
+        while self.size_with(Some(&text)) > MAX_MESSAGE_BYTES && !self.body.is_empty() {
+            let over = self.size_with(Some(&text)) - MAX_MESSAGE_BYTES;
+            let keep = self.body.len().saturating_sub(over.div_ceil(2) + 256);
+            self.body = within(std::mem::take(&mut self.body), keep);
+        }
+        self.chatbot = Some(text);
+        self
+    }
+
+    /// What is published as the message: the body, or with the chatbot part the structure
+    /// SNS reads for `MessageStructure=json`.
+    pub fn message_text(&self) -> String {
+        structured(&self.body, self.chatbot.as_deref())
     }
 
     /// The same message with `footer` as the body's last lines, held to the same rules.
     pub fn with_footer(self, footer: &str) -> SnsMessage {
         let json = serde_json::from_str(&self.json).unwrap_or(Value::Null);
-        SnsMessage::new(
+        let message = SnsMessage::new(
             &self.subject,
             &format!("{}\n{footer}\n", self.body),
             json,
             self.attributes,
-        )
+        );
+        match self.chatbot.as_deref().map(serde_json::from_str) {
+            Some(Ok(notification)) => message.with_chatbot(notification),
+            _ => message,
+        }
     }
 
     /// What SNS counts against [`MAX_MESSAGE_BYTES`] (the subject included, to be safe).
     pub fn size(&self) -> usize {
+        self.size_with(self.chatbot.as_deref())
+    }
+
+    fn size_with(&self, chatbot: Option<&str>) -> usize {
         self.subject.len()
-            + self.body.len()
+            + structured(&self.body, chatbot).len()
             + self
                 .attributes
                 .iter()
                 .map(|(name, value)| attribute_bytes(name, value))
                 .sum::<usize>()
             + attribute_bytes(JSON_ATTRIBUTE, &self.json)
+    }
+}
+
+/// The message SNS gets: `body`, or with `chatbot` the `MessageStructure=json` object whose
+/// `default` every other protocol (email, SQS, Lambda) receives as today.
+fn structured(body: &str, chatbot: Option<&str>) -> String {
+    match chatbot {
+        None => body.to_string(),
+        Some(https) => serde_json::json!({"default": body, "https": https}).to_string(),
     }
 }
 
@@ -257,6 +307,18 @@ mod tests {
         assert_eq!(attrs["finding"], "S3_ROUTE_MISSING");
         let noted = m.clone().with_footer(&"n".repeat(2000));
         assert!(noted.size() <= MAX_MESSAGE_BYTES, "{}", noted.size());
+
+        let told = m
+            .clone()
+            .with_chatbot(serde_json::json!({"version": "1.0", "content": {"description": huge}}));
+        assert!(told.size() <= MAX_MESSAGE_BYTES, "{}", told.size());
+        let structure: Value = serde_json::from_str(&told.message_text()).unwrap();
+        assert!(structure["default"]
+            .as_str()
+            .unwrap()
+            .starts_with("✗ S3_ROUTE_MISSING"));
+        let https: Value = serde_json::from_str(structure["https"].as_str().unwrap()).unwrap();
+        assert_eq!(https["version"], "1.0");
 
         let small = SnsMessage::new("s", "body\n", serde_json::json!({"a": "b"}), vec![]);
         assert_eq!(
