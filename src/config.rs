@@ -34,6 +34,8 @@ pub struct Config {
     pub account_names: std::collections::BTreeMap<String, String>,
     /// Paging through PagerDuty's Events API v2, with incidents kept in the dedup table.
     pub pagerduty: Option<PagerDuty>,
+    /// `PAGERDUTY_EVENTS_URL`: where every PagerDuty event goes (the default's and routes').
+    pub pagerduty_events_url: String,
     /// Slack's app mode: one thread per incident, its parent edited in place.
     pub slack_app: Option<SlackApp>,
     /// `TEAMS_WEBHOOK_URL_SECRET_ARN`: the secret holding a Teams Workflows webhook URL.
@@ -41,6 +43,8 @@ pub struct Config {
     /// `CHATBOT_NOTIFICATIONS=true`: SNS messages carry Amazon Q Developer's custom
     /// notification for its HTTPS subscription, threaded by incident.
     pub chatbot_notifications: bool,
+    /// `ROUTES`: where each incident goes instead of the defaults, or that it is muted.
+    pub routes: crate::routes::Routes,
     /// `INCIDENT_QUIET_MINUTES` (default 60): an open incident with no failure for this long
     /// is closed, as "no failure for N min".
     pub incident_quiet_minutes: u64,
@@ -57,11 +61,10 @@ pub struct SlackApp {
     pub api_url: String,
 }
 
-/// `PAGERDUTY_ROUTING_KEY_SECRET_ARN` and `PAGERDUTY_EVENTS_URL`.
+/// `PAGERDUTY_ROUTING_KEY_SECRET_ARN`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PagerDuty {
     pub routing_key_secret_arn: String,
-    pub events_url: String,
 }
 
 /// How a central function reaches member accounts.
@@ -135,9 +138,11 @@ impl std::fmt::Debug for Config {
             .field("members", &self.members)
             .field("account_names", &self.account_names)
             .field("pagerduty", &self.pagerduty)
+            .field("pagerduty_events_url", &self.pagerduty_events_url)
             .field("slack_app", &self.slack_app)
             .field("teams_webhook_secret_arn", &self.teams_webhook_secret_arn)
             .field("chatbot_notifications", &self.chatbot_notifications)
+            .field("routes", &self.routes)
             .field("incident_quiet_minutes", &self.incident_quiet_minutes)
             .finish()
     }
@@ -330,6 +335,13 @@ impl Config {
                 )
             })?,
         };
+        let pagerduty_events_url = get("PAGERDUTY_EVENTS_URL")
+            .unwrap_or_else(|| crate::lambda::pagerduty::DEFAULT_EVENTS_URL.to_string());
+        if !(pagerduty_events_url.starts_with("https://")
+            || pagerduty_events_url.starts_with("http://"))
+        {
+            return Err(invalid("PAGERDUTY_EVENTS_URL", "not an http(s) URL"));
+        }
         let pagerduty = match get("PAGERDUTY_ROUTING_KEY_SECRET_ARN") {
             None => None,
             Some(arn) => {
@@ -340,14 +352,8 @@ impl Config {
                         "needs DEDUP_TABLE: the incidents PagerDuty is told about are kept there",
                     ));
                 }
-                let events_url = get("PAGERDUTY_EVENTS_URL")
-                    .unwrap_or_else(|| crate::lambda::pagerduty::DEFAULT_EVENTS_URL.to_string());
-                if !(events_url.starts_with("https://") || events_url.starts_with("http://")) {
-                    return Err(invalid("PAGERDUTY_EVENTS_URL", "not an http(s) URL"));
-                }
                 Some(PagerDuty {
                     routing_key_secret_arn: arn,
-                    events_url,
                 })
             }
         };
@@ -424,6 +430,29 @@ impl Config {
                 }
             },
         };
+        let routes = match get("ROUTES") {
+            None => Default::default(),
+            Some(json) => crate::routes::Routes::parse(
+                &json,
+                crate::lambda::slack_app::is_channel_id,
+                |arn| check_arn("ROUTES", arn, "secretsmanager").is_ok(),
+            )
+            .map_err(|e| invalid("ROUTES", e.to_string()))?,
+        };
+        for destinations in routes.destinations() {
+            if destinations.slack_channel.is_some() && slack_app.is_none() {
+                return Err(invalid(
+                    "ROUTES",
+                    "a route names a slack_channel, which needs Slack's app mode (SLACK_BOT_TOKEN_SECRET_ARN)",
+                ));
+            }
+            if dedup.is_none() {
+                return Err(invalid(
+                    "ROUTES",
+                    "a route names a destination, which needs DEDUP_TABLE: the incidents are kept there",
+                ));
+            }
+        }
         if sns_topic_arn.is_none()
             && slack_webhook_secret_arn.is_none()
             && slack_webhook_url.is_none()
@@ -446,9 +475,11 @@ impl Config {
             members,
             account_names,
             pagerduty,
+            pagerduty_events_url,
             slack_app,
             teams_webhook_secret_arn,
             chatbot_notifications,
+            routes,
             incident_quiet_minutes,
         })
     }
@@ -540,6 +571,26 @@ mod tests {
         }
         let c = config(&[("SNS_TOPIC_ARN", topic), ("INCIDENT_QUIET_MINUTES", "90")]).unwrap();
         assert_eq!(c.incident_quiet_minutes, 90);
+        let muted = config(&[
+            ("SNS_TOPIC_ARN", topic),
+            (
+                "ROUTES",
+                r#"[{"match": {"service": "batch-*"}, "mute": true}]"#,
+            ),
+        ])
+        .unwrap();
+        assert!(!muted.routes.is_empty());
+        let err = config(&[
+            ("SNS_TOPIC_ARN", topic),
+            ("ROUTES", r#"[{"slack_channel": "C0TEAM0001"}]"#),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("needs Slack's app mode"), "{err}");
+        let err = config(&[("SNS_TOPIC_ARN", topic), ("ROUTES", "[{")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("ROUTES: not a JSON array"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -551,7 +602,10 @@ mod tests {
         ])
         .unwrap();
         let pd = c.pagerduty.unwrap();
-        assert_eq!(pd.events_url, "https://events.pagerduty.com/v2/enqueue");
+        assert_eq!(
+            c.pagerduty_events_url,
+            "https://events.pagerduty.com/v2/enqueue"
+        );
         assert_eq!(pd.routing_key_secret_arn, secret);
         let err = config(&[("PAGERDUTY_ROUTING_KEY_SECRET_ARN", secret)]).unwrap_err();
         assert!(err.to_string().contains("needs DEDUP_TABLE"), "{err}");

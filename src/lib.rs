@@ -16,8 +16,9 @@
 //!
 //! 7. [`alert`]: which failures are the same alert, for storm suppression.
 //!
-//! [`service_event`] reads ECS service and deployment events, which close the incident a
-//! service's failures opened (paged to PagerDuty by [`lambda`]).
+//! [`service_event`] reads ECS service and deployment events, which mitigate or close the
+//! incident a service's failures opened (followed in PagerDuty, Slack, Teams and Amazon Q
+//! Developer by [`lambda`]); [`routes`] decides where each incident goes, or mutes it.
 //!
 //! [`audit`] runs step 5's probe check before anything fails: for every service, from each
 //! of its subnets to each hop its task definition needs, folded into root causes; [`change`]
@@ -44,6 +45,7 @@ pub mod localized;
 pub mod network;
 pub mod reason;
 pub mod render;
+pub mod routes;
 pub mod service_event;
 pub mod trust;
 pub mod untrusted;

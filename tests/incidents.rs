@@ -928,3 +928,124 @@ fn a_failing_teams_is_retried_alone_and_nothing_else_is_sent_twice() {
         serde_json::json!(["teams"])
     );
 }
+
+const ROUTED_KEY: &str = "fedcba9876543210fedcba9876543210";
+const ROUTED_CHANNEL: &str = "C0NETWORKTEAM";
+
+#[test]
+fn a_route_sends_an_incident_to_its_own_channels_and_a_mute_sends_nothing_but_counts() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let teams_port = free_port().to_string();
+    let teams_url = format!(
+        "http://127.0.0.1:{teams_port}/workflows/doctor/triggers/manual/paths/invoke?sig=local-signature"
+    );
+    let sinks = fixture(
+        &moto,
+        "lambda_sinks.py",
+        &[
+            "--pagerduty-key",
+            ROUTING_KEY,
+            "--routed-pagerduty-key",
+            ROUTED_KEY,
+            "--slack-bot-token",
+            BOT_TOKEN,
+            "--teams-url",
+            &teams_url,
+        ],
+    );
+    let routes = serde_json::json!([
+        {"match": {"service": "web", "finding": "IMAGE_NOT_FOUND"}, "mute": true},
+        {"match": {"account": "1111*", "cluster": "prod"},
+         "slack_channel": ROUTED_CHANNEL,
+         "pagerduty_routing_key_secret_arn": sinks["routed_pagerduty_secret_arn"],
+         "teams_webhook_url_secret_arn": sinks["teams_secret_arn"]},
+    ])
+    .to_string();
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    let mut env = app_env(&sinks, snapshot.to_str().unwrap());
+    env.push(("ROUTES", &routes));
+    let events = [
+        image_not_found("muted-first"),
+        seed_task("first"),
+        image_not_found("muted-later"),
+        service_event("service-steady-state.json"),
+    ];
+    let paths: Vec<&std::path::Path> = events.iter().map(PathBuf::as_path).collect();
+    let report = invoke(
+        &moto.endpoint,
+        &env,
+        &paths,
+        &[
+            "--pagerduty-receiver",
+            "--slack-api-token",
+            BOT_TOKEN,
+            "--teams-port",
+            &teams_port,
+        ],
+    );
+    assert_eq!(
+        outcomes(&report),
+        ["muted", "sent", "muted", "resolved"],
+        "{report:#}"
+    );
+    let muted = &report["invocations"][0]["body"];
+    assert_eq!(muted["route"], 1);
+    assert_eq!(muted["incident"], INCIDENT);
+    assert_eq!(muted["findings"][0], "IMAGE_NOT_FOUND");
+    // Only the routed failure went out: SNS (not routable) and the route's channels.
+    assert_eq!(published(&moto).len(), 1);
+    let keys: Vec<(String, String)> = report["pagerduty"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["event"]["event_action"].as_str().unwrap().to_string(),
+                p["event"]["routing_key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("trigger".to_string(), ROUTED_KEY.to_string()),
+            ("resolve".to_string(), ROUTED_KEY.to_string())
+        ],
+        "the route's PagerDuty service, never the default's"
+    );
+    let channels: Vec<&str> = report["slack_api"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"]["channel"].as_str().unwrap())
+        .collect();
+    assert!(
+        !channels.is_empty() && channels.iter().all(|c| *c == ROUTED_CHANNEL),
+        "{channels:?}"
+    );
+    assert_eq!(
+        teams_cards(&report),
+        [
+            (202, "ECS pull failure: S3_ROUTE_MISSING".into()),
+            (202, "Resolved".into())
+        ]
+    );
+    // The muted failures are counted in the incident all the same.
+    assert_eq!(report["invocations"][3]["body"]["failed_tasks"], 3);
+    assert!(log_decisions(&report).starts_with(&["muted".to_string()]));
+
+    // A route that cannot work fails the start and names itself.
+    let bad = r#"[{"match": {"finding": "S3_ROUTE_MISING"}, "mute": true}]"#;
+    let mut env = app_env(&sinks, snapshot.to_str().unwrap());
+    env.push(("ROUTES", bad));
+    let first = seed_task("after-a-bad-deploy");
+    let report = invoke(&moto.endpoint, &env, &[&first], &[]);
+    assert_eq!(report["init_error"]["errorType"], "InvalidConfiguration");
+    let message = report["init_error"]["errorMessage"].as_str().unwrap();
+    assert!(
+        message
+            .contains("ROUTES: route 1: match.finding \"S3_ROUTE_MISING\" is not a finding code"),
+        "{message}"
+    );
+}

@@ -249,6 +249,7 @@ fn the_recovery_rule_is_there_only_with_an_incident_channel_and_matches_what_clo
     );
     assert_eq!(env["CHATBOT_NOTIFICATIONS"]["Ref"], "ChatbotNotifications");
     assert_eq!(env["INCIDENT_QUIET_MINUTES"]["Ref"], "IncidentQuietMinutes");
+    assert_eq!(env["ROUTES"]["Ref"], "Routes");
     let quiet = &template["Parameters"]["IncidentQuietMinutes"];
     assert_eq!(
         quiet["Default"],

@@ -13,6 +13,8 @@ use super::sinks::{self, FailureQueue, SlackSink, SnsSink};
 use super::slack_app::SlackApp;
 use super::teams::TeamsSink;
 use super::StartError;
+use std::collections::BTreeMap;
+
 use crate::alert::Sink;
 use crate::config::Config;
 use crate::ipranges;
@@ -20,6 +22,7 @@ use crate::localized::Lang;
 use crate::network::live;
 use crate::network::snapshot;
 use crate::network::source::{Members, NetworkSource};
+use crate::routes::{Route, Routes, Subject};
 
 /// Everything built once per cold start.
 #[derive(Debug)]
@@ -46,6 +49,29 @@ pub struct Deps {
     /// when no incident channel (PagerDuty, Slack's app mode, Teams, Amazon Q Developer
     /// with the dedup table) is configured.
     pub(super) incidents: Option<IncidentChannels>,
+    /// Where each incident goes, or that it is muted (`ROUTES`).
+    pub(super) routes: Routes,
+}
+
+/// What the record calls the default destination of a channel (a route names a secret).
+pub const DEFAULT_VIA: &str = "default";
+
+impl IncidentChannels {
+    /// The PagerDuty integration behind `via` (a route's secret ARN, or [`DEFAULT_VIA`]).
+    pub(super) fn pagerduty_via(&self, via: &str) -> Option<&PagerDutySink> {
+        match via {
+            DEFAULT_VIA => self.pagerduty.as_ref(),
+            arn => self.routed_pagerduty.get(arn),
+        }
+    }
+
+    /// The Teams workflow behind `via`.
+    pub(super) fn teams_via(&self, via: &str) -> Option<&TeamsSink> {
+        match via {
+            DEFAULT_VIA => self.teams.as_ref(),
+            arn => self.routed_teams.get(arn),
+        }
+    }
 }
 
 /// The incident record and the channels it drives (at least one).
@@ -55,6 +81,9 @@ pub struct IncidentChannels {
     pub(super) pagerduty: Option<PagerDutySink>,
     pub(super) slack: Option<SlackApp>,
     pub(super) teams: Option<TeamsSink>,
+    /// The routes' own PagerDuty routing keys and Teams URLs, by secret ARN.
+    pub(super) routed_pagerduty: BTreeMap<String, PagerDutySink>,
+    pub(super) routed_teams: BTreeMap<String, TeamsSink>,
     /// Amazon Q Developer reads the SNS topic: mitigations and closes are published too.
     pub(super) chatbot: Option<SnsSink>,
     /// An open incident with no failure for this long is closed.
@@ -63,6 +92,21 @@ pub struct IncidentChannels {
 }
 
 impl Deps {
+    /// The first route that matches `d`'s incident (its account, cluster, service and
+    /// verdict); `None`: the defaults.
+    pub(super) fn route_for(&self, d: &crate::diagnose::Diagnosis) -> Option<&Route> {
+        if self.routes.is_empty() {
+            return None;
+        }
+        let task = &d.task;
+        self.routes.route_for(&Subject {
+            account: task.account.as_deref().unwrap_or("-"),
+            cluster: task.cluster_name().unwrap_or("-"),
+            service: task.service_name().or(task.group.as_deref()).unwrap_or("-"),
+            finding: d.verdict().as_str(),
+        })
+    }
+
     /// Why an event from `account` is not inspected, `None` when it is: the account must be a
     /// 12-digit ID; in central mode the function's own or an allowed one; with the function's
     /// own credentials only (no member role), the function's own, since any other account's
@@ -202,7 +246,7 @@ impl Deps {
                 PagerDutySink::new(
                     secrets.clone(),
                     pd.routing_key_secret_arn.clone(),
-                    pd.events_url.clone(),
+                    config.pagerduty_events_url.clone(),
                 )
             })
             .transpose()
@@ -227,16 +271,40 @@ impl Deps {
             .transpose()
             .map_err(StartError::Teams)?;
         let chatbot = sns.clone().filter(|_| config.chatbot_notifications);
+        let mut routed_pagerduty = BTreeMap::new();
+        let mut routed_teams = BTreeMap::new();
+        for destinations in config.routes.destinations() {
+            if let Some(arn) = &destinations.pagerduty_secret_arn {
+                let sink = PagerDutySink::new(
+                    secrets.clone(),
+                    arn.clone(),
+                    config.pagerduty_events_url.clone(),
+                )
+                .map_err(StartError::PagerDuty)?;
+                routed_pagerduty.insert(arn.clone(), sink);
+            }
+            if let Some(arn) = &destinations.teams_secret_arn {
+                let sink =
+                    TeamsSink::new(secrets.clone(), arn.clone()).map_err(StartError::Teams)?;
+                routed_teams.insert(arn.clone(), sink);
+            }
+        }
         // The configuration requires the dedup table with any incident channel; Amazon Q
         // Developer follows incidents only when the table is there.
-        let followed =
-            pagerduty.is_some() || slack_app.is_some() || teams.is_some() || chatbot.is_some();
+        let followed = pagerduty.is_some()
+            || slack_app.is_some()
+            || teams.is_some()
+            || chatbot.is_some()
+            || !routed_pagerduty.is_empty()
+            || !routed_teams.is_empty();
         let incidents = match (&config.dedup, followed) {
             (Some(dedup), true) => Some(IncidentChannels {
                 record: IncidentTable::new(dynamodb.clone(), dedup.table.clone()),
                 pagerduty,
                 slack: slack_app,
                 teams,
+                routed_pagerduty,
+                routed_teams,
                 chatbot,
                 quiet_seconds: config.incident_quiet_minutes * 60,
                 quiet_minutes: config.incident_quiet_minutes,
@@ -265,6 +333,7 @@ impl Deps {
             allowed_accounts: config.members.as_ref().map(|m| m.allowed.clone()),
             account_names: config.account_names.clone(),
             incidents,
+            routes: config.routes.clone(),
         })
     }
 }

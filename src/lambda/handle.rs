@@ -21,6 +21,7 @@ use crate::event::{parse_task_event_value, FailedTask, TaskEvent};
 use crate::localized::Localized;
 use crate::network::source::SourceError;
 use crate::render::{slack::slack_payload, sns::sns_message};
+use crate::routes::Action;
 
 fn milliseconds(since: Instant) -> u64 {
     since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
@@ -141,6 +142,28 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
     // The same task's events (and retried invocations) share an identity.
     let identity = task_arn.clone().unwrap_or_else(|| event_id.clone());
 
+    let route = deps.route_for(&diagnosis);
+    if let Some(route) = route.filter(|r| r.action == Action::Mute) {
+        // Still counted in its incident, and logged; never sent.
+        let noted = super::incident::note_failure(deps, &diagnosis, &event_text, Some(route)).await;
+        let incident = noted.as_ref().map(|n| n.key().to_string());
+        info!(
+            decision = "muted",
+            event_id,
+            task_arn,
+            codes,
+            route = route.number,
+            incident,
+            inspect_ms,
+            "muted by a route (ROUTES)"
+        );
+        return Ok(Outcome::Muted {
+            task_arn,
+            findings,
+            route: route.number,
+            incident,
+        });
+    }
     let key = alert_key(&diagnosis);
     let lease =
         super::dedup::Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds());
@@ -148,7 +171,7 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
     // alert's window can still be the first failure since the service recovered), so the
     // two records are written at once.
     let (noted, decision) = tokio::join!(
-        super::incident::note_failure(deps, &diagnosis, &event_text),
+        super::incident::note_failure(deps, &diagnosis, &event_text, route),
         decide(deps, &key, &identity, &lease)
     );
     let (already_sent, note, dedup_error) = match decision {

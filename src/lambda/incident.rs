@@ -21,9 +21,10 @@ use std::future::Future;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
-use super::deps::{Deps, IncidentChannels};
-use super::incidents::{CauseChannel, RecordError, Recorded, Recovered};
+use super::deps::{Deps, IncidentChannels, DEFAULT_VIA};
+use super::incidents::{CauseChannel, IncidentTable, RecordError, Recorded, Recovered};
 use super::sinks::SinkError;
+use super::slack_app::SlackApp;
 use super::{now_epoch_seconds, HandlerError, Outcome};
 use crate::alert::{incident_key, incident_key_of, Sink};
 use crate::diagnose::{self, Diagnosis};
@@ -35,6 +36,7 @@ use crate::render::pagerduty::{resolve_event, trigger_event};
 use crate::render::slack::slack_payload;
 use crate::render::sns::SnsMessage;
 use crate::render::teams::{cause_card, notice_card, resolved_card};
+use crate::routes::{Action, Route};
 use crate::service_event::{parse_service_event, ServiceChange, ServiceEvent};
 use crate::t;
 
@@ -42,20 +44,61 @@ use crate::t;
 /// 50 a minute per workspace).
 pub const PARENT_EDIT_INTERVAL_SECONDS: u64 = 60;
 
+/// Where one failure's incident is told: its route's destinations, else the defaults. A
+/// PagerDuty or Teams destination is a route's secret ARN or [`DEFAULT_VIA`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    pagerduty: Option<String>,
+    teams: Option<String>,
+    slack_channel: Option<String>,
+}
+
+/// The targets of a failure that `route` (the first that matched, if any) sends.
+pub fn targets(channels: &IncidentChannels, route: Option<&Route>) -> Targets {
+    match route.map(|r| &r.action) {
+        Some(Action::Send(d)) => Targets {
+            pagerduty: d.pagerduty_secret_arn.clone(),
+            teams: d.teams_secret_arn.clone(),
+            slack_channel: d.slack_channel.clone(),
+        },
+        Some(Action::Mute) => Targets::default(),
+        None => Targets {
+            pagerduty: channels.pagerduty.as_ref().map(|_| DEFAULT_VIA.to_string()),
+            teams: channels.teams.as_ref().map(|_| DEFAULT_VIA.to_string()),
+            slack_channel: channels.slack.as_ref().map(|s| s.channel().to_string()),
+        },
+    }
+}
+
 /// A failure recorded in its incident (or, when the record could not be used, not).
 pub struct Noted<'a> {
     channels: &'a IncidentChannels,
     key: String,
     recorded: Option<Recorded>,
+    targets: Targets,
+}
+
+impl Noted<'_> {
+    /// The incident's key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
 }
 
 /// Records `d` in its incident, when an incident channel is configured and the task names
-/// its cluster and group; `event` is the task's event, kept to check its path on close. An
-/// incident found quiet is closed first, and the failure opens a new one.
-pub async fn note_failure<'a>(deps: &'a Deps, d: &Diagnosis, event: &str) -> Option<Noted<'a>> {
+/// its cluster and group; `event` is the task's event, kept to check its path on close, and
+/// `route` the first route that matched (a muted failure is counted, not told). An incident
+/// found quiet is closed first, and the failure opens a new one.
+pub async fn note_failure<'a>(
+    deps: &'a Deps,
+    d: &Diagnosis,
+    event: &str,
+    route: Option<&Route>,
+) -> Option<Noted<'a>> {
     let channels = deps.incidents.as_ref()?;
     let key = incident_key_of(d)?;
     let cause = d.verdict().as_str();
+    let muted = matches!(route.map(|r| &r.action), Some(Action::Mute));
     let record = || {
         channels.record.record_failure(
             &key,
@@ -63,6 +106,7 @@ pub async fn note_failure<'a>(deps: &'a Deps, d: &Diagnosis, event: &str) -> Opt
             event,
             now_epoch_seconds(),
             channels.quiet_seconds,
+            muted,
         )
     };
     let mut recorded = record().await;
@@ -85,6 +129,7 @@ pub async fn note_failure<'a>(deps: &'a Deps, d: &Diagnosis, event: &str) -> Opt
         channels,
         key,
         recorded,
+        targets: targets(channels, route),
     })
 }
 
@@ -98,37 +143,27 @@ pub async fn tell(
 ) -> Vec<Result<Sink, SinkError>> {
     let cause = d.verdict().as_str();
     let pagerduty = async {
-        let pagerduty = noted.channels.pagerduty.as_ref()?;
+        let via = noted.targets.pagerduty.as_deref()?;
+        let pagerduty = noted.channels.pagerduty_via(via)?;
         let event = trigger_event(d, lang, &noted.key);
         // Without the record, page anyway: PagerDuty merges a repeated trigger under its
         // dedup_key, and a lost page is worse.
-        tell_cause(
-            noted,
-            CauseChannel::PagerDuty,
-            cause,
-            lease_until,
-            true,
-            || pagerduty.send(&event),
-        )
-        .await
-        .map(|r| r.map(|()| Sink::PagerDuty))
+        let told = (CauseChannel::PagerDuty, cause, via);
+        tell_cause(noted, told, lease_until, true, || pagerduty.send(&event))
+            .await
+            .map(|r| r.map(|()| Sink::PagerDuty))
     };
     let teams = async {
-        let teams = noted.channels.teams.as_ref()?;
+        let via = noted.targets.teams.as_deref()?;
+        let teams = noted.channels.teams_via(via)?;
         let recorded = noted.recorded.as_ref()?;
         let mut causes = recorded.teams_causes.clone();
         causes.push(cause.to_string());
         let card = cause_card(d, &status(recorded, causes, now_epoch_seconds()), lang);
-        tell_cause(
-            noted,
-            CauseChannel::Teams,
-            cause,
-            lease_until,
-            false,
-            || teams.post(&card),
-        )
-        .await
-        .map(|r| r.map(|()| Sink::Teams))
+        let told = (CauseChannel::Teams, cause, via);
+        tell_cause(noted, told, lease_until, false, || teams.post(&card))
+            .await
+            .map(|r| r.map(|()| Sink::Teams))
     };
     let slack = async {
         let recorded = noted.recorded.as_ref()?;
@@ -139,13 +174,12 @@ pub async fn tell(
     pagerduty.into_iter().chain(teams).chain(slack).collect()
 }
 
-/// Tells `channel` of `cause` through `send` when it does not have it yet, under a claim so
-/// that one invocation sends it; `without_record` says whether to send when the record could
-/// not be read.
+/// Tells `channel` of `cause` through `send` (to the destination `via`) when it does not have
+/// it yet, under a claim so that one invocation sends it; `without_record` says whether to
+/// send when the record could not be read.
 async fn tell_cause<F, Fut>(
     noted: &Noted<'_>,
-    channel: CauseChannel,
-    cause: &str,
+    (channel, cause, via): (CauseChannel, &str, &str),
     lease_until: u64,
     without_record: bool,
     send: F,
@@ -181,7 +215,7 @@ where
     }
     let sent = send().await;
     let recorded = match &sent {
-        Ok(()) => record.told(channel, key, cause).await,
+        Ok(()) => record.told(channel, key, cause, via).await,
         Err(_) => record.release_cause(channel, key, cause).await,
     };
     if let Err(err) = recorded {
@@ -218,6 +252,8 @@ async fn tell_slack(
         warn!(incident = key, error = %err, "told Slack but not recorded: the thread may hear it again");
     };
     let Some(ts) = known.ts.as_deref() else {
+        // A new parent goes where this failure's route (or the default) says.
+        let channel = noted.targets.slack_channel.as_deref()?;
         match record.claim_slack_parent(key, now, lease_until).await {
             Ok(true) => {}
             Ok(false) => return None,
@@ -228,10 +264,11 @@ async fn tell_slack(
         }
         let diagnosis = slack_payload(d, lang, None);
         let message = parent(&diagnosis, &status(recorded, vec![cause.into()], now), lang);
-        return Some(match slack.post(&message, None, false).await {
+        return Some(match slack.post(channel, &message, None, false).await {
             Ok(ts) => {
                 let blocks = diagnosis.to_string();
-                if let Err(err) = record.slack_posted(key, &ts, &blocks, cause, now).await {
+                let posted = record.slack_posted(key, (channel, &ts), &blocks, cause, now);
+                if let Err(err) = posted.await {
                     unrecorded(err);
                 }
                 Ok(Sink::Slack)
@@ -244,6 +281,8 @@ async fn tell_slack(
             }
         });
     };
+    // An incident's thread hears all of it, wherever it was opened.
+    let channel = thread_channel(&known.channel, slack);
     let stored: Value = known
         .blocks
         .as_deref()
@@ -254,10 +293,9 @@ async fn tell_slack(
         causes.push(cause.to_string());
         let reply = slack_payload(d, lang, None);
         let told = async {
-            slack.post(&reply, Some(ts), false).await?;
-            slack
-                .update(ts, &parent(&stored, &status(recorded, causes, now), lang))
-                .await
+            slack.post(channel, &reply, Some(ts), false).await?;
+            let edited = parent(&stored, &status(recorded, causes, now), lang);
+            slack.update(channel, ts, &edited).await
         };
         return Some(match told.await {
             Ok(()) => {
@@ -282,7 +320,18 @@ async fn tell_slack(
         }
     }
     let message = parent(&stored, &status(recorded, known.causes.clone(), now), lang);
-    Some(slack.update(ts, &message).await.map(|()| Sink::Slack))
+    Some(
+        slack
+            .update(channel, ts, &message)
+            .await
+            .map(|()| Sink::Slack),
+    )
+}
+
+/// The channel of an incident's thread: the one recorded with its parent (a record from
+/// before channels were recorded is in the default one).
+fn thread_channel<'a>(recorded: &'a Option<String>, slack: &'a SlackApp) -> &'a str {
+    recorded.as_deref().unwrap_or(slack.channel())
 }
 
 /// Why an incident is closed.
@@ -394,55 +443,49 @@ pub async fn close(
             },
         },
     };
-    let pending = |sink: Sink| !recovered.resolved_to.iter().any(|c| c == sink.as_str());
-    let pagerduty = async {
-        let pagerduty = channels
-            .pagerduty
-            .as_ref()
-            .filter(|_| pending(Sink::PagerDuty) && recovered.pagerduty_told)?;
-        Some(
-            pagerduty
-                .send(&resolve_event(key))
-                .await
-                .map(|()| Sink::PagerDuty),
-        )
-    };
-    let teams = async {
-        let teams = channels
-            .teams
-            .as_ref()
-            .filter(|_| pending(Sink::Teams) && recovered.teams_told)?;
-        let card = resolved_card(&status, &verified, lang);
-        Some(teams.post(&card).await.map(|()| Sink::Teams))
-    };
+    let done = &recovered.resolved_to;
+    let pending = |label: &str| !done.iter().any(|c| c == label);
+    let step = (&channels.record, key, Step::Close);
+    let pagerduty = each_destination(
+        step,
+        (Sink::PagerDuty, &recovered.pagerduty_via),
+        done,
+        |via| async move {
+            let pagerduty = channels.pagerduty_via(via)?;
+            Some(pagerduty.send(&resolve_event(key)).await)
+        },
+    );
+    let card = resolved_card(&status, &verified, lang);
+    let teams = each_destination(step, (Sink::Teams, &recovered.teams_via), done, |via| {
+        let card = &card;
+        async move { Some(channels.teams_via(via)?.post(card).await) }
+    });
     let slack = async {
-        let slack = channels.slack.as_ref().filter(|_| pending(Sink::Slack))?;
+        let slack = channels
+            .slack
+            .as_ref()
+            .filter(|_| pending(Sink::Slack.as_str()))?;
         let ts = recovered.slack.ts.as_deref()?;
+        let channel = thread_channel(&recovered.slack.channel, slack);
         let result = async {
-            slack
-                .post(&thread_reply(&status, &verified, lang), Some(ts), true)
-                .await?;
-            slack
-                .update(
-                    ts,
-                    &parent(&stored_parent(&recovered.slack.blocks), &status, lang),
-                )
-                .await
+            let reply = thread_reply(&status, &verified, lang);
+            slack.post(channel, &reply, Some(ts), true).await?;
+            let edited = parent(&stored_parent(&recovered.slack.blocks), &status, lang);
+            slack.update(channel, ts, &edited).await
         };
-        Some(result.await.map(|()| Sink::Slack))
+        Some(told(step, Sink::Slack, result.await).await)
     };
     let chatbot = async {
-        let sns = channels.chatbot.as_ref().filter(|_| pending(Sink::Sns))?;
+        let sns = channels
+            .chatbot
+            .as_ref()
+            .filter(|_| pending(Sink::Sns.as_str()) && recovered.announced)?;
         let message = incident_message(key, service, &status, &verified, true, lang);
-        Some(sns.publish(&message).await.map(|_| Sink::Sns))
+        let sent = sns.publish(&message).await.map(|_| ());
+        Some(told(step, Sink::Sns, sent).await)
     };
     let (pagerduty, teams, slack, chatbot) = tokio::join!(pagerduty, teams, slack, chatbot);
     let (sent_to, failed) = super::sinks::split_deliveries([pagerduty, teams, slack, chatbot]);
-    for sink in &sent_to {
-        if let Err(err) = channels.record.resolved_to(key, sink.as_str()).await {
-            warn!(incident = key, error = %err, "told but not recorded: a retry tells again");
-        }
-    }
     if !failed.is_empty() {
         let error = HandlerError::SinkFailed {
             failed,
@@ -479,6 +522,73 @@ pub async fn close(
         verified,
         sent_to,
     })
+}
+
+/// What is being told, to record where it was told so that its retry does not tell it again.
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Close,
+    /// A mitigation, by its event's name.
+    Mitigation(&'a str),
+}
+
+impl Step<'_> {
+    async fn told(self, record: &IncidentTable, key: &str, label: &str) {
+        let recorded = match self {
+            Step::Close => record.resolved_to(key, label).await,
+            Step::Mitigation(name) => record.mitigation_told(key, name, label).await,
+        };
+        if let Err(err) = recorded {
+            warn!(incident = key, error = %err, "told but not recorded: a retry tells again");
+        }
+    }
+}
+
+/// `sent` to `sink` is recorded for `step`.
+async fn told(
+    (record, key, step): (&IncidentTable, &str, Step<'_>),
+    sink: Sink,
+    sent: Result<(), SinkError>,
+) -> Result<Sink, SinkError> {
+    sent?;
+    step.told(record, key, sink.as_str()).await;
+    Ok(sink)
+}
+
+/// Tells each destination in `vias` (of `sink`) that `done` does not list, one after the
+/// other, recording each as `sink:via`; stops at the first failure. `None` when none was
+/// told; a destination no longer configured (a route removed) is skipped, and said.
+async fn each_destination<'a, F, Fut>(
+    (record, key, step): (&IncidentTable, &str, Step<'_>),
+    (sink, vias): (Sink, &'a [String]),
+    done: &[String],
+    send: F,
+) -> Option<Result<Sink, SinkError>>
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: Future<Output = Option<Result<(), SinkError>>>,
+{
+    let mut told = None;
+    for via in vias {
+        let label = format!("{sink}:{via}");
+        if done.contains(&label) {
+            continue;
+        }
+        match send(via).await {
+            None => warn!(
+                incident = key,
+                sink = sink.as_str(),
+                via,
+                "the incident was told through a destination no longer configured: not told this"
+            ),
+            Some(Err(err)) => return Some(Err(err)),
+            Some(Ok(())) => {
+                step.told(record, key, &label).await;
+                told = Some(Ok(sink));
+            }
+        }
+    }
+    told
 }
 
 /// The parent's diagnosis blocks as first posted (the record keeps them as JSON text).
@@ -653,45 +763,38 @@ async fn mitigate(
         causes: mitigating.causes.clone(),
         stage: Stage::Mitigated,
     };
-    let pending = |sink: Sink| !mitigating.told.iter().any(|c| c == sink.as_str());
+    let done = &mitigating.told;
+    let pending = |sink: Sink| !done.iter().any(|c| c == sink.as_str());
+    let step = (&channels.record, key, Step::Mitigation(name));
     let headline = t!("Mitigated: {name}", "완화됨: {name}", name = name);
-    let teams = async {
-        let teams = channels.teams.as_ref().filter(|_| pending(Sink::Teams))?;
-        let card = notice_card(headline.get(lang), &lines, &status, lang);
-        Some(teams.post(&card).await.map(|()| Sink::Teams))
-    };
+    let card = notice_card(headline.get(lang), &lines, &status, lang);
+    let teams = each_destination(step, (Sink::Teams, &mitigating.teams_via), done, |via| {
+        let card = &card;
+        async move { Some(channels.teams_via(via)?.post(card).await) }
+    });
     let slack = async {
         let slack = channels.slack.as_ref().filter(|_| pending(Sink::Slack))?;
         let ts = mitigating.slack.ts.as_deref()?;
+        let channel = thread_channel(&mitigating.slack.channel, slack);
         let result = async {
-            slack
-                .post(&thread_reply(&status, &lines, lang), Some(ts), false)
-                .await?;
-            slack
-                .update(
-                    ts,
-                    &parent(&stored_parent(&mitigating.slack.blocks), &status, lang),
-                )
-                .await
+            let reply = thread_reply(&status, &lines, lang);
+            slack.post(channel, &reply, Some(ts), false).await?;
+            let edited = parent(&stored_parent(&mitigating.slack.blocks), &status, lang);
+            slack.update(channel, ts, &edited).await
         };
-        Some(result.await.map(|()| Sink::Slack))
+        Some(told(step, Sink::Slack, result.await).await)
     };
     let chatbot = async {
-        let sns = channels.chatbot.as_ref().filter(|_| pending(Sink::Sns))?;
+        let sns = channels
+            .chatbot
+            .as_ref()
+            .filter(|_| pending(Sink::Sns) && mitigating.announced)?;
         let message = incident_message(key, service, &status, &lines, false, lang);
-        Some(sns.publish(&message).await.map(|_| Sink::Sns))
+        let sent = sns.publish(&message).await.map(|_| ());
+        Some(told(step, Sink::Sns, sent).await)
     };
     let (teams, slack, chatbot) = tokio::join!(teams, slack, chatbot);
     let (sent_to, failed) = super::sinks::split_deliveries([teams, slack, chatbot]);
-    for sink in &sent_to {
-        if let Err(err) = channels
-            .record
-            .mitigation_told(key, name, sink.as_str())
-            .await
-        {
-            warn!(incident = key, error = %err, "told but not recorded: a retry tells again");
-        }
-    }
     if !failed.is_empty() {
         if let Err(err) = channels.record.release_mitigation(key, name).await {
             warn!(incident = key, error = %err, "the mitigation's claim was not given back: the retry will not tell it");

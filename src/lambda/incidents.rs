@@ -1,23 +1,31 @@
-//! The incident record behind paging: one item per incident (a service in a cluster, account
-//! and region) in the dedup table, which says whether a cause still has to be paged and
-//! whether a recovered service has an incident to resolve.
+//! The incident record behind every incident channel: one item per incident (a service in a
+//! cluster, account and region) in the dedup table, which says what each channel still has
+//! to be told (a cause, a mitigation, the close) and where it was told.
 //!
 //! Every decision is one conditional `UpdateItem`, so two invocations at the same moment
-//! cannot both resolve one incident, and a cause is marked paged only once PagerDuty took
-//! it: a failed trigger is sent again by the invocation's retry. Two invocations paging the
-//! same new cause at once both send it; PagerDuty merges them under the one `dedup_key`.
+//! cannot both open, mitigate or close one incident; a cause is marked told only once the
+//! channel took it (a failed send is sent again by the invocation's retry), under a claim
+//! that lets one invocation of those that found it untold send it.
 //!
-//! Item: `pk` (S, `incident#` + the incident key), `state` (S: `open`, `resolving`,
-//! `resolved`; an open incident with `mitigations` is mitigated), `opened_at`, `last_seen`, `resolved_at` (N, epoch seconds),
-//! `failed_tasks` (N), `event_<CODE>` (S, the first failed task's event of each cause, to
-//! check its path again on recovery), `paged` and `teams_told` (SS, the finding codes
-//! PagerDuty and Teams have) with their claims `page_lease_<CODE>` and `teams_lease_<CODE>`
-//! (N), `mitigations` (SS, the deployment events told), `expires_at` (N, the table's TTL: a
-//! week after the last event, long after ECS stops retrying); for Slack's app mode
-//! `slack_ts` (S, the parent message), `slack_parent` (S, its diagnosis blocks as JSON),
-//! `slack_causes` (SS, the causes the parent and its thread told), `slack_updated_at` (N),
-//! `slack_lease_until` (N: an invocation is posting the parent); while resolving,
-//! `resolved_to` (SS, the channels that were told). Resolving removes all but the state.
+//! Item (`pk`: `incident#` + the incident key):
+//! - `state` (S: `open`, `resolving`, `resolved`; an open incident with `mitigations` is
+//!   mitigated), `opened_at`, `last_seen`, `resolved_at` (N, epoch seconds), `failed_tasks`
+//!   (N), `announced` (N: a failure of it was not muted), `expires_at` (N, the table's TTL: a
+//!   week after the last event, long after ECS stops retrying);
+//! - `event_<CODE>` (S): the first failed task's event of each cause, to check its path again
+//!   when the incident closes;
+//! - `paged` and `teams_told` (SS): the finding codes PagerDuty and Teams have, with their
+//!   claims `page_lease_<CODE>` and `teams_lease_<CODE>` (N), and `pagerduty_via` and
+//!   `teams_via` (SS): the secrets they were told through (`default` for the defaults);
+//! - `mitigations` (SS): the deployment events told, `mitigated_to` (SS, `EVENT:channel`);
+//! - Slack's app mode: `slack_ts` and `slack_channel` (S, the parent and its channel),
+//!   `slack_parent` (S, its diagnosis blocks as JSON), `slack_causes` (SS, the causes the
+//!   parent and its thread told), `slack_updated_at` (N), `slack_lease_until` (N: an
+//!   invocation is posting the parent);
+//! - while resolving, `resolved_to` (SS, the channels that were told).
+//!
+//! Closing removes all but the state. The item `incidents#open` lists the open incidents'
+//! keys (`keys`, SS) for the schedule.
 //!
 //! An open incident with no failure for the quiet period is closed by the next event that
 //! finds it, or by the schedule (a failure opens a new one after it).
@@ -58,6 +66,14 @@ impl CauseChannel {
         }
     }
 
+    /// The set of destinations (routing-key or URL secrets, or `default`) it was told through.
+    fn via(self) -> &'static str {
+        match self {
+            CauseChannel::PagerDuty => "pagerduty_via",
+            CauseChannel::Teams => "teams_via",
+        }
+    }
+
     /// The claim on telling `cause` (finding codes are upper-case letters and underscores).
     fn lease(self, cause: &str) -> String {
         let prefix = match self {
@@ -83,9 +99,11 @@ pub struct Recovered {
     pub cause_events: Vec<(String, String)>,
     /// Every cause any channel was told of.
     pub causes: Vec<String>,
-    /// Whether Teams and PagerDuty were told of the incident (and so are told it closed).
-    pub teams_told: bool,
-    pub pagerduty_told: bool,
+    /// Where Teams and PagerDuty were told of the incident (and so are told it closed).
+    pub teams_via: Vec<String>,
+    pub pagerduty_via: Vec<String>,
+    /// A failure of it was not muted (Amazon Q Developer heard of it).
+    pub announced: bool,
     /// The attributes named by cause, removed when the incident closes.
     pub leftovers: Vec<String>,
 }
@@ -127,12 +145,16 @@ pub struct Mitigating {
     pub causes: Vec<String>,
     /// The channels a retry of this event already told.
     pub told: Vec<String>,
+    pub teams_via: Vec<String>,
+    pub announced: bool,
 }
 
 /// The incident's parent message in Slack (app mode), as the record has it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SlackParent {
     pub ts: Option<String>,
+    /// The channel it is in (the default, or a route's).
+    pub channel: Option<String>,
     /// The first diagnosis's blocks, to edit the status line without a diagnosis.
     pub blocks: Option<String>,
     pub causes: Vec<String>,
@@ -143,6 +165,7 @@ impl SlackParent {
     fn from_item(item: &Item) -> SlackParent {
         SlackParent {
             ts: text(item, "slack_ts"),
+            channel: text(item, "slack_channel"),
             blocks: text(item, "slack_parent"),
             causes: strings(item, "slack_causes"),
             updated_at: whole(item, "slack_updated_at"),
@@ -248,15 +271,18 @@ impl IncidentTable {
         event: &str,
         now: u64,
         quiet_seconds: u64,
+        muted: bool,
     ) -> Result<Recorded, RecordError> {
+        // A muted failure is counted, but does not make the incident heard.
+        let announce = if muted { "" } else { ", announced = :now" };
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", pk(key))
-            .update_expression(
-                "SET #state = :open, last_seen = :now, #ttl = :ttl, opened_at = if_not_exists(opened_at, :now), #event = if_not_exists(#event, :event) ADD failed_tasks :one",
-            )
+            .update_expression(format!(
+                "SET #state = :open, last_seen = :now, #ttl = :ttl, opened_at = if_not_exists(opened_at, :now), #event = if_not_exists(#event, :event){announce} ADD failed_tasks :one",
+            ))
             // A closed incident (its item emptied) opens again; an open one is added to
             // only while it is not quiet.
             .condition_expression("attribute_not_exists(#state) OR #state <> :open OR last_seen >= :quiet_since")
@@ -389,18 +415,19 @@ impl IncidentTable {
     pub async fn slack_posted(
         &self,
         key: &str,
-        ts: &str,
+        (channel, ts): (&str, &str),
         blocks: &str,
         cause: &str,
         now: u64,
     ) -> Result<(), DedupError> {
         self.update_if(
             key,
-            "SET slack_ts = :ts, slack_parent = :blocks, slack_updated_at = :now ADD slack_causes :cause REMOVE slack_lease_until",
+            "SET slack_ts = :ts, slack_channel = :channel, slack_parent = :blocks, slack_updated_at = :now ADD slack_causes :cause REMOVE slack_lease_until",
             "#state = :open",
             vec![
                 open(),
                 (":ts", AttributeValue::S(ts.into())),
+                (":channel", AttributeValue::S(channel.into())),
                 (":blocks", AttributeValue::S(blocks.into())),
                 (":now", number(now)),
                 (":cause", AttributeValue::Ss(vec![cause.into()])),
@@ -458,21 +485,28 @@ impl IncidentTable {
         .map(|_| ())
     }
 
-    /// `channel` took `cause` for the open incident under `key`.
+    /// `channel` took `cause` for the open incident under `key`, through `via` (a route's
+    /// secret, or `default`).
     pub async fn told(
         &self,
         channel: CauseChannel,
         key: &str,
         cause: &str,
+        via: &str,
     ) -> Result<(), DedupError> {
         self.conditional_update(
             key,
-            &format!("ADD {} :cause REMOVE #lease", channel.told()),
+            &format!(
+                "ADD {} :cause, {} :via REMOVE #lease",
+                channel.told(),
+                channel.via()
+            ),
             "#state = :open",
             Some(channel.lease(cause)),
             vec![
                 open(),
                 (":cause", AttributeValue::Ss(vec![cause.to_string()])),
+                (":via", AttributeValue::Ss(vec![via.to_string()])),
             ],
         )
         .await
@@ -566,6 +600,8 @@ impl IncidentTable {
                         .iter()
                         .filter_map(|t| t.strip_prefix(&prefix).map(str::to_string))
                         .collect(),
+                    teams_via: strings(&item, CauseChannel::Teams.via()),
+                    announced: item.contains_key("announced"),
                 }))
             }
         }
@@ -689,8 +725,9 @@ impl IncidentTable {
                     resolved_to: strings(&old, "resolved_to"),
                     cause_events: cause_events(&old),
                     causes: all_causes(&old),
-                    teams_told: !strings(&old, CauseChannel::Teams.told()).is_empty(),
-                    pagerduty_told: !strings(&old, CauseChannel::PagerDuty.told()).is_empty(),
+                    teams_via: strings(&old, CauseChannel::Teams.via()),
+                    pagerduty_via: strings(&old, CauseChannel::PagerDuty.via()),
+                    announced: old.contains_key("announced"),
                     leftovers: old
                         .keys()
                         .filter(|n| {
@@ -715,7 +752,7 @@ impl IncidentTable {
         leftovers: &[String],
     ) -> Result<(), DedupError> {
         let mut removes = String::from(
-            "paged, teams_told, mitigations, mitigated_at, mitigated_to, opened_at, failed_tasks, slack_ts, slack_parent, slack_causes, slack_updated_at, slack_lease_until, resolved_to",
+            "paged, teams_told, pagerduty_via, teams_via, announced, mitigations, mitigated_at, mitigated_to, opened_at, failed_tasks, slack_ts, slack_channel, slack_parent, slack_causes, slack_updated_at, slack_lease_until, resolved_to",
         );
         let mut request = self
             .client

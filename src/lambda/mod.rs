@@ -235,6 +235,15 @@ pub enum Outcome {
         verified: Vec<String>,
         sent_to: Vec<Sink>,
     },
+    /// A route (`ROUTES`, by its number) mutes this failure: diagnosed, logged and counted in
+    /// its incident, sent nowhere.
+    Muted {
+        task_arn: Option<String>,
+        findings: Vec<String>,
+        route: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        incident: Option<String>,
+    },
     /// ECS failed the deployment or rolled it back: the incident was told it is mitigated.
     Mitigated {
         incident: String,

@@ -73,20 +73,22 @@ impl SlackApp {
         })
     }
 
+    /// The default channel (`SLACK_CHANNEL_ID`); a route may name another.
     pub fn channel(&self) -> &str {
         &self.channel
     }
 
-    /// Posts `message` (`text` and `blocks`) to the channel, in the thread of `thread_ts`
+    /// Posts `message` (`text` and `blocks`) to `channel`, in the thread of `thread_ts`
     /// when given (and to the channel as well with `broadcast`); returns the message's `ts`.
     pub async fn post(
         &self,
+        channel: &str,
         message: &Value,
         thread_ts: Option<&str>,
         broadcast: bool,
     ) -> Result<String, SinkError> {
         let mut body =
-            json!({"channel": self.channel, "text": message["text"], "blocks": message["blocks"]});
+            json!({"channel": channel, "text": message["text"], "blocks": message["blocks"]});
         if let Some(ts) = thread_ts {
             body["thread_ts"] = ts.into();
             if broadcast {
@@ -100,9 +102,9 @@ impl SlackApp {
             .ok_or_else(|| fail("chat.postMessage answered without a ts".into()))
     }
 
-    /// Replaces the parent `ts` with `message`, whole.
-    pub async fn update(&self, ts: &str, message: &Value) -> Result<(), SinkError> {
-        let body = json!({"channel": self.channel, "ts": ts, "text": message["text"], "blocks": message["blocks"]});
+    /// Replaces the parent `ts` in `channel` with `message`, whole.
+    pub async fn update(&self, channel: &str, ts: &str, message: &Value) -> Result<(), SinkError> {
+        let body = json!({"channel": channel, "ts": ts, "text": message["text"], "blocks": message["blocks"]});
         self.call("chat.update", &body).await.map(|_| ())
     }
 
