@@ -9,6 +9,10 @@ Runs the release binary through scripts/lambda_emulator.py (the Runtime API on l
   no AWS call, so this is the function's own time) and live against moto (API time included);
 * peak RSS of the process (its VmHWM, read before it is stopped: wait4's ru_maxrss would count
   the forking Python process too) and the size of the (stripped) binary;
+* the cost of the incident channels: the seed failure, each the first of its incident, with
+  SNS and the dedup table only, then with every channel on (Amazon Q Developer's part on SNS,
+  PagerDuty, Slack's app and Teams on loopback stand-ins; DynamoDB and Secrets Manager in moto;
+  the network from the snapshot, so only the channels differ);
 * for orientation, a Python process that imports boto3 and creates EC2 and SNS clients.
 
     scripts/bench_lambda.py --bootstrap target/release/bootstrap [--runs 20]
@@ -103,6 +107,62 @@ def cold_and_warm(args, events, env, cold_label, warm_label):
     print("  peak RSS: %.1f MB" % (report["peak_rss_kb"] / 1024))
 
 
+BOT_TOKEN = "xoxb-0000000000-1111111111-abcdefABCDEF"
+ROUTING_KEY = "0123456789abcdef0123456789abcdef"
+
+
+def incident_events(count, start):
+    """The seed failure in `count` services, so each is the first failure of its incident."""
+    events = []
+    for i in range(start, start + count):
+        event = json.loads(SEED.read_text())
+        event["detail"]["group"] = "service:web-%d" % i
+        arn = "arn:aws:ecs:ap-northeast-2:111122223333:task/prod/bench-%d" % i
+        event["detail"]["taskArn"] = arn
+        event["resources"] = [arn]
+        events.append(("incident-%d" % i, json.dumps(event).encode()))
+    return events
+
+
+def channels_cost(args, endpoint):
+    """Cold and warm first failures with SNS and the dedup table only, then every channel on."""
+    teams = lambda_emulator.TeamsReceiver(0, 0)
+    sinks = json.loads(subprocess.check_output(
+        [sys.executable, str(ROOT / "tests/fixtures/lambda_sinks.py"), "--endpoint", endpoint,
+         "--pagerduty-key", ROUTING_KEY, "--slack-bot-token", BOT_TOKEN, "--teams-url", teams.url]))
+    pagerduty = lambda_emulator.PagerDutyReceiver(0, 0)
+    slack_api = lambda_emulator.SlackApiReceiver(0, BOT_TOKEN)
+    env = base_env(endpoint)
+    env.update(NETWORK_SNAPSHOT_FILE=str(SNAPSHOT), SNS_TOPIC_ARN=sinks["topic_arn"], DEDUP_TABLE=sinks["table"])
+    every = dict(env, CHATBOT_NOTIFICATIONS="true", PAGERDUTY_ROUTING_KEY_SECRET_ARN=sinks["pagerduty_secret_arn"],
+                 PAGERDUTY_EVENTS_URL=pagerduty.url, SLACK_BOT_TOKEN_SECRET_ARN=sinks["slack_bot_token_secret_arn"],
+                 SLACK_CHANNEL_ID="C0INCIDENTS", SLACK_API_URL=slack_api.url,
+                 TEAMS_WEBHOOK_URL_SECRET_ARN=sinks["teams_secret_arn"])
+    counter = [0]
+
+    def measure(environment, label):
+        cold = []
+        for _ in range(args.runs):
+            report = lambda_emulator.run(args.bootstrap, incident_events(1, counter[0]), env=environment, timeout=60)
+            counter[0] += 1
+            if report["invocations"][0].get("body", {}).get("status") != "sent":
+                raise SystemExit("not sent: %s\n%s" % (report["invocations"], "\n".join(report["logs"])))
+            cold.append(report["cold_start_ms"])
+        report = lambda_emulator.run(args.bootstrap, incident_events(args.runs + 1, counter[0]), env=environment, timeout=60)
+        counter[0] += args.runs + 1
+        warm = [i["ms"] for i in report["invocations"][1:]]
+        print("cold start, first failure of an incident, %s: %s" % (label, summary(cold, "ms")))
+        print("warm, first failure of an incident, %s: %s" % (label, summary(warm, "ms")))
+        print("  peak RSS: %.1f MB" % (report["peak_rss_kb"] / 1024))
+
+    measure(env, "SNS and the dedup table (snapshot, moto)")
+    calls_before = (len(pagerduty.events), len(slack_api.calls), len(teams.posts))
+    measure(every, "every channel on (+ Q Developer, PagerDuty, Slack app, Teams)")
+    print("  calls per incident: %.1f PagerDuty, %.1f Slack, %.1f Teams" % tuple(
+        (after - before) / (2 * args.runs + 1)
+        for after, before in zip((len(pagerduty.events), len(slack_api.calls), len(teams.posts)), calls_before)))
+
+
 def python_reference():
     code = "import boto3; boto3.client('ec2', region_name='ap-northeast-2'); boto3.client('sns', region_name='ap-northeast-2')"
     started = time.perf_counter()
@@ -181,6 +241,7 @@ def main():
         cold_and_warm(args, from_member, env,
                       "member-account pull failure vs moto (GetCallerIdentity, AssumeRole, the same calls)",
                       "member-account pull failure vs moto (credentials cached)")
+        channels_cost(args, endpoint)
     finally:
         moto.terminate()
         moto.wait()

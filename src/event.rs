@@ -375,10 +375,11 @@ fn describe_ordinary_stop(detail: &TaskDetail) -> String {
 }
 
 fn eni_details(attachments: &[Attachment]) -> (Option<String>, Option<IpAddr>) {
+    // Events name the task's ENI attachment `eni`; DescribeTasks, `ElasticNetworkInterface`.
     let Some(eni) = attachments.iter().find(|a| {
-        a.kind
-            .as_deref()
-            .is_some_and(|k| k.eq_ignore_ascii_case("eni"))
+        a.kind.as_deref().is_some_and(|k| {
+            k.eq_ignore_ascii_case("eni") || k.eq_ignore_ascii_case("ElasticNetworkInterface")
+        })
     }) else {
         return (None, None);
     };

@@ -16,7 +16,8 @@ pub const SERVICE_ACTION: &str = "ECS Service Action";
 pub const DEPLOYMENT_STATE_CHANGE: &str = "ECS Deployment State Change";
 
 /// The event names that change an incident (the recovery rule's pattern matches these).
-pub const INCIDENT_EVENT_NAMES: [&str; 4] = [
+pub const INCIDENT_EVENT_NAMES: [&str; 5] = [
+    "SERVICE_TASK_START_IMPAIRED",
     "SERVICE_STEADY_STATE",
     "SERVICE_DEPLOYMENT_COMPLETED",
     "SERVICE_DEPLOYMENT_FAILED",
@@ -26,6 +27,9 @@ pub const INCIDENT_EVENT_NAMES: [&str; 4] = [
 /// What happened to the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceChange {
+    /// `SERVICE_TASK_START_IMPAIRED`: the service's tasks keep failing to start (the event
+    /// names no task and no cause).
+    StartImpaired,
     /// `SERVICE_STEADY_STATE`: the service runs the tasks it wants.
     SteadyState,
     /// `SERVICE_DEPLOYMENT_COMPLETED`: a deployment (or a rollback) finished.
@@ -145,6 +149,7 @@ pub fn parse_service_event(payload: &Value) -> Result<ServiceEvent, ServiceEvent
         _ => return Err(ServiceEventError::NotAServiceArn),
     };
     let change = match event_name {
+        "SERVICE_TASK_START_IMPAIRED" => ServiceChange::StartImpaired,
         "SERVICE_STEADY_STATE" => ServiceChange::SteadyState,
         "SERVICE_DEPLOYMENT_COMPLETED" => ServiceChange::DeploymentCompleted,
         "SERVICE_DEPLOYMENT_FAILED" => ServiceChange::DeploymentFailed,

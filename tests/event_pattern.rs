@@ -132,7 +132,8 @@ fn only_a_deployments_outcome_or_a_steady_service_reaches_the_recovery_rule() {
             "deployment-failed-circuit-breaker.json",
             "deployment-in-progress.json",
             "deployment-rolling-back.json",
-            "service-steady-state.json"
+            "service-steady-state.json",
+            "service-task-start-impaired.json"
         ]
     );
 }

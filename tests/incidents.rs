@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::emulator::{error_message, invoke, log_decisions, outcomes, published};
-use common::moto::{fixture, Moto};
+use common::moto::{fixture, FaultProxy, Moto};
 use serde_json::Value;
 
 const ROUTING_KEY: &str = "0123456789abcdef0123456789abcdef";
@@ -927,6 +927,27 @@ fn a_failing_teams_is_retried_alone_and_nothing_else_is_sent_twice() {
         report["invocations"][1]["body"]["sent_to"],
         serde_json::json!(["teams"])
     );
+
+    // A Teams secret that cannot be read fails Teams alone, naming the variable.
+    let moto = Moto::start();
+    let channels = teams_and_chatbot(&moto, false);
+    let mut env = channels.env(snapshot.to_str().unwrap());
+    let missing =
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:ecs-pull-doctor/gone-AbCdEf";
+    for (name, value) in env.iter_mut() {
+        if *name == "TEAMS_WEBHOOK_URL_SECRET_ARN" {
+            *value = missing;
+        }
+    }
+    let report = invoke(&moto.endpoint, &env, &[&first], &channels.options(&[]));
+    assert_eq!(outcomes(&report), ["error:SinkFailed"], "{report:#}");
+    let error = error_message(&report, 0);
+    assert!(
+        error.contains("teams: TEAMS_WEBHOOK_URL_SECRET_ARN: secretsmanager:GetSecretValue failed (ResourceNotFoundException)")
+            && error.contains("delivered: sns, pagerduty"),
+        "{error}"
+    );
+    assert!(report["teams"].as_array().unwrap().is_empty());
 }
 
 const ROUTED_KEY: &str = "fedcba9876543210fedcba9876543210";
@@ -1048,4 +1069,148 @@ fn a_route_sends_an_incident_to_its_own_channels_and_a_mute_sends_nothing_but_co
             .contains("ROUTES: route 1: match.finding \"S3_ROUTE_MISING\" is not a finding code"),
         "{message}"
     );
+}
+
+/// A service event of `file` moved into the scenario's account and cluster.
+fn service_event_in(file: &str, built: &Value) -> PathBuf {
+    let account = built["account"].as_str().unwrap();
+    let cluster_arn = built["cluster_arn"].as_str().unwrap();
+    let region = cluster_arn.split(':').nth(3).unwrap();
+    common::variant(&service_event(file), &format!("{account}-{file}"), |e| {
+        e["account"] = account.into();
+        e["region"] = region.into();
+        e["resources"] =
+            serde_json::json!([format!("arn:aws:ecs:{region}:{account}:service/prod/web")]);
+        if e["detail"].get("clusterArn").is_some() {
+            e["detail"]["clusterArn"] = cluster_arn.into();
+        }
+    })
+}
+
+#[test]
+fn a_service_whose_tasks_cannot_start_is_diagnosed_from_its_newest_stopped_task() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let reason = common::read("events/s3-route-missing.json");
+    let reason: Value = serde_json::from_str(&reason).unwrap();
+    let reason = reason["detail"]["stoppedReason"].as_str().unwrap();
+    let built = fixture(
+        &moto,
+        "moto_scenario.py",
+        &["--scenario", "s3-route-missing", "--stopped-task", reason],
+    );
+    let sinks = paging_sinks(&moto);
+    let impaired = service_event_in("service-task-start-impaired.json", &built);
+    let env = [
+        ("SNS_TOPIC_ARN", sinks["topic_arn"].as_str().unwrap()),
+        ("DEDUP_TABLE", sinks["table"].as_str().unwrap()),
+        (
+            "PAGERDUTY_ROUTING_KEY_SECRET_ARN",
+            sinks["pagerduty_secret_arn"].as_str().unwrap(),
+        ),
+    ];
+    // The first opens the incident from the stopped task; the second finds it open.
+    let proxy = FaultProxy::start(&moto.endpoint, &["--repair-describe-tasks"]);
+    let report = invoke(
+        &proxy.endpoint,
+        &env,
+        &[&impaired, &impaired],
+        &["--pagerduty-receiver"],
+    );
+    assert_eq!(outcomes(&report), ["sent", "skipped"], "{report:#}");
+    let body = &report["invocations"][0]["body"];
+    assert_eq!(body["findings"][0], "S3_ROUTE_MISSING", "{body:#}");
+    assert_eq!(body["task_arn"], built["stopped_task"]);
+    assert!(report["invocations"][1]["body"]["why"]
+        .as_str()
+        .unwrap()
+        .ends_with("is open: its failed tasks tell the rest"));
+    let incident = format!(
+        "ecs-pull-doctor/{}/ap-northeast-2/prod/service:web",
+        built["account"].as_str().unwrap()
+    );
+    assert_eq!(paged(&report), [(202, "trigger".into(), incident)]);
+    let (subject, text, _) = &published(&moto)[0];
+    assert!(subject.contains("S3_ROUTE_MISSING"), "{subject}");
+    assert!(
+        text.contains(built["route_tables"]["priv-c"].as_str().unwrap()),
+        "the live read names the task subnet's table: {text}"
+    );
+}
+
+#[test]
+fn a_start_impaired_service_with_no_stopped_task_left_says_so() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let built = fixture(
+        &moto,
+        "moto_scenario.py",
+        &["--scenario", "s3-route-missing"],
+    );
+    let sinks = paging_sinks(&moto);
+    let impaired = service_event_in("service-task-start-impaired.json", &built);
+    let report = invoke(
+        &moto.endpoint,
+        &[
+            ("DEDUP_TABLE", sinks["table"].as_str().unwrap()),
+            (
+                "PAGERDUTY_ROUTING_KEY_SECRET_ARN",
+                sinks["pagerduty_secret_arn"].as_str().unwrap(),
+            ),
+        ],
+        &[&impaired],
+        &["--pagerduty-receiver"],
+    );
+    assert_eq!(outcomes(&report), ["skipped"], "{report:#}");
+    let why = report["invocations"][0]["body"]["why"].as_str().unwrap();
+    assert!(
+        why.contains("none of its stopped tasks is left to diagnose"),
+        "{why}"
+    );
+    assert!(paged(&report).is_empty());
+}
+
+#[test]
+fn the_schedule_closes_an_incident_that_went_quiet_and_nothing_else() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let channels = teams_and_chatbot(&moto, false);
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    let env = channels.env(snapshot.to_str().unwrap());
+    let first = seed_task("first");
+    let report = invoke(&moto.endpoint, &env, &[&first], &channels.options(&[]));
+    assert_eq!(outcomes(&report), ["sent"], "{report:#}");
+    let schedule = common::variant(&first, "schedule", |e| {
+        *e = serde_json::json!({
+            "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "111122223333", "time": "2026-12-06T00:00:00Z", "region": "ap-northeast-2",
+            "resources": ["arn:aws:events:ap-northeast-2:111122223333:rule/ecs-pull-doctor-sweep"],
+            "detail": {}
+        });
+    });
+    // Inside the quiet period the schedule leaves it open.
+    let report = invoke(&moto.endpoint, &env, &[&schedule], &channels.options(&[]));
+    assert!(report["teams"].as_array().unwrap().is_empty(), "{report:#}");
+    assert!(paged(&report).is_empty());
+    fixture(
+        &moto,
+        "lambda_sinks.py",
+        &["--age-incident", INCIDENT, "--minutes", "61"],
+    );
+    let report = invoke(
+        &moto.endpoint,
+        &env,
+        &[&schedule, &schedule],
+        &channels.options(&[]),
+    );
+    assert_eq!(
+        teams_cards(&report),
+        [(202, "Resolved".into())],
+        "closed once: {:#}",
+        report["teams"]
+    );
+    assert!(card_text(&report["teams"][0]).contains("⚪ Closed: no failure for 60 min"));
+    assert_eq!(paged(&report), [(202, "resolve".into(), INCIDENT.into())]);
+    assert!(log_decisions(&report).contains(&"resolved".to_string()));
 }

@@ -79,6 +79,10 @@ fn actions_called_in_source() -> BTreeSet<String> {
         ),
         ("src/network/live/vpc.rs", &[("describe_", "ec2")]),
         (
+            "src/network/live/tasks.rs",
+            &[("list_tasks", "ecs"), ("describe_tasks", "ecs")],
+        ),
+        (
             "src/network/live/account.rs",
             &[
                 ("describe_services", "ecs"),
@@ -109,7 +113,10 @@ fn actions_called_in_source() -> BTreeSet<String> {
                 ("send_message", "sqs"),
             ],
         ),
-        ("src/lambda/incidents.rs", &[("update_item", "dynamodb")]),
+        (
+            "src/lambda/incidents.rs",
+            &[("update_item", "dynamodb"), ("get_item", "dynamodb")],
+        ),
         (
             "src/lambda/dedup.rs",
             &[

@@ -40,11 +40,11 @@ pub async fn handle(payload: Value, deps: &Deps, call: &Call) -> Result<Response
     let original = deps.failure_queue.as_ref().map(|_| payload.clone());
     let result = match kind {
         Invocation::Schedule => {
-            super::incident::close_quiet(deps).await;
+            super::incident::close_quiet(deps, call).await;
             preflight::sweep_or_alarm(payload, deps).await
         }
         Invocation::Change => preflight::sweep_or_alarm(payload, deps).await,
-        Invocation::ServiceEvent => super::incident::on_service_event(&payload, deps).await,
+        Invocation::ServiceEvent => super::incident::on_service_event(&payload, deps, call).await,
         _ => handle_event(payload, deps, call).await,
     };
     forward_if_hopeless(result, original, deps)
@@ -85,7 +85,12 @@ async fn forward_if_hopeless(
     }
 }
 
-async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcome, HandlerError> {
+/// One ECS Task State Change event: diagnosed, deduplicated and delivered.
+pub(super) async fn handle_event(
+    payload: Value,
+    deps: &Deps,
+    call: &Call,
+) -> Result<Outcome, HandlerError> {
     let started = Instant::now();
     let event_id = payload
         .get("id")
@@ -142,10 +147,18 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
     // The same task's events (and retried invocations) share an identity.
     let identity = task_arn.clone().unwrap_or_else(|| event_id.clone());
 
+    let lease =
+        super::dedup::Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds());
     let route = deps.route_for(&diagnosis);
     if let Some(route) = route.filter(|r| r.action == Action::Mute) {
         // Still counted in its incident, and logged; never sent.
-        let noted = super::incident::note_failure(deps, &diagnosis, &event_text, Some(route)).await;
+        let noted = super::incident::note_failure(
+            deps,
+            &diagnosis,
+            (&event_text, Some(route)),
+            lease.until,
+        )
+        .await;
         let incident = noted.as_ref().map(|n| n.key().to_string());
         info!(
             decision = "muted",
@@ -165,13 +178,11 @@ async fn handle_event(payload: Value, deps: &Deps, call: &Call) -> Result<Outcom
         });
     }
     let key = alert_key(&diagnosis);
-    let lease =
-        super::dedup::Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds());
     // The incident is recorded whatever the alert's dedup decides (a repeat inside the
     // alert's window can still be the first failure since the service recovered), so the
     // two records are written at once.
     let (noted, decision) = tokio::join!(
-        super::incident::note_failure(deps, &diagnosis, &event_text, route),
+        super::incident::note_failure(deps, &diagnosis, (&event_text, route), lease.until),
         decide(deps, &key, &identity, &lease)
     );
     let (already_sent, note, dedup_error) = match decision {

@@ -21,6 +21,8 @@ use std::future::Future;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
+use super::answer::Call;
+use super::dedup::Lease;
 use super::deps::{Deps, IncidentChannels, DEFAULT_VIA};
 use super::incidents::{CauseChannel, IncidentTable, RecordError, Recorded, Recovered};
 use super::sinks::SinkError;
@@ -88,12 +90,13 @@ impl Noted<'_> {
 /// Records `d` in its incident, when an incident channel is configured and the task names
 /// its cluster and group; `event` is the task's event, kept to check its path on close, and
 /// `route` the first route that matched (a muted failure is counted, not told). An incident
-/// found quiet is closed first, and the failure opens a new one.
+/// found quiet is closed first (held until `lease_until`, the invocation's deadline), and
+/// the failure opens a new one.
 pub async fn note_failure<'a>(
     deps: &'a Deps,
     d: &Diagnosis,
-    event: &str,
-    route: Option<&Route>,
+    (event, route): (&str, Option<&Route>),
+    lease_until: u64,
 ) -> Option<Noted<'a>> {
     let channels = deps.incidents.as_ref()?;
     let key = incident_key_of(d)?;
@@ -111,7 +114,8 @@ pub async fn note_failure<'a>(
     };
     let mut recorded = record().await;
     if matches!(recorded, Err(RecordError::Quiet(_))) {
-        match close(deps, channels, &key, Closing::Quiet, &service_of(&key)).await {
+        let closing = (Closing::Quiet, lease_until);
+        match close(deps, channels, &key, closing, &service_of(&key)).await {
             Ok(_) => recorded = record().await,
             Err(err) => {
                 warn!(incident = key, error = %err, "the quiet incident could not be closed: this failure is told as part of it")
@@ -346,7 +350,11 @@ pub enum Closing {
 /// An ECS service or deployment event: a recovery closes the service's open incident, a
 /// failed deployment or its rollback mitigates it; without an incident channel configured,
 /// nothing is read or sent (a steady-state event repeats every few hours while healthy).
-pub async fn on_service_event(payload: &Value, deps: &Deps) -> Result<Outcome, HandlerError> {
+pub async fn on_service_event(
+    payload: &Value,
+    deps: &Deps,
+    call: &Call,
+) -> Result<Outcome, HandlerError> {
     let skipped = |why: String| {
         info!(decision = "skipped", why, "service event");
         Ok(Outcome::Skipped {
@@ -368,7 +376,8 @@ pub async fn on_service_event(payload: &Value, deps: &Deps) -> Result<Outcome, H
         }
     };
     let closes = event.change.recovered();
-    if !closes && !event.change.mitigates() {
+    let impaired = event.change == ServiceChange::StartImpaired;
+    if !closes && !impaired && !event.change.mitigates() {
         return skipped(format!("{} does not change an incident", event.event_name));
     }
     if let Some(why) = deps.refuses_account(Some(&event.account)).await {
@@ -385,18 +394,91 @@ pub async fn on_service_event(payload: &Value, deps: &Deps) -> Result<Outcome, H
         event.cluster_arn.rsplit('/').next().unwrap_or("-"),
         event.service_name
     );
-    if closes {
-        close(
-            deps,
-            channels,
-            &incident,
-            Closing::Recovered(event.event_name.clone()),
-            &service,
-        )
-        .await
+    if impaired {
+        start_impaired(payload, deps, channels, &event, &incident, call).await
+    } else if closes {
+        let closing = Closing::Recovered(event.event_name.clone());
+        let until = Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds());
+        close(deps, channels, &incident, (closing, until.until), &service).await
     } else {
         mitigate(deps, channels, &incident, &event, &service).await
     }
+}
+
+/// ECS says a service's tasks keep failing to start, and names no task or cause: when no
+/// incident is open for it, its newest stopped task is read (`ListTasks`, `DescribeTasks`)
+/// and handled as the Task State Change event ECS sent for it, which opens the incident.
+async fn start_impaired(
+    payload: &Value,
+    deps: &Deps,
+    channels: &IncidentChannels,
+    event: &ServiceEvent,
+    key: &str,
+    call: &Call,
+) -> Result<Outcome, HandlerError> {
+    let skipped = |why: String| {
+        info!(decision = "skipped", incident = key, why, "service event");
+        Ok(Outcome::Skipped {
+            task_arn: None,
+            why,
+        })
+    };
+    match channels.record.is_open(key).await {
+        Ok(true) => return skipped(format!("{key} is open: its failed tasks tell the rest")),
+        Ok(false) => {}
+        Err(err) => {
+            let error = HandlerError::Incidents(err);
+            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "incident record unavailable");
+            return Err(error);
+        }
+    }
+    let stopped = deps
+        .network
+        .newest_stopped_task(
+            &event.account,
+            &event.region,
+            &event.cluster_arn,
+            &event.service_name,
+        )
+        .await;
+    let detail = match stopped {
+        Ok(Some(detail)) => detail,
+        Ok(None) => {
+            return skipped(format!(
+                "ECS says the tasks of {} fail to start (SERVICE_TASK_START_IMPAIRED), but none of its stopped tasks is left to diagnose (ECS keeps them about an hour)",
+                event.service_name
+            ))
+        }
+        Err(err) if err.retryable() => {
+            let error = HandlerError::InspectionFailed(err);
+            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "the stopped tasks could not be read");
+            return Err(error);
+        }
+        Err(err) => {
+            return skipped(format!(
+                "ECS says the tasks of {} fail to start (SERVICE_TASK_START_IMPAIRED), and {err}",
+                event.service_name
+            ))
+        }
+    };
+    let task_arn = detail["taskArn"].clone();
+    let task_event = serde_json::json!({
+        "version": "0",
+        "id": format!("{}/newest-stopped-task", payload["id"].as_str().unwrap_or("-")),
+        "detail-type": crate::event::TASK_STATE_CHANGE,
+        "source": "aws.ecs",
+        "account": event.account,
+        "time": payload["time"],
+        "region": event.region,
+        "resources": [task_arn],
+        "detail": detail,
+    });
+    info!(
+        incident = key,
+        task_arn = task_arn.as_str(),
+        "SERVICE_TASK_START_IMPAIRED: diagnosing the newest stopped task"
+    );
+    super::handle::handle_event(task_event, deps, call).await
 }
 
 /// Closes the incident under `key` in every channel that followed it, with what is true now
@@ -405,7 +487,7 @@ pub async fn close(
     deps: &Deps,
     channels: &IncidentChannels,
     key: &str,
-    closing: Closing,
+    (closing, lease_until): (Closing, u64),
     service: &str,
 ) -> Result<Outcome, HandlerError> {
     let now = now_epoch_seconds();
@@ -413,7 +495,11 @@ pub async fn close(
         Closing::Quiet => Some(now.saturating_sub(channels.quiet_seconds)),
         Closing::Recovered(_) => None,
     };
-    let recovered = match channels.record.begin_resolve(key, now, quiet_since).await {
+    let recovered = match channels
+        .record
+        .begin_resolve(key, now, quiet_since, lease_until)
+        .await
+    {
         Ok(Some(recovered)) => recovered,
         Ok(None) => {
             let why = format!("no open incident for {key}");
@@ -491,6 +577,9 @@ pub async fn close(
             failed,
             delivered: sent_to,
         };
+        if let Err(err) = channels.record.release_close(key, lease_until).await {
+            warn!(incident = key, error = %err, "the close's hold was not given back: its retry waits for this invocation's deadline");
+        }
         error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "closing failed");
         return Err(error);
     }
@@ -821,7 +910,7 @@ async fn mitigate(
 
 /// The schedule closes every open incident that went quiet; what could not be closed is
 /// logged and tried again by the next schedule.
-pub async fn close_quiet(deps: &Deps) {
+pub async fn close_quiet(deps: &Deps, call: &Call) {
     let Some(channels) = &deps.incidents else {
         return;
     };
@@ -832,8 +921,10 @@ pub async fn close_quiet(deps: &Deps) {
             return;
         }
     };
+    let until = Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds()).until;
     for key in keys {
-        if let Err(err) = close(deps, channels, &key, Closing::Quiet, &service_of(&key)).await {
+        let closing = (Closing::Quiet, until);
+        if let Err(err) = close(deps, channels, &key, closing, &service_of(&key)).await {
             warn!(incident = key, error = %err, "the quiet incident was not closed: the next schedule tries again");
         }
     }

@@ -22,7 +22,8 @@
 //!   `slack_parent` (S, its diagnosis blocks as JSON), `slack_causes` (SS, the causes the
 //!   parent and its thread told), `slack_updated_at` (N), `slack_lease_until` (N: an
 //!   invocation is posting the parent);
-//! - while resolving, `resolved_to` (SS, the channels that were told).
+//! - while resolving, `resolved_to` (SS, the channels that were told) and
+//!   `close_lease_until` (N: an invocation is closing it).
 //!
 //! Closing removes all but the state. The item `incidents#open` lists the open incidents'
 //! keys (`keys`, SS) for the schedule.
@@ -646,6 +647,26 @@ impl IncidentTable {
         .map(|_| ())
     }
 
+    /// Whether the incident under `key` is open (read consistently).
+    pub async fn is_open(&self, key: &str) -> Result<bool, DedupError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", pk(key))
+            .consistent_read(true)
+            .projection_expression("#state")
+            .expression_attribute_names("#state", "state")
+            .send()
+            .await
+            .map_err(|e| DedupError::from_sdk("dynamodb:GetItem", &self.table, &e))?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|i| text(i, "state"))
+            .is_some_and(|s| s == OPEN))
+    }
+
     /// The keys of the incidents opened and not yet closed (for the schedule's quiet check).
     pub async fn open_incidents(&self) -> Result<Vec<String>, DedupError> {
         let out = self
@@ -684,33 +705,39 @@ impl IncidentTable {
     }
 
     /// Starts closing the incident under `key`, because its service recovered or (with
-    /// `quiet_since`) because it saw no failure since then: `None` when none is open (or it
-    /// is not quiet), else what it was. A close that was started but not delivered (the
-    /// invocation failed) is started again by the retry.
+    /// `quiet_since`) because it saw no failure since then, holding the close until `until`
+    /// (the invocation's deadline): `None` when none is open (or it is not quiet, or another
+    /// invocation is closing it), else what it was. A close that failed gives its hold back
+    /// ([`Self::release_close`]), and its retry starts it again.
     pub async fn begin_resolve(
         &self,
         key: &str,
         now: u64,
         quiet_since: Option<u64>,
+        until: u64,
     ) -> Result<Option<Recovered>, DedupError> {
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", pk(key))
-            .update_expression("SET #state = :resolving, #ttl = :ttl")
+            .update_expression("SET #state = :resolving, #ttl = :ttl, close_lease_until = :until")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":open", AttributeValue::S(OPEN.into()))
             .expression_attribute_values(":resolving", AttributeValue::S(RESOLVING.into()))
             .expression_attribute_values(":ttl", number(now + KEEP_SECONDS))
+            .expression_attribute_values(":until", number(until))
+            .expression_attribute_values(":now", number(now))
             .return_values(ReturnValue::AllOld);
+        // A close in progress is taken over only when its holder's time is up.
+        let unheld = "(#state = :resolving AND (attribute_not_exists(close_lease_until) OR close_lease_until < :now))";
         request = match quiet_since {
-            None => request.condition_expression("#state = :open OR #state = :resolving"),
+            None => request.condition_expression(format!("#state = :open OR {unheld}")),
             Some(since) => request
-                .condition_expression(
-                    "(#state = :open AND last_seen < :since) OR #state = :resolving",
-                )
+                .condition_expression(format!(
+                    "(#state = :open AND last_seen < :since) OR {unheld}"
+                ))
                 .expression_attribute_values(":since", number(since)),
         };
         match request.send().await {
@@ -742,6 +769,21 @@ impl IncidentTable {
         }
     }
 
+    /// The close held until `until` failed somewhere: its retry may start it again at once.
+    pub async fn release_close(&self, key: &str, until: u64) -> Result<(), DedupError> {
+        self.update_if(
+            key,
+            "REMOVE close_lease_until",
+            "#state = :resolving AND close_lease_until = :until",
+            vec![
+                (":resolving", AttributeValue::S(RESOLVING.into())),
+                (":until", number(until)),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// The channels took the close: the incident is closed, its item emptied of it
     /// (`leftovers` are the attributes named by cause), and its next failure opens a new
     /// one. A failure recorded meanwhile (the state is `open` again) keeps it open.
@@ -752,7 +794,7 @@ impl IncidentTable {
         leftovers: &[String],
     ) -> Result<(), DedupError> {
         let mut removes = String::from(
-            "paged, teams_told, pagerduty_via, teams_via, announced, mitigations, mitigated_at, mitigated_to, opened_at, failed_tasks, slack_ts, slack_channel, slack_parent, slack_causes, slack_updated_at, slack_lease_until, resolved_to",
+            "paged, teams_told, pagerduty_via, teams_via, announced, close_lease_until, mitigations, mitigated_at, mitigated_to, opened_at, failed_tasks, slack_ts, slack_channel, slack_parent, slack_causes, slack_updated_at, slack_lease_until, resolved_to",
         );
         let mut request = self
             .client

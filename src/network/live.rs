@@ -42,6 +42,7 @@ macro_rules! read_all {
 
 mod account;
 mod members;
+mod tasks;
 mod vpc;
 
 pub use account::{inspect_account, service_revision, AccountTarget, Progress};
@@ -49,6 +50,7 @@ pub use members::{
     account_name, organization_accounts, own_account, AssumeError, MemberRoles, MEMBER_IAM_ACTIONS,
     RENEW_BEFORE,
 };
+pub use tasks::newest_stopped_task;
 
 /// Every call gets this long in all, retries included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
@@ -78,6 +80,8 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ecs:ListContainerInstances",
     "ecs:DescribeServiceRevisions",
     "ecs:DescribeCapacityProviders",
+    "ecs:ListTasks",
+    "ecs:DescribeTasks",
 ];
 
 /// The AWS clients, built once and shared.
@@ -191,9 +195,14 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let message = match err.code() {
-        Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
-        None => DisplayErrorContext(err).to_string(),
+    use aws_sdk_ec2::error::SdkError;
+    let message = match (err.code(), err) {
+        (Some(code), _) => format!("{code}: {}", err.message().unwrap_or("")),
+        // The SDK's text of an answer it could not read quotes the answer, which may hold
+        // task data (environment values, overrides): never shown.
+        (None, SdkError::ResponseError(_)) => "the answer could not be read".to_string(),
+        (None, SdkError::TimeoutError(_)) => "no answer in time".to_string(),
+        (None, _) => DisplayErrorContext(err).to_string(),
     };
     InspectionError {
         part: part.to_string(),

@@ -251,6 +251,44 @@ impl NetworkSource {
         }
     }
 
+    /// The newest stopped task of `service` in `cluster_arn` (as a Task State Change event's
+    /// `detail`), read in `account` and `region`; `Ok(None)` when none is left.
+    pub async fn newest_stopped_task(
+        &self,
+        account: &str,
+        region: &str,
+        cluster_arn: &str,
+        service: &str,
+    ) -> Result<Option<serde_json::Value>, SourceError> {
+        let clients = match self.clients(Some(account), Some(region)).await {
+            None => {
+                return Err(SourceError::Unavailable(t!(
+                    "the service's stopped tasks: a network snapshot holds no tasks",
+                    "서비스의 중지된 태스크: 네트워크 스냅샷에는 태스크가 없습니다"
+                )))
+            }
+            Some(Ok(clients)) => clients,
+            Some(Err(err)) if err.retryable() => return Err(SourceError::Assume(err)),
+            Some(Err(err)) => {
+                return Err(SourceError::Unavailable(t!(
+                    "the service's stopped tasks: {err}",
+                    "서비스의 중지된 태스크: {err}",
+                    err = err.to_string()
+                )))
+            }
+        };
+        live::newest_stopped_task(&clients, cluster_arn, service)
+            .await
+            .map_err(|err| {
+                SourceError::Unavailable(t!(
+                    "the service's stopped tasks could not be read ({action}: {message})",
+                    "서비스의 중지된 태스크를 읽지 못했습니다 ({action}: {message})",
+                    action = err.action,
+                    message = err.message
+                ))
+            })
+    }
+
     /// The view of `task`'s network. Events are inspected in their own region and account:
     /// EventBridge delivers a region's events in that region and account, but a forwarded
     /// one may come from another.
