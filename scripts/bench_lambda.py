@@ -81,8 +81,8 @@ MEMBER = "210987654321"
 
 def seed_event_in(built):
     """The seed sample's event, moved into a scenario moto_scenario.py built."""
-    event = json.loads(SEED.read_text())
-    event["account"] = built["account"]
+    # Every ARN names the scenario's account, as the function's identity checks require.
+    event = json.loads(SEED.read_text().replace("111122223333", built["account"]))
     event["detail"]["clusterArn"] = built["cluster_arn"]
     for d in event["detail"]["attachments"][0]["details"]:
         if d["name"] == "subnetId":
@@ -124,8 +124,18 @@ def incident_events(count, start):
     return events
 
 
-def channels_cost(args, endpoint):
-    """Cold and warm first failures with SNS and the dedup table only, then every channel on."""
+def channels_cost(args):
+    """Cold and warm first failures with SNS and the dedup table only, then every channel on
+    (a moto of its own)."""
+    moto, endpoint = start_moto()
+    try:
+        channels_cost_in(args, endpoint)
+    finally:
+        moto.terminate()
+        moto.wait()
+
+
+def channels_cost_in(args, endpoint):
     teams = lambda_emulator.TeamsReceiver(0, 0)
     sinks = json.loads(subprocess.check_output(
         [sys.executable, str(ROOT / "tests/fixtures/lambda_sinks.py"), "--endpoint", endpoint,
@@ -241,10 +251,11 @@ def main():
         cold_and_warm(args, from_member, env,
                       "member-account pull failure vs moto (GetCallerIdentity, AssumeRole, the same calls)",
                       "member-account pull failure vs moto (credentials cached)")
-        channels_cost(args, endpoint)
     finally:
         moto.terminate()
         moto.wait()
+
+    channels_cost(args)
 
     reference = python_reference()
     if reference:

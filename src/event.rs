@@ -374,6 +374,60 @@ fn describe_ordinary_stop(detail: &TaskDetail) -> String {
     format!("not an image pull or initialisation failure: {reason:?} ({code})")
 }
 
+/// What of a Task State Change event a diagnosis reads, to keep and diagnose again later:
+/// the envelope, and the detail's task, cluster, group, stop, attachments and containers
+/// (name, image, status, reason). Overrides, environment and the rest are left out.
+pub fn kept_for_recheck(event: &Value) -> Value {
+    let pick = |from: &Value, keys: &[&str]| -> Value {
+        Value::Object(
+            keys.iter()
+                .filter_map(|k| Some((k.to_string(), from.get(*k)?.clone())))
+                .collect(),
+        )
+    };
+    let mut kept = pick(
+        event,
+        &[
+            "version",
+            "id",
+            "detail-type",
+            "source",
+            "account",
+            "time",
+            "region",
+            "resources",
+        ],
+    );
+    let detail = event.get("detail").unwrap_or(&Value::Null);
+    let mut kept_detail = pick(
+        detail,
+        &[
+            "taskArn",
+            "clusterArn",
+            "taskDefinitionArn",
+            "containerInstanceArn",
+            "group",
+            "lastStatus",
+            "desiredStatus",
+            "stopCode",
+            "stoppedReason",
+            "launchType",
+            "availabilityZone",
+            "attachments",
+        ],
+    );
+    let containers: Vec<Value> = detail
+        .get("containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| pick(c, &["name", "image", "lastStatus", "reason", "exitCode"]))
+        .collect();
+    kept_detail["containers"] = Value::Array(containers);
+    kept["detail"] = kept_detail;
+    kept
+}
+
 fn eni_details(attachments: &[Attachment]) -> (Option<String>, Option<IpAddr>) {
     // Events name the task's ENI attachment `eni`; DescribeTasks, `ElasticNetworkInterface`.
     let Some(eni) = attachments.iter().find(|a| {
@@ -551,5 +605,34 @@ mod tests {
         let task = failure(parse_task_event(&doc).unwrap());
         assert_eq!(task.subnet_id.as_deref(), Some("subnet-1"));
         assert_eq!(task.private_ipv4_address, None);
+    }
+
+    #[test]
+    fn a_kept_event_diagnoses_as_the_whole_one_without_its_overrides() {
+        let mut event: Value =
+            serde_json::from_str(include_str!("../events/s3-route-missing.json")).unwrap();
+        event["detail"]["overrides"] = json!({"containerOverrides": [{"environment": [{"name": "TOKEN", "value": "hunter2"}]}]});
+        let kept = kept_for_recheck(&event);
+        assert!(!kept.to_string().contains("hunter2"));
+        let whole = failure(parse_task_event_value(event).unwrap());
+        let again = failure(parse_task_event_value(kept).unwrap());
+        assert_eq!(again.task_arn, whole.task_arn);
+        assert_eq!(again.subnet_id, whole.subnet_id);
+        assert_eq!(again.group, whole.group);
+    }
+
+    #[test]
+    fn a_described_tasks_eni_attachment_is_read_as_an_events() {
+        let doc = envelope(json!({
+            "lastStatus": "STOPPED",
+            "stoppedReason": "CannotPullContainerError: context canceled",
+            "attachments": [{"type": "ElasticNetworkInterface", "status": "DELETED", "details": [
+                {"name": "subnetId", "value": "subnet-2"},
+                {"name": "privateIPv4Address", "value": "10.0.1.9"}
+            ]}]
+        }));
+        let task = failure(parse_task_event(&doc).unwrap());
+        assert_eq!(task.subnet_id.as_deref(), Some("subnet-2"));
+        assert_eq!(task.private_ipv4_address, Some("10.0.1.9".parse().unwrap()));
     }
 }

@@ -1,5 +1,5 @@
-//! Routes and mutes (`ROUTES`): which incident goes where. Each route matches an account, a
-//! cluster, a service and the finding that opened the incident (any left out matches all;
+//! Routes and mutes (`ROUTES`): where each failure's incident is told. Each route matches an
+//! account, a cluster, a service and the failure's first finding (any left out matches all;
 //! `*` and `?` are wildcards in names) and either sends the incident to its own Slack
 //! channel, PagerDuty routing-key secret and Teams URL secret, or mutes it. The first match
 //! wins; no match uses the defaults.
@@ -116,22 +116,31 @@ impl Routes {
                 pagerduty_secret_arn: text("pagerduty_routing_key_secret_arn")?,
                 teams_secret_arn: text("teams_webhook_url_secret_arn")?,
             };
-            if let Some(channel) = &destinations.slack_channel {
-                if !is_channel_id(channel) {
-                    return Err(fail(format!(
-                        "slack_channel {channel:?} is not a channel ID"
-                    )));
-                }
-            }
-            for arn in [
-                &destinations.pagerduty_secret_arn,
-                &destinations.teams_secret_arn,
-            ]
-            .into_iter()
-            .flatten()
+            // The values are not quoted: a URL or key pasted in the wrong place is a
+            // credential, and this error is logged.
+            if destinations
+                .slack_channel
+                .as_deref()
+                .is_some_and(|c| !is_channel_id(c))
             {
-                if !is_secret_arn(arn) {
-                    return Err(fail(format!("{arn:?} is not a Secrets Manager secret ARN")));
+                return Err(fail(
+                    "slack_channel is not a channel ID (C…, not the channel's name)".into(),
+                ));
+            }
+            for (key, arn) in [
+                (
+                    "pagerduty_routing_key_secret_arn",
+                    &destinations.pagerduty_secret_arn,
+                ),
+                (
+                    "teams_webhook_url_secret_arn",
+                    &destinations.teams_secret_arn,
+                ),
+            ] {
+                if arn.as_deref().is_some_and(|a| !is_secret_arn(a)) {
+                    return Err(fail(format!(
+                        "{key} is not a Secrets Manager secret ARN (the value is not shown)"
+                    )));
                 }
             }
             let sends = destinations != Destinations::default();
@@ -221,10 +230,7 @@ fn parse_match(m: &Map<String, Value>) -> Result<Match, String> {
     let finding = match text("finding")? {
         None => None,
         Some(code) => Some(
-            Code::ALL
-                .iter()
-                .copied()
-                .find(|c| c.as_str() == code)
+            Code::parse(&code)
                 .ok_or_else(|| format!("match.finding {code:?} is not a finding code"))?,
         ),
     };
@@ -321,6 +327,10 @@ mod tests {
         ] {
             let err = parse(json).unwrap_err().to_string();
             assert!(err.contains(says), "{json}: {err}");
+            assert!(
+                !err.contains("SECRET"),
+                "a pasted credential is quoted: {err}"
+            );
         }
         assert!(parse("[]").unwrap().is_empty());
     }

@@ -583,6 +583,19 @@ impl Channels {
     }
 }
 
+/// Opens the seed failure's incident through every channel of `channels`, with `snapshot`
+/// as the network.
+fn open_incident(moto: &Moto, channels: &Channels, snapshot: &std::path::Path) {
+    let first = seed_task("first");
+    let report = invoke(
+        &moto.endpoint,
+        &channels.env(snapshot.to_str().unwrap()),
+        &[&first],
+        &channels.options(&[]),
+    );
+    assert_eq!(outcomes(&report), ["sent"], "{report:#}");
+}
+
 /// The title of each Teams card, with the HTTP status it was answered.
 fn teams_cards(report: &Value) -> Vec<(u64, String)> {
     report["teams"]
@@ -806,15 +819,11 @@ fn a_close_says_the_path_is_fixed_when_the_route_is_there_now() {
     let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let channels = teams_and_chatbot(&moto, false);
-    let broken = common::repo("events/network/s3-route-missing.json");
-    let first = seed_task("first");
-    let report = invoke(
-        &moto.endpoint,
-        &channels.env(broken.to_str().unwrap()),
-        &[&first],
-        &channels.options(&[]),
+    open_incident(
+        &moto,
+        &channels,
+        &common::repo("events/network/s3-route-missing.json"),
     );
-    assert_eq!(outcomes(&report), ["sent"], "{report:#}");
     // Another process, after the fix: the same read a diagnosis makes finds the route.
     let fixed = fixed_snapshot();
     let steady = service_event("service-steady-state.json");
@@ -830,7 +839,7 @@ fn a_close_says_the_path_is_fixed_when_the_route_is_there_now() {
         .unwrap();
     assert!(
         verified.starts_with(
-            "S3_ROUTE_MISSING: fixed, the path from subnet-0c9d8e7f6a5b4c3d2 is open now ✓"
+            "S3_ROUTE_MISSING: fixed, the path from subnet-0c9d8e7f6a5b4c3d2 is open now: ✓ ENI in subnet-0c9d8e7f6a5b4c3d2 → ✓ rtb-0c3e5a7b9d1f24680: pl-78a54011 via vpce-04e8c1a2b3d5f6a79"
         ),
         "{verified}"
     );
@@ -849,9 +858,7 @@ fn a_quiet_incident_is_closed_as_quiet_and_the_next_failure_opens_a_new_one() {
     let channels = teams_and_chatbot(&moto, false);
     let snapshot = common::repo("events/network/s3-route-missing.json");
     let env = channels.env(snapshot.to_str().unwrap());
-    let first = seed_task("first");
-    let report = invoke(&moto.endpoint, &env, &[&first], &channels.options(&[]));
-    assert_eq!(outcomes(&report), ["sent"], "{report:#}");
+    open_incident(&moto, &channels, &snapshot);
     // 61 minutes pass without a failure.
     fixture(
         &moto,
@@ -1171,26 +1178,24 @@ fn a_start_impaired_service_with_no_stopped_task_left_says_so() {
 }
 
 #[test]
-fn the_schedule_closes_an_incident_that_went_quiet_and_nothing_else() {
+fn the_quiet_check_closes_an_incident_that_went_quiet_once() {
     let _serial = common::one_at_a_time();
     let moto = Moto::start();
     let channels = teams_and_chatbot(&moto, false);
     let snapshot = common::repo("events/network/s3-route-missing.json");
     let env = channels.env(snapshot.to_str().unwrap());
-    let first = seed_task("first");
-    let report = invoke(&moto.endpoint, &env, &[&first], &channels.options(&[]));
-    assert_eq!(outcomes(&report), ["sent"], "{report:#}");
-    let schedule = common::variant(&first, "schedule", |e| {
-        *e = serde_json::json!({
-            "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-            "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": "111122223333", "time": "2026-12-06T00:00:00Z", "region": "ap-northeast-2",
-            "resources": ["arn:aws:events:ap-northeast-2:111122223333:rule/ecs-pull-doctor-sweep"],
-            "detail": {}
-        });
+    open_incident(&moto, &channels, &snapshot);
+    let (name, value) = ecs_pull_doctor::lambda::preflight::QUIET_CHECK;
+    let check = common::variant(&seed_task("first"), "quiet-check", |e| {
+        *e = serde_json::json!({ name: value });
     });
-    // Inside the quiet period the schedule leaves it open.
-    let report = invoke(&moto.endpoint, &env, &[&schedule], &channels.options(&[]));
+    // Inside the quiet period the check leaves it open.
+    let report = invoke(&moto.endpoint, &env, &[&check], &channels.options(&[]));
+    assert_eq!(outcomes(&report), ["quiet_checked"], "{report:#}");
+    assert_eq!(
+        report["invocations"][0]["body"]["closed"],
+        serde_json::json!([])
+    );
     assert!(report["teams"].as_array().unwrap().is_empty(), "{report:#}");
     assert!(paged(&report).is_empty());
     fixture(
@@ -1201,8 +1206,16 @@ fn the_schedule_closes_an_incident_that_went_quiet_and_nothing_else() {
     let report = invoke(
         &moto.endpoint,
         &env,
-        &[&schedule, &schedule],
+        &[&check, &check],
         &channels.options(&[]),
+    );
+    assert_eq!(
+        report["invocations"][0]["body"]["closed"],
+        serde_json::json!([INCIDENT])
+    );
+    assert_eq!(
+        report["invocations"][1]["body"]["closed"],
+        serde_json::json!([])
     );
     assert_eq!(
         teams_cards(&report),
@@ -1212,5 +1225,41 @@ fn the_schedule_closes_an_incident_that_went_quiet_and_nothing_else() {
     );
     assert!(card_text(&report["teams"][0]).contains("⚪ Closed: no failure for 60 min"));
     assert_eq!(paged(&report), [(202, "resolve".into(), INCIDENT.into())]);
-    assert!(log_decisions(&report).contains(&"resolved".to_string()));
+}
+
+#[test]
+fn a_close_whose_invocation_stopped_is_finished_by_the_next_failure_which_then_opens_anew() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let channels = teams_and_chatbot(&moto, false);
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    let env = channels.env(snapshot.to_str().unwrap());
+    open_incident(&moto, &channels, &snapshot);
+    // A steady state's close began, and its invocation stopped before telling anyone.
+    fixture(
+        &moto,
+        "lambda_sinks.py",
+        &["--abandon-close", INCIDENT, "--by", "SERVICE_STEADY_STATE"],
+    );
+    let later = seed_task("after-the-close");
+    let report = invoke(&moto.endpoint, &env, &[&later], &channels.options(&[]));
+    assert_eq!(outcomes(&report), ["suppressed"], "{report:#}");
+    assert_eq!(
+        teams_cards(&report),
+        [
+            (202, "Resolved".into()),
+            (202, "ECS pull failure: S3_ROUTE_MISSING".into())
+        ],
+        "{:#}",
+        report["teams"]
+    );
+    assert!(card_text(&report["teams"][0]).contains("✅ Resolved by SERVICE_STEADY_STATE"));
+    assert!(card_text(&report["teams"][1]).contains("1 failed tasks"));
+    assert_eq!(
+        paged(&report)
+            .iter()
+            .map(|(_, action, _)| action.as_str())
+            .collect::<Vec<_>>(),
+        ["resolve", "trigger"]
+    );
 }

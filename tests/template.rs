@@ -257,6 +257,16 @@ fn the_recovery_rule_is_there_only_with_an_incident_channel_and_matches_what_clo
     assert_eq!(env["CHATBOT_NOTIFICATIONS"]["Ref"], "ChatbotNotifications");
     assert_eq!(env["INCIDENT_QUIET_MINUTES"]["Ref"], "IncidentQuietMinutes");
     assert_eq!(env["ROUTES"]["Ref"], "Routes");
+    let quiet_check = &template["Resources"]["IncidentQuietCheckRule"];
+    assert_eq!(quiet_check["Condition"], "HasIncidents");
+    let (name, value) = ecs_pull_doctor::lambda::preflight::QUIET_CHECK;
+    let input: Value = serde_json::from_str(
+        quiet_check["Properties"]["Targets"][0]["Input"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(input, serde_json::json!({ name: value }));
     let quiet = &template["Parameters"]["IncidentQuietMinutes"];
     assert_eq!(
         quiet["Default"],

@@ -107,6 +107,33 @@ codes! {
         "Inputs were missing (no network view, no subnet in the event, a snapshot key absent, no ip-ranges); the finding says which.";
 }
 
+impl Code {
+    /// The codes a probe check of the network path decides (the rest come from the message
+    /// alone, or say what was not seen): only these can be checked again against the
+    /// network as it is now.
+    pub const PATH: &'static [Code] = &[
+        Code::S3RouteMissing,
+        Code::S3GatewayEndpointMissing,
+        Code::S3EndpointPolicyDeniesLayerBucket,
+        Code::CrossRegionLayerBucket,
+        Code::RouteBlackhole,
+        Code::NatGatewayNotAvailable,
+        Code::PublicIpMissing,
+        Code::NoRouteToTarget,
+        Code::InterfaceEndpointMissing,
+        Code::EndpointPrivateDnsDisabled,
+        Code::VpcDnsDisabled,
+        Code::EndpointSgBlocksHttps,
+        Code::TaskSgBlocksHttps,
+        Code::NaclBlocksHttps,
+    ];
+
+    /// The code named `name`.
+    pub fn parse(name: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -132,5 +159,19 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn path_codes_are_the_critical_network_findings() {
+        assert!(Code::PATH
+            .iter()
+            .all(|c| c.severity() == Severity::Critical));
+        assert!(Code::PATH.contains(&Code::S3RouteMissing));
+        assert!(!Code::PATH.contains(&Code::ImageNotFound));
+        assert_eq!(
+            Code::parse("NACL_BLOCKS_HTTPS"),
+            Some(Code::NaclBlocksHttps)
+        );
+        assert_eq!(Code::parse("S3_MISSING"), None);
     }
 }

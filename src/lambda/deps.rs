@@ -53,8 +53,7 @@ pub struct Deps {
     pub(super) routes: Routes,
 }
 
-/// What the record calls the default destination of a channel (a route names a secret).
-pub const DEFAULT_VIA: &str = "default";
+pub use super::incidents::DEFAULT_VIA;
 
 impl IncidentChannels {
     /// The PagerDuty integration behind `via` (a route's secret ARN, or [`DEFAULT_VIA`]).
@@ -86,8 +85,7 @@ pub struct IncidentChannels {
     pub(super) routed_teams: BTreeMap<String, TeamsSink>,
     /// Amazon Q Developer reads the SNS topic: mitigations and closes are published too.
     pub(super) chatbot: Option<SnsSink>,
-    /// An open incident with no failure for this long is closed.
-    pub(super) quiet_seconds: u64,
+    /// An open incident with no failure for this many minutes is closed.
     pub(super) quiet_minutes: u64,
 }
 
@@ -245,7 +243,10 @@ impl Deps {
             .map(|pd| {
                 PagerDutySink::new(
                     secrets.clone(),
-                    pd.routing_key_secret_arn.clone(),
+                    (
+                        pd.routing_key_secret_arn.clone(),
+                        "PAGERDUTY_ROUTING_KEY_SECRET_ARN",
+                    ),
                     config.pagerduty_events_url.clone(),
                 )
             })
@@ -267,7 +268,12 @@ impl Deps {
         let teams = config
             .teams_webhook_secret_arn
             .as_ref()
-            .map(|arn| TeamsSink::new(secrets.clone(), arn.clone()))
+            .map(|arn| {
+                TeamsSink::new(
+                    secrets.clone(),
+                    (arn.clone(), "TEAMS_WEBHOOK_URL_SECRET_ARN"),
+                )
+            })
             .transpose()
             .map_err(StartError::Teams)?;
         let chatbot = sns.clone().filter(|_| config.chatbot_notifications);
@@ -277,15 +283,15 @@ impl Deps {
             if let Some(arn) = &destinations.pagerduty_secret_arn {
                 let sink = PagerDutySink::new(
                     secrets.clone(),
-                    arn.clone(),
+                    (arn.clone(), "ROUTES"),
                     config.pagerduty_events_url.clone(),
                 )
                 .map_err(StartError::PagerDuty)?;
                 routed_pagerduty.insert(arn.clone(), sink);
             }
             if let Some(arn) = &destinations.teams_secret_arn {
-                let sink =
-                    TeamsSink::new(secrets.clone(), arn.clone()).map_err(StartError::Teams)?;
+                let sink = TeamsSink::new(secrets.clone(), (arn.clone(), "ROUTES"))
+                    .map_err(StartError::Teams)?;
                 routed_teams.insert(arn.clone(), sink);
             }
         }
@@ -306,7 +312,6 @@ impl Deps {
                 routed_pagerduty,
                 routed_teams,
                 chatbot,
-                quiet_seconds: config.incident_quiet_minutes * 60,
                 quiet_minutes: config.incident_quiet_minutes,
             }),
             _ => None,

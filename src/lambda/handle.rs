@@ -43,6 +43,9 @@ pub async fn handle(payload: Value, deps: &Deps, call: &Call) -> Result<Response
             super::incident::close_quiet(deps, call).await;
             preflight::sweep_or_alarm(payload, deps).await
         }
+        Invocation::QuietCheck => Ok(Outcome::QuietChecked {
+            closed: super::incident::close_quiet(deps, call).await,
+        }),
         Invocation::Change => preflight::sweep_or_alarm(payload, deps).await,
         Invocation::ServiceEvent => super::incident::on_service_event(&payload, deps, call).await,
         _ => handle_event(payload, deps, call).await,
@@ -98,11 +101,10 @@ pub(super) async fn handle_event(
         .unwrap_or("-")
         .to_string();
     // Kept with its incident, to check the task's path again when the incident closes.
-    let event_text = deps
+    let event = deps
         .incidents
         .as_ref()
-        .map(|_| payload.to_string())
-        .unwrap_or_default();
+        .map_or(Value::Null, |_| payload.clone());
     let task = match parse_task_event_value(payload) {
         Ok(TaskEvent::PullFailure(task)) => task,
         Ok(TaskEvent::Skipped { task_arn, why }) => {
@@ -152,13 +154,9 @@ pub(super) async fn handle_event(
     let route = deps.route_for(&diagnosis);
     if let Some(route) = route.filter(|r| r.action == Action::Mute) {
         // Still counted in its incident, and logged; never sent.
-        let noted = super::incident::note_failure(
-            deps,
-            &diagnosis,
-            (&event_text, Some(route)),
-            lease.until,
-        )
-        .await;
+        let noted =
+            super::incident::note_failure(deps, &diagnosis, (&event, Some(route)), lease.until)
+                .await;
         let incident = noted.as_ref().map(|n| n.key().to_string());
         info!(
             decision = "muted",
@@ -182,7 +180,7 @@ pub(super) async fn handle_event(
     // alert's window can still be the first failure since the service recovered), so the
     // two records are written at once.
     let (noted, decision) = tokio::join!(
-        super::incident::note_failure(deps, &diagnosis, (&event_text, route), lease.until),
+        super::incident::note_failure(deps, &diagnosis, (&event, route), lease.until),
         decide(deps, &key, &identity, &lease)
     );
     let (already_sent, note, dedup_error) = match decision {

@@ -17,6 +17,7 @@
 //! not told.
 
 use std::future::Future;
+use std::time::Duration;
 
 use serde_json::Value;
 use tracing::{error, info, warn};
@@ -24,19 +25,24 @@ use tracing::{error, info, warn};
 use super::answer::Call;
 use super::dedup::Lease;
 use super::deps::{Deps, IncidentChannels, DEFAULT_VIA};
-use super::incidents::{CauseChannel, IncidentTable, RecordError, Recorded, Recovered};
+use super::incidents::{
+    CauseChannel, ClosedIncident, IncidentTable, NotRecorded, RecordError, Recorded,
+    MAX_KEPT_EVENT_BYTES,
+};
 use super::sinks::SinkError;
 use super::slack_app::SlackApp;
 use super::{now_epoch_seconds, HandlerError, Outcome};
 use crate::alert::{incident_key, incident_key_of, Sink};
+use crate::diagnose::Code;
 use crate::diagnose::{self, Diagnosis};
 use crate::event::{parse_task_event_value, TaskEvent};
 use crate::localized::Lang;
-use crate::render::chatbot::incident_notification;
-use crate::render::incident::{parent, thread_reply, IncidentStatus, Stage};
+use crate::render::incident::{
+    incident_message, mitigation_lines, parent, recheck_line, thread_reply, IncidentStatus,
+    Recheck, Stage,
+};
 use crate::render::pagerduty::{resolve_event, trigger_event};
 use crate::render::slack::slack_payload;
-use crate::render::sns::SnsMessage;
 use crate::render::teams::{cause_card, notice_card, resolved_card};
 use crate::routes::{Action, Route};
 use crate::service_event::{parse_service_event, ServiceChange, ServiceEvent};
@@ -87,39 +93,64 @@ impl Noted<'_> {
     }
 }
 
+/// How long a failure waits for another invocation's close of its incident (a close posts
+/// to a few channels: seconds) before it is told without the record.
+const WAIT_FOR_CLOSE: Duration = Duration::from_secs(10);
+const WAIT_STEP: Duration = Duration::from_millis(250);
+
 /// Records `d` in its incident, when an incident channel is configured and the task names
-/// its cluster and group; `event` is the task's event, kept to check its path on close, and
-/// `route` the first route that matched (a muted failure is counted, not told). An incident
-/// found quiet is closed first (held until `lease_until`, the invocation's deadline), and
-/// the failure opens a new one.
+/// its cluster and group; `event` is the task's event, whose first of each cause is kept to
+/// check its path on close, and `route` the first route that matched (a muted failure is
+/// counted, not told). An incident found quiet is closed first (held until `lease_until`,
+/// the invocation's deadline); one being closed is waited for; then the failure opens the
+/// next incident.
 pub async fn note_failure<'a>(
     deps: &'a Deps,
     d: &Diagnosis,
-    (event, route): (&str, Option<&Route>),
+    (event, route): (&Value, Option<&Route>),
     lease_until: u64,
 ) -> Option<Noted<'a>> {
     let channels = deps.incidents.as_ref()?;
     let key = incident_key_of(d)?;
     let cause = d.verdict().as_str();
+    let service = format!(
+        "{}/{}",
+        d.task.cluster_name().unwrap_or("-"),
+        d.task
+            .service_name()
+            .or(d.task.group.as_deref())
+            .unwrap_or("-")
+    );
     let muted = matches!(route.map(|r| &r.action), Some(Action::Mute));
     let record = || {
         channels.record.record_failure(
-            &key,
+            (&key, &service),
             cause,
-            event,
             now_epoch_seconds(),
-            channels.quiet_seconds,
+            channels.quiet_minutes * 60,
             muted,
         )
     };
     let mut recorded = record().await;
-    if matches!(recorded, Err(RecordError::Quiet(_))) {
-        let closing = (Closing::Quiet, lease_until);
-        match close(deps, channels, &key, closing, &service_of(&key)).await {
-            Ok(_) => recorded = record().await,
-            Err(err) => {
-                warn!(incident = key, error = %err, "the quiet incident could not be closed: this failure is told as part of it")
+    let started = tokio::time::Instant::now();
+    while let Err(RecordError::NotNow(why)) = &recorded {
+        let closing = match why {
+            NotRecorded::Quiet => Closing::Quiet,
+            NotRecorded::Abandoned { by } => Closing::taken_over(by.as_deref()),
+            NotRecorded::Closing { .. } if started.elapsed() < WAIT_FOR_CLOSE => {
+                tokio::time::sleep(WAIT_STEP).await;
+                recorded = record().await;
+                continue;
             }
+            NotRecorded::Closing { .. } => break,
+        };
+        if let Err(err) = close(deps, channels, &key, (closing, lease_until), None).await {
+            warn!(incident = key, error = %err, "the incident could not be closed: this failure is told without the record");
+            break;
+        }
+        recorded = record().await;
+        if started.elapsed() >= WAIT_FOR_CLOSE {
+            break;
         }
     }
     let recorded = match recorded {
@@ -129,6 +160,18 @@ pub async fn note_failure<'a>(
             None
         }
     };
+    if let Some(new) = recorded.as_ref().filter(|r| r.new_cause) {
+        let kept = crate::event::kept_for_recheck(event).to_string();
+        if kept.len() <= MAX_KEPT_EVENT_BYTES {
+            let at = (new.opened_at, cause);
+            let keep = channels
+                .record
+                .keep_cause_event(&key, at, &kept, now_epoch_seconds());
+            if let Err(err) = keep.await {
+                warn!(incident = key, error = %err, "the cause's task event was not kept: its close will say it was not checked again");
+            }
+        }
+    }
     Some(Noted {
         channels,
         key,
@@ -233,7 +276,11 @@ fn status(recorded: &Recorded, causes: Vec<String>, now: u64) -> IncidentStatus 
         failed_tasks: recorded.failed_tasks,
         open_seconds: Some(now.saturating_sub(recorded.opened_at)),
         causes,
-        stage: Stage::Open,
+        stage: if recorded.mitigated {
+            Stage::Mitigated
+        } else {
+            Stage::Open
+        },
     }
 }
 
@@ -338,6 +385,22 @@ fn thread_channel<'a>(recorded: &'a Option<String>, slack: &'a SlackApp) -> &'a 
     recorded.as_deref().unwrap_or(slack.channel())
 }
 
+/// An event that changes no incident, said in the log and the answer.
+fn skip(why: String) -> Result<Outcome, HandlerError> {
+    info!(decision = "skipped", why, "service event");
+    Ok(Outcome::Skipped {
+        task_arn: None,
+        why,
+    })
+}
+
+/// The incident record could not be used: the invocation fails, for its retry.
+fn record_unavailable(key: &str, err: super::dedup::DedupError) -> HandlerError {
+    let error = HandlerError::Incidents(err);
+    error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "incident record unavailable");
+    error
+}
+
 /// Why an incident is closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Closing {
@@ -345,6 +408,24 @@ pub enum Closing {
     Recovered(String),
     /// No failure for the quiet period.
     Quiet,
+}
+
+impl Closing {
+    /// What the record says a close is for (`closing_by`).
+    fn label(&self) -> Option<&str> {
+        match self {
+            Closing::Recovered(by) => Some(by),
+            Closing::Quiet => None,
+        }
+    }
+
+    /// The close an invocation that stopped began, by what it recorded it was for.
+    fn taken_over(by: Option<&str>) -> Closing {
+        match by {
+            Some(by) if by != "quiet" => Closing::Recovered(by.to_string()),
+            _ => Closing::Quiet,
+        }
+    }
 }
 
 /// An ECS service or deployment event: a recovery closes the service's open incident, a
@@ -355,15 +436,8 @@ pub async fn on_service_event(
     deps: &Deps,
     call: &Call,
 ) -> Result<Outcome, HandlerError> {
-    let skipped = |why: String| {
-        info!(decision = "skipped", why, "service event");
-        Ok(Outcome::Skipped {
-            task_arn: None,
-            why,
-        })
-    };
     let Some(channels) = &deps.incidents else {
-        return skipped(
+        return skip(
             "no incident is kept without an incident channel (PagerDuty, Slack's app mode, Teams, Amazon Q Developer) and DEDUP_TABLE: nothing to update".into(),
         );
     };
@@ -378,10 +452,10 @@ pub async fn on_service_event(
     let closes = event.change.recovered();
     let impaired = event.change == ServiceChange::StartImpaired;
     if !closes && !impaired && !event.change.mitigates() {
-        return skipped(format!("{} does not change an incident", event.event_name));
+        return skip(format!("{} does not change an incident", event.event_name));
     }
     if let Some(why) = deps.refuses_account(Some(&event.account)).await {
-        return skipped(why);
+        return skip(why);
     }
     let incident = incident_key(
         &event.account,
@@ -391,7 +465,7 @@ pub async fn on_service_event(
     );
     let service = format!(
         "{}/{}",
-        event.cluster_arn.rsplit('/').next().unwrap_or("-"),
+        crate::network::cluster_name(&event.cluster_arn),
         event.service_name
     );
     if impaired {
@@ -399,9 +473,16 @@ pub async fn on_service_event(
     } else if closes {
         let closing = Closing::Recovered(event.event_name.clone());
         let until = Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds());
-        close(deps, channels, &incident, (closing, until.until), &service).await
+        close(
+            deps,
+            channels,
+            &incident,
+            (closing, until.until),
+            Some(&service),
+        )
+        .await
     } else {
-        mitigate(deps, channels, &incident, &event, &service).await
+        mitigate((deps, call), channels, &incident, &event, &service).await
     }
 }
 
@@ -416,21 +497,10 @@ async fn start_impaired(
     key: &str,
     call: &Call,
 ) -> Result<Outcome, HandlerError> {
-    let skipped = |why: String| {
-        info!(decision = "skipped", incident = key, why, "service event");
-        Ok(Outcome::Skipped {
-            task_arn: None,
-            why,
-        })
-    };
     match channels.record.is_open(key).await {
-        Ok(true) => return skipped(format!("{key} is open: its failed tasks tell the rest")),
+        Ok(true) => return skip(format!("{key} is open: its failed tasks tell the rest")),
         Ok(false) => {}
-        Err(err) => {
-            let error = HandlerError::Incidents(err);
-            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "incident record unavailable");
-            return Err(error);
-        }
+        Err(err) => return Err(record_unavailable(key, err)),
     }
     let stopped = deps
         .network
@@ -444,7 +514,7 @@ async fn start_impaired(
     let detail = match stopped {
         Ok(Some(detail)) => detail,
         Ok(None) => {
-            return skipped(format!(
+            return skip(format!(
                 "ECS says the tasks of {} fail to start (SERVICE_TASK_START_IMPAIRED), but none of its stopped tasks is left to diagnose (ECS keeps them about an hour)",
                 event.service_name
             ))
@@ -455,7 +525,7 @@ async fn start_impaired(
             return Err(error);
         }
         Err(err) => {
-            return skipped(format!(
+            return skip(format!(
                 "ECS says the tasks of {} fail to start (SERVICE_TASK_START_IMPAIRED), and {err}",
                 event.service_name
             ))
@@ -488,35 +558,30 @@ pub async fn close(
     channels: &IncidentChannels,
     key: &str,
     (closing, lease_until): (Closing, u64),
-    service: &str,
+    service: Option<&str>,
 ) -> Result<Outcome, HandlerError> {
     let now = now_epoch_seconds();
     let quiet_since = match closing {
-        Closing::Quiet => Some(now.saturating_sub(channels.quiet_seconds)),
+        Closing::Quiet => Some(now.saturating_sub(channels.quiet_minutes * 60)),
         Closing::Recovered(_) => None,
     };
     let recovered = match channels
         .record
-        .begin_resolve(key, now, quiet_since, lease_until)
+        .begin_resolve(key, (now, lease_until), closing.label(), quiet_since)
         .await
     {
         Ok(Some(recovered)) => recovered,
-        Ok(None) => {
-            let why = format!("no open incident for {key}");
-            info!(decision = "skipped", why, "incident");
-            return Ok(Outcome::Skipped {
-                task_arn: None,
-                why,
-            });
-        }
-        Err(err) => {
-            let error = HandlerError::Incidents(err);
-            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "incident record unavailable");
-            return Err(error);
-        }
+        Ok(None) => return skip(format!("no open incident for {key}")),
+        Err(err) => return Err(record_unavailable(key, err)),
     };
+    let service = recovered
+        .service
+        .clone()
+        .or(service.map(str::to_string))
+        .unwrap_or_else(|| "-".into());
+    let service = service.as_str();
     let lang = deps.lang;
-    let verified = recheck(deps, &recovered, lang).await;
+    let verified = recheck(deps, channels, key, &recovered, lang).await;
     let open_seconds = recovered.opened_at.map(|at| now.saturating_sub(at));
     let status = IncidentStatus {
         failed_tasks: recovered.failed_tasks,
@@ -566,7 +631,7 @@ pub async fn close(
             .chatbot
             .as_ref()
             .filter(|_| pending(Sink::Sns.as_str()) && recovered.announced)?;
-        let message = incident_message(key, service, &status, &verified, true, lang);
+        let message = incident_message((key, service), &status, &verified, true, lang);
         let sent = sns.publish(&message).await.map(|_| ());
         Some(told(step, Sink::Sns, sent).await)
     };
@@ -688,118 +753,72 @@ fn stored_parent(blocks: &Option<String>) -> Value {
         .unwrap_or_default()
 }
 
-/// An SNS message of the incident for Amazon Q Developer (and, as `default`, for every other
-/// subscriber).
-fn incident_message(
+/// What is true now of each cause: the first failed task of each network-path cause
+/// diagnosed again against the network as it is now (the read a diagnosis makes), in one
+/// line each; a cause that is not about the path is said not to be checked again.
+async fn recheck(
+    deps: &Deps,
+    channels: &IncidentChannels,
     key: &str,
-    service: &str,
-    status: &IncidentStatus,
-    lines: &[String],
-    closed: bool,
+    closed: &ClosedIncident,
     lang: Lang,
-) -> SnsMessage {
-    let line = crate::render::incident::status_line(status, lang);
-    let mut body = format!("{service}: {line}\n");
-    for l in lines {
-        body.push_str(&format!("- {l}\n"));
-    }
-    let what = if closed { "closed" } else { "mitigated" };
-    SnsMessage::new(
-        &format!("ECS pull failure {what}: {service}"),
-        &body,
-        serde_json::json!({"incident": key, "service": service, "status": line, "lines": lines}),
-        vec![
-            ("incident", what.to_string()),
-            ("service", service.to_string()),
-        ],
-    )
-    .with_chatbot(incident_notification(
-        key, service, status, lines, closed, lang,
-    ))
-}
-
-/// What is true now of each cause's path: the first failed task of each cause diagnosed
-/// again against the live network (the read a diagnosis makes), in one line each.
-async fn recheck(deps: &Deps, recovered: &Recovered, lang: Lang) -> Vec<String> {
-    let mut lines = Vec::new();
-    for (cause, event) in &recovered.cause_events {
-        let task = match serde_json::from_str(event).map(parse_task_event_value) {
-            Ok(Ok(TaskEvent::PullFailure(task))) => task,
-            _ => {
-                lines.push(
-                    t!(
-                        "{cause}: not checked again (its task's event could not be read back)",
-                        "{cause}: 다시 확인하지 못함 (태스크 이벤트를 다시 읽을 수 없음)",
-                        cause = cause
-                    )
-                    .get(lang)
-                    .to_string(),
-                );
-                continue;
+) -> Vec<String> {
+    let events = match closed.opened_at {
+        Some(opened_at) => channels
+            .record
+            .cause_events(key, opened_at, &closed.causes)
+            .await
+            .unwrap_or_else(|err| {
+                warn!(incident = key, error = %err, "the causes' task events could not be read: not checked again");
+                closed.causes.iter().map(|c| (c.clone(), None)).collect()
+            }),
+        None => closed.causes.iter().map(|c| (c.clone(), None)).collect(),
+    };
+    let mut lines = Vec::with_capacity(events.len());
+    for (cause, event) in events {
+        let recheck = match Code::parse(&cause) {
+            Some(code) if Code::PATH.contains(&code) => {
+                recheck_path(deps, code, event.as_deref()).await
             }
+            _ => Recheck::NotAPath,
         };
-        let subnet = task.subnet_id.clone().unwrap_or_else(|| "-".into());
-        let view = match deps.network.for_task(&task).await {
-            Ok(view) => view,
-            Err(err) => {
-                lines.push(
-                    t!(
-                        "{cause}: the path from {subnet} was not checked again ({err})",
-                        "{cause}: {subnet}에서의 경로를 다시 확인하지 못함 ({err})",
-                        cause = cause,
-                        subnet = subnet,
-                        err = err
-                    )
-                    .get(lang)
-                    .to_string(),
-                );
-                continue;
-            }
-        };
-        let ranges = deps.ip_ranges.get().await;
-        let now = diagnose::diagnose(&task, Some(&view), ranges);
-        let verdict = now.verdict();
-        let path = now.paths.first().map(|w| w.line(lang)).unwrap_or_default();
-        let summary = now
-            .findings
-            .first()
-            .map(|f| f.summary.get(lang).to_string())
-            .unwrap_or_default();
-        let line = if verdict.as_str() == cause {
-            t!(
-                "{cause}: the service is steady, but a task in {subnet} would still fail: {summary} (its tasks run elsewhere, or on the old revision)",
-                "{cause}: 서비스는 안정적이지만 {subnet}의 태스크는 여전히 실패함: {summary} (태스크가 다른 곳이나 이전 리비전으로 실행 중)",
-                cause = cause,
-                subnet = subnet,
-                summary = summary
-            )
-        } else if verdict.severity() == crate::diagnose::Severity::Info {
-            t!(
-                "{cause}: fixed, the path from {subnet} is open now ✓ {path}",
-                "{cause}: 해결됨, {subnet}에서의 경로가 이제 열려 있음 ✓ {path}",
-                cause = cause,
-                subnet = subnet,
-                path = path
-            )
-        } else {
-            t!(
-                "{cause}: no longer found from {subnet}, but {now} is: {summary}",
-                "{cause}: {subnet}에서 더 이상 발견되지 않지만 {now} 문제가 있음: {summary}",
-                cause = cause,
-                subnet = subnet,
-                now = verdict.as_str(),
-                summary = summary
-            )
-        };
-        lines.push(line.get(lang).trim_end().to_string());
+        lines.push(recheck_line(&cause, &recheck).get(lang).to_string());
     }
     lines
+}
+
+/// The first failed task of a path cause, diagnosed again now.
+async fn recheck_path(deps: &Deps, cause: Code, event: Option<&str>) -> Recheck {
+    let task = match event
+        .and_then(|e| serde_json::from_str(e).ok())
+        .map(parse_task_event_value)
+    {
+        Some(Ok(TaskEvent::PullFailure(task))) => task,
+        _ => return Recheck::NoEvent,
+    };
+    let subnet = task.subnet_id.clone().unwrap_or_else(|| "-".into());
+    let view = match deps.network.for_task(&task).await {
+        Ok(view) => view,
+        Err(err) => {
+            return Recheck::Unread {
+                subnet,
+                why: err.to_string(),
+            }
+        }
+    };
+    let ranges = deps.ip_ranges.get().await;
+    let now = diagnose::diagnose(&task, Some(&view), ranges);
+    Recheck::Diagnosed {
+        subnet,
+        cause,
+        now: Box::new(now),
+    }
 }
 
 /// A failed deployment, or its rollback, mitigates the service's open incident: the old
 /// revision runs, the new one's pull path is still broken. Each such event is told once.
 async fn mitigate(
-    deps: &Deps,
+    (deps, call): (&Deps, &Call),
     channels: &IncidentChannels,
     key: &str,
     event: &ServiceEvent,
@@ -808,51 +827,31 @@ async fn mitigate(
     let now = now_epoch_seconds();
     let lang = deps.lang;
     let name = event.event_name.as_str();
-    let mitigating = match channels.record.mitigate(key, name, now).await {
+    let until = Lease::until_deadline(&call.request_id, call.deadline, now).until;
+    let mitigating = match channels
+        .record
+        .claim_mitigation(key, name, now, until)
+        .await
+    {
         Ok(Some(m)) => m,
         Ok(None) => {
-            let why = format!("no open incident for {key} that {name} has not told");
-            info!(decision = "skipped", why, "service event");
-            return Ok(Outcome::Skipped {
-                task_arn: None,
-                why,
-            });
+            return skip(format!(
+                "no open incident for {key} that {name} has not told"
+            ))
         }
-        Err(err) => {
-            let error = HandlerError::Incidents(err);
-            error!(decision = "failed", error_type = error.error_type(), retryable = error.retryable(), incident = key, error = %error, "incident record unavailable");
-            return Err(error);
-        }
+        Err(err) => return Err(record_unavailable(key, err)),
     };
-    let causes = mitigating.causes.join(", ");
-    let mut lines = Vec::new();
-    if let Some(reason) = &event.reason {
-        lines.push(format!("ECS: {reason}"));
-    }
-    lines.push(
-        match &event.change {
-            ServiceChange::RollingBack { to: Some(to) } => t!(
-                "ECS is rolling back to {to}: the old revision runs; the new revision's pull path is still broken ({causes}), fix it before deploying again.",
-                "ECS가 {to}(으)로 롤백하는 중: 이전 리비전이 실행되며, 새 리비전의 이미지 풀 경로는 여전히 막혀 있음 ({causes}). 다시 배포하기 전에 고치세요.",
-                to = to,
-                causes = causes
-            ),
-            _ => t!(
-                "The deployment failed; the old revision keeps running. The new revision's pull path is still broken ({causes}): fix it before deploying again.",
-                "배포가 실패했고 이전 리비전이 계속 실행됨. 새 리비전의 이미지 풀 경로는 여전히 막혀 있음 ({causes}). 다시 배포하기 전에 고치세요.",
-                causes = causes
-            ),
-        }
-        .get(lang)
-        .to_string(),
-    );
+    let lines = mitigation_lines(event.reason.as_deref(), &event.change, &mitigating.causes)
+        .iter()
+        .map(|l| l.get(lang).to_string())
+        .collect::<Vec<_>>();
     let status = IncidentStatus {
         failed_tasks: mitigating.failed_tasks,
         open_seconds: mitigating.opened_at.map(|at| now.saturating_sub(at)),
         causes: mitigating.causes.clone(),
         stage: Stage::Mitigated,
     };
-    let done = &mitigating.told;
+    let done = &mitigating.told_channels;
     let pending = |sink: Sink| !done.iter().any(|c| c == sink.as_str());
     let step = (&channels.record, key, Step::Mitigation(name));
     let headline = t!("Mitigated: {name}", "완화됨: {name}", name = name);
@@ -878,16 +877,20 @@ async fn mitigate(
             .chatbot
             .as_ref()
             .filter(|_| pending(Sink::Sns) && mitigating.announced)?;
-        let message = incident_message(key, service, &status, &lines, false, lang);
+        let message = incident_message((key, service), &status, &lines, false, lang);
         let sent = sns.publish(&message).await.map(|_| ());
         Some(told(step, Sink::Sns, sent).await)
     };
     let (teams, slack, chatbot) = tokio::join!(teams, slack, chatbot);
     let (sent_to, failed) = super::sinks::split_deliveries([teams, slack, chatbot]);
+    if let Err(err) = channels
+        .record
+        .mitigation_done(key, name, failed.is_empty())
+        .await
+    {
+        warn!(incident = key, error = %err, "the mitigation's outcome was not recorded: it may be told again");
+    }
     if !failed.is_empty() {
-        if let Err(err) = channels.record.release_mitigation(key, name).await {
-            warn!(incident = key, error = %err, "the mitigation's claim was not given back: the retry will not tell it");
-        }
         let error = HandlerError::SinkFailed {
             failed,
             delivered: sent_to,
@@ -908,36 +911,30 @@ async fn mitigate(
     })
 }
 
-/// The schedule closes every open incident that went quiet; what could not be closed is
-/// logged and tried again by the next schedule.
-pub async fn close_quiet(deps: &Deps, call: &Call) {
+/// The quiet check (and the sweep) closes every open incident that went quiet; what could
+/// not be closed is logged and tried again by the next check. Returns the keys closed.
+pub async fn close_quiet(deps: &Deps, call: &Call) -> Vec<String> {
+    let mut closed = Vec::new();
     let Some(channels) = &deps.incidents else {
-        return;
+        return closed;
     };
     let keys = match channels.record.open_incidents().await {
         Ok(keys) => keys,
         Err(err) => {
             warn!(error = %err, "the open incidents could not be listed: quiet ones stay open until their next event");
-            return;
+            return closed;
         }
     };
     let until = Lease::until_deadline(&call.request_id, call.deadline, now_epoch_seconds()).until;
     for key in keys {
         let closing = (Closing::Quiet, until);
-        if let Err(err) = close(deps, channels, &key, closing, &service_of(&key)).await {
-            warn!(incident = key, error = %err, "the quiet incident was not closed: the next schedule tries again");
+        match close(deps, channels, &key, closing, None).await {
+            Ok(Outcome::Resolved { .. }) => closed.push(key),
+            Ok(_) => {}
+            Err(err) => {
+                warn!(incident = key, error = %err, "the quiet incident was not closed: the next check tries again")
+            }
         }
     }
-}
-
-/// `cluster/service` of an incident key (`ecs-pull-doctor/<account>/<region>/<cluster>/
-/// <group>`), for the message's title.
-fn service_of(key: &str) -> String {
-    let mut parts = key.splitn(5, '/').skip(3);
-    let cluster = parts.next().unwrap_or("-");
-    let group = parts.next().unwrap_or("-");
-    format!(
-        "{cluster}/{}",
-        group.split_once(':').map_or(group, |(_, name)| name)
-    )
+    closed
 }

@@ -10,26 +10,28 @@
 //! Item (`pk`: `incident#` + the incident key):
 //! - `state` (S: `open`, `resolving`, `resolved`; an open incident with `mitigations` is
 //!   mitigated), `opened_at`, `last_seen`, `resolved_at` (N, epoch seconds), `failed_tasks`
-//!   (N), `announced` (N: a failure of it was not muted), `expires_at` (N, the table's TTL: a
-//!   week after the last event, long after ECS stops retrying);
-//! - `event_<CODE>` (S): the first failed task's event of each cause, to check its path again
-//!   when the incident closes;
+//!   (N), `causes` (SS), `service` (S, `cluster/service`), `announced` (N: a failure of it
+//!   was not muted), `expires_at` (N, the table's TTL: a week after the last event, long
+//!   after ECS stops retrying);
 //! - `paged` and `teams_told` (SS): the finding codes PagerDuty and Teams have, with their
 //!   claims `page_lease_<CODE>` and `teams_lease_<CODE>` (N), and `pagerduty_via` and
 //!   `teams_via` (SS): the secrets they were told through (`default` for the defaults);
-//! - `mitigations` (SS): the deployment events told, `mitigated_to` (SS, `EVENT:channel`);
+//! - `mitigations` (SS): the deployment events told, `mitigated_to` (SS, `EVENT:channel`),
+//!   `mitigation_lease_until` (N: an invocation is telling one);
 //! - Slack's app mode: `slack_ts` and `slack_channel` (S, the parent and its channel),
 //!   `slack_parent` (S, its diagnosis blocks as JSON), `slack_causes` (SS, the causes the
 //!   parent and its thread told), `slack_updated_at` (N), `slack_lease_until` (N: an
 //!   invocation is posting the parent);
-//! - while resolving, `resolved_to` (SS, the channels that were told) and
-//!   `close_lease_until` (N: an invocation is closing it).
+//! - while closing, `resolved_to` (SS, the channels that were told), `close_lease_until` (N:
+//!   an invocation is closing it) and `closing_by` (S: the event that closes it, or `quiet`).
 //!
-//! Closing removes all but the state. The item `incidents#open` lists the open incidents'
-//! keys (`keys`, SS) for the schedule.
+//! Closing removes all but the state. Beside it, `incident-event#<key>#<opened_at>#<CODE>`
+//! keeps the first failed task's event of each cause (written once, so the busy incident
+//! item stays small), and `incidents#open` lists the open incidents' keys (`keys`, SS) for
+//! the quiet check.
 //!
-//! An open incident with no failure for the quiet period is closed by the next event that
-//! finds it, or by the schedule (a failure opens a new one after it).
+//! A failure is recorded only in an open incident that is not quiet, or in none (it opens
+//! one): while a close runs, the failure waits for it and then opens the next incident.
 
 use std::collections::HashMap;
 
@@ -37,6 +39,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::dedup::{DedupError, TTL_ATTRIBUTE};
+use super::now_epoch_seconds as now_seconds;
 
 /// The item listing the open incidents' keys (`keys`, SS).
 const OPEN_INDEX: &str = "incidents#open";
@@ -48,8 +51,13 @@ const KEEP_SECONDS: u64 = 7 * 24 * 3600;
 const OPEN: &str = "open";
 const RESOLVING: &str = "resolving";
 const RESOLVED: &str = "resolved";
-/// The largest failed-task event kept per cause (ECS's are a few KB).
+/// What a close held by an invocation that stopped says it was for, when quiet.
+const QUIET: &str = "quiet";
+/// The largest failed-task event kept per cause (kept events are a few KB: see
+/// [`IncidentTable::keep_cause_event`]).
 pub const MAX_KEPT_EVENT_BYTES: usize = 32 * 1024;
+/// What the record calls a channel's default destination (a route names a secret ARN).
+pub const DEFAULT_VIA: &str = "default";
 
 /// A channel that is told each cause once (a PagerDuty trigger, a Teams card).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,30 +83,33 @@ impl CauseChannel {
         }
     }
 
-    /// The claim on telling `cause` (finding codes are upper-case letters and underscores).
-    fn lease(self, cause: &str) -> String {
-        let prefix = match self {
+    fn lease_prefix(self) -> &'static str {
+        match self {
             CauseChannel::PagerDuty => "page_lease_",
             CauseChannel::Teams => "teams_lease_",
-        };
-        format!("{prefix}{cause}")
+        }
+    }
+
+    /// The claim on telling `cause` (finding codes are upper-case letters and underscores).
+    fn lease(self, cause: &str) -> String {
+        format!("{}{cause}", self.lease_prefix())
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect()
     }
 }
 
-/// An incident that was open or mitigated when it was closed.
+/// An incident as it was when its close began.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recovered {
+pub struct ClosedIncident {
     pub opened_at: Option<u64>,
     pub failed_tasks: u64,
+    /// `cluster/service`, for titles.
+    pub service: Option<String>,
     pub slack: SlackParent,
-    /// The channels a retried resolve already told.
+    /// The channels a retried close already told.
     pub resolved_to: Vec<String>,
-    /// The first failed task's event of each cause (code, event JSON), to check again.
-    pub cause_events: Vec<(String, String)>,
-    /// Every cause any channel was told of.
+    /// Every cause of the incident.
     pub causes: Vec<String>,
     /// Where Teams and PagerDuty were told of the incident (and so are told it closed).
     pub teams_via: Vec<String>,
@@ -107,6 +118,18 @@ pub struct Recovered {
     pub announced: bool,
     /// The attributes named by cause, removed when the incident closes.
     pub leftovers: Vec<String>,
+}
+
+/// Where an incident's close stands, for a failure that could not be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRecorded {
+    /// Open, and no failure for the quiet period: close it as quiet, then record.
+    Quiet,
+    /// Another invocation is closing it until `until`: wait for it.
+    Closing { until: u64 },
+    /// A close was begun by an invocation that stopped; `by` is what it was for (an event's
+    /// name, or quiet): finish it, then record.
+    Abandoned { by: Option<String> },
 }
 
 /// A failure as recorded in its incident.
@@ -120,19 +143,18 @@ pub struct Recorded {
     pub slack: SlackParent,
     /// The causes Teams already has (a new one's card says it is new).
     pub teams_causes: Vec<String>,
+    /// The incident had no failure of this cause before (its task's event is to be kept).
+    pub new_cause: bool,
+    /// A failed deployment or its rollback mitigated it.
+    pub mitigated: bool,
 }
-
-/// An open incident that saw no failure for the quiet period: the failure that found it was
-/// not recorded; close it, then record again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the incident saw no failure for its quiet period")]
-pub struct WentQuiet;
 
 /// Why a failure was not recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error(transparent)]
-    Quiet(#[from] WentQuiet),
+    /// The incident went quiet or is being closed: see [`NotRecorded`].
+    #[error("the incident is not open for failures now ({0:?})")]
+    NotNow(NotRecorded),
     #[error(transparent)]
     Table(#[from] DedupError),
 }
@@ -145,7 +167,7 @@ pub struct Mitigating {
     pub slack: SlackParent,
     pub causes: Vec<String>,
     /// The channels a retry of this event already told.
-    pub told: Vec<String>,
+    pub told_channels: Vec<String>,
     pub teams_via: Vec<String>,
     pub announced: bool,
 }
@@ -206,36 +228,37 @@ fn open() -> (&'static str, AttributeValue) {
     (":open", AttributeValue::S(OPEN.into()))
 }
 
-/// The name of the attribute that keeps `cause`'s first event.
-fn event_attribute(cause: &str) -> String {
-    format!("event_{cause}")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
-}
-
-fn cause_events(item: &Item) -> Vec<(String, String)> {
-    let mut found: Vec<(String, String)> = item
-        .iter()
-        .filter_map(|(name, value)| {
-            let cause = name.strip_prefix("event_")?;
-            Some((cause.to_string(), value.as_s().ok()?.clone()))
-        })
-        .collect();
-    found.sort();
-    found
-}
-
-/// Every cause the incident's channels know of, in one sorted list.
+/// Every cause of the incident, in one sorted list (`causes`, and for an item written
+/// before it was kept, the causes its channels were told).
 fn all_causes(item: &Item) -> Vec<String> {
-    let mut causes: Vec<String> = ["paged", "teams_told", "slack_causes"]
-        .iter()
-        .flat_map(|name| strings(item, name))
-        .chain(cause_events(item).into_iter().map(|(cause, _)| cause))
-        .collect();
+    let mut causes: Vec<String> = [
+        "causes",
+        CauseChannel::PagerDuty.told(),
+        CauseChannel::Teams.told(),
+        "slack_causes",
+    ]
+    .iter()
+    .flat_map(|name| strings(item, name))
+    .collect();
     causes.sort();
     causes.dedup();
     causes
+}
+
+/// The destinations `channel` was told through; an item paged before destinations were
+/// recorded was paged through the default.
+fn vias(item: &Item, channel: CauseChannel) -> Vec<String> {
+    let vias = strings(item, channel.via());
+    if vias.is_empty() && !strings(item, channel.told()).is_empty() {
+        return vec![DEFAULT_VIA.to_string()];
+    }
+    vias
+}
+
+/// The item that keeps the first failed task's event of `cause` in the incident opened at
+/// `opened_at` (apart from the incident's item, which every failure rewrites).
+fn cause_event_pk(key: &str, opened_at: u64, cause: &str) -> AttributeValue {
+    AttributeValue::S(format!("incident-event#{key}#{opened_at}#{cause}"))
 }
 
 fn number(n: u64) -> AttributeValue {
@@ -262,14 +285,14 @@ impl IncidentTable {
         DedupError::from_sdk("dynamodb:UpdateItem", &self.table, err)
     }
 
-    /// Records a failed task of `cause` (a finding code) under `key` at `now`, opening the
-    /// incident when none is open and keeping `event` (the task's event) as the cause's first;
-    /// [`WentQuiet`] when an open incident saw no failure for `quiet_seconds`.
+    /// Records a failed task of `cause` (a finding code) of `service` (`cluster/service`)
+    /// under `key` at `now`, opening the incident when none is open; [`RecordError::NotNow`]
+    /// when the open incident saw no failure for `quiet_seconds` or is being closed (the
+    /// failure belongs to the next incident, after that close).
     pub async fn record_failure(
         &self,
-        key: &str,
+        (key, service): (&str, &str),
         cause: &str,
-        event: &str,
         now: u64,
         quiet_seconds: u64,
         muted: bool,
@@ -282,38 +305,43 @@ impl IncidentTable {
             .table_name(&self.table)
             .key("pk", pk(key))
             .update_expression(format!(
-                "SET #state = :open, last_seen = :now, #ttl = :ttl, opened_at = if_not_exists(opened_at, :now), #event = if_not_exists(#event, :event){announce} ADD failed_tasks :one",
+                "SET #state = :open, last_seen = :now, #ttl = :ttl, opened_at = if_not_exists(opened_at, :now), service = if_not_exists(service, :service){announce} ADD failed_tasks :one, causes :cause",
             ))
             // A closed incident (its item emptied) opens again; an open one is added to
-            // only while it is not quiet.
-            .condition_expression("attribute_not_exists(#state) OR #state <> :open OR last_seen >= :quiet_since")
+            // only while it is not quiet; one being closed, not at all.
+            .condition_expression(
+                "attribute_not_exists(#state) OR #state = :resolved OR (#state = :open AND last_seen >= :quiet_since)",
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_names("#event", event_attribute(cause))
             .expression_attribute_values(":open", AttributeValue::S(OPEN.into()))
+            .expression_attribute_values(":resolved", AttributeValue::S(RESOLVED.into()))
             .expression_attribute_values(":now", number(now))
-            .expression_attribute_values(":quiet_since", number(now.saturating_sub(quiet_seconds)))
+            .expression_attribute_values(
+                ":quiet_since",
+                number(now.saturating_sub(quiet_seconds)),
+            )
             .expression_attribute_values(":ttl", number(now + KEEP_SECONDS))
             .expression_attribute_values(":one", number(1))
-            .expression_attribute_values(
-                ":event",
-                AttributeValue::S(crate::untrusted::cut(event, MAX_KEPT_EVENT_BYTES)),
-            )
+            .expression_attribute_values(":service", AttributeValue::S(service.into()))
+            .expression_attribute_values(":cause", AttributeValue::Ss(vec![cause.into()]))
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
         let out = match result {
             Ok(out) => out,
-            Err(err) if is_condition_failure(&err) => return Err(WentQuiet.into()),
+            Err(err) if is_condition_failure(&err) => {
+                return Err(RecordError::NotNow(self.why_not_recorded(key, now).await?))
+            }
             Err(err) => return Err(self.error(&err).into()),
         };
         let old = out.attributes.unwrap_or_default();
-        let was_active = text(&old, "state").as_deref() == Some(OPEN);
+        let was_open = text(&old, "state").as_deref() == Some(OPEN);
         let failed_tasks = whole(&old, "failed_tasks").unwrap_or(0) + 1;
         let opened_at = whole(&old, "opened_at").unwrap_or(now);
-        if !was_active {
+        if !was_open {
             if let Err(err) = self.index(key, true).await {
-                tracing::warn!(incident = key, error = %err, "the open incident is not indexed: the schedule will not close it when it goes quiet (its next event will)");
+                tracing::warn!(incident = key, error = %err, "the open incident is not indexed: the quiet check will not close it (its next event will)");
             }
             return Ok(Recorded {
                 untold: vec![CauseChannel::PagerDuty, CauseChannel::Teams],
@@ -321,6 +349,8 @@ impl IncidentTable {
                 opened_at,
                 slack: SlackParent::default(),
                 teams_causes: Vec::new(),
+                new_cause: true,
+                mitigated: false,
             });
         }
         let has = |channel: CauseChannel| strings(&old, channel.told()).iter().any(|c| c == cause);
@@ -333,7 +363,98 @@ impl IncidentTable {
             opened_at,
             slack: SlackParent::from_item(&old),
             teams_causes: strings(&old, CauseChannel::Teams.told()),
+            new_cause: !strings(&old, "causes").iter().any(|c| c == cause),
+            mitigated: !strings(&old, "mitigations").is_empty(),
         })
+    }
+
+    /// Why a failure at `now` could not be recorded, read consistently.
+    async fn why_not_recorded(&self, key: &str, now: u64) -> Result<NotRecorded, DedupError> {
+        let item = self.read(key).await?.unwrap_or_default();
+        Ok(match text(&item, "state").as_deref() {
+            Some(RESOLVING) => match whole(&item, "close_lease_until") {
+                Some(until) if until >= now => NotRecorded::Closing { until },
+                _ => NotRecorded::Abandoned {
+                    by: text(&item, "closing_by"),
+                },
+            },
+            // The state changed since (a close finished): the next try records it.
+            _ => NotRecorded::Quiet,
+        })
+    }
+
+    /// The incident's item, read consistently.
+    async fn read(&self, key: &str) -> Result<Option<Item>, DedupError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", pk(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| DedupError::from_sdk("dynamodb:GetItem", &self.table, &e))?;
+        Ok(out.item)
+    }
+
+    /// Keeps `event` (the failed task's event, without what the diagnosis does not read) as
+    /// the first of `cause` in the incident opened at `opened_at`, for its close to check
+    /// again; a cause already kept is left as it is.
+    pub async fn keep_cause_event(
+        &self,
+        key: &str,
+        (opened_at, cause): (u64, &str),
+        event: &str,
+        now: u64,
+    ) -> Result<(), DedupError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", cause_event_pk(key, opened_at, cause))
+            .item("event", AttributeValue::S(event.to_string()))
+            .item(TTL_ATTRIBUTE, number(now + KEEP_SECONDS))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(DedupError::from_sdk("dynamodb:PutItem", &self.table, &err)),
+        }
+    }
+
+    /// The kept first event of each of `causes` in the incident opened at `opened_at`
+    /// (`None` for a cause whose event was not kept).
+    pub async fn cause_events(
+        &self,
+        key: &str,
+        opened_at: u64,
+        causes: &[String],
+    ) -> Result<Vec<(String, Option<String>)>, DedupError> {
+        let mut events = Vec::with_capacity(causes.len());
+        for cause in causes {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", cause_event_pk(key, opened_at, cause))
+                .send()
+                .await
+                .map_err(|e| DedupError::from_sdk("dynamodb:GetItem", &self.table, &e))?;
+            events.push((
+                cause.clone(),
+                out.item.as_ref().and_then(|i| text(i, "event")),
+            ));
+        }
+        Ok(events)
     }
 
     /// One conditional update of the incident under `key` (`#state` names its state, and
@@ -560,28 +681,29 @@ impl IncidentTable {
         .map(|_| ())
     }
 
-    /// Records that the service's deployment `event_name` (`SERVICE_DEPLOYMENT_FAILED`, the
-    /// rollback) mitigated the open incident under `key`: `None` when none is open or that
-    /// event was already told (each is told once).
-    pub async fn mitigate(
+    /// Claims telling the mitigation `event_name` (`SERVICE_DEPLOYMENT_FAILED`, the rollback)
+    /// of the open incident under `key` until `until` (the invocation's deadline): `None` when
+    /// none is open, that event was told, or another invocation is telling it.
+    pub async fn claim_mitigation(
         &self,
         key: &str,
         event_name: &str,
         now: u64,
+        until: u64,
     ) -> Result<Option<Mitigating>, DedupError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", pk(key))
-            .update_expression(
-                "SET mitigated_at = if_not_exists(mitigated_at, :now) ADD mitigations :event",
+            .update_expression("SET mitigation_lease_until = :until")
+            .condition_expression(
+                "#state = :open AND NOT contains(mitigations, :name) AND (attribute_not_exists(mitigation_lease_until) OR mitigation_lease_until < :now)",
             )
-            .condition_expression("#state = :open AND NOT contains(mitigations, :name)")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":open", AttributeValue::S(OPEN.into()))
             .expression_attribute_values(":now", number(now))
-            .expression_attribute_values(":event", AttributeValue::Ss(vec![event_name.into()]))
+            .expression_attribute_values(":until", number(until))
             .expression_attribute_values(":name", AttributeValue::S(event_name.into()))
             .return_values(ReturnValue::AllNew)
             .send()
@@ -597,11 +719,11 @@ impl IncidentTable {
                     failed_tasks: whole(&item, "failed_tasks").unwrap_or(0),
                     slack: SlackParent::from_item(&item),
                     causes: all_causes(&item),
-                    told: strings(&item, "mitigated_to")
+                    told_channels: strings(&item, "mitigated_to")
                         .iter()
                         .filter_map(|t| t.strip_prefix(&prefix).map(str::to_string))
                         .collect(),
-                    teams_via: strings(&item, CauseChannel::Teams.via()),
+                    teams_via: vias(&item, CauseChannel::Teams),
                     announced: item.contains_key("announced"),
                 }))
             }
@@ -631,15 +753,32 @@ impl IncidentTable {
         .map(|_| ())
     }
 
-    /// Telling the mitigation `event_name` failed somewhere: the retry tells it again (where
-    /// it was not told).
-    pub async fn release_mitigation(&self, key: &str, event_name: &str) -> Result<(), DedupError> {
+    /// Every channel took the mitigation `event_name`, or (`told` false) one did not: the
+    /// claim is given back either way, and only a told one is marked so.
+    pub async fn mitigation_done(
+        &self,
+        key: &str,
+        event_name: &str,
+        told: bool,
+    ) -> Result<(), DedupError> {
+        if !told {
+            return self
+                .update_if(
+                    key,
+                    "REMOVE mitigation_lease_until",
+                    "#state = :open",
+                    vec![open()],
+                )
+                .await
+                .map(|_| ());
+        }
         self.update_if(
             key,
-            "DELETE mitigations :event",
+            "SET mitigated_at = if_not_exists(mitigated_at, :now) ADD mitigations :event REMOVE mitigation_lease_until",
             "#state = :open",
             vec![
                 open(),
+                (":now", number(now_seconds())),
                 (":event", AttributeValue::Ss(vec![event_name.into()])),
             ],
         )
@@ -712,16 +851,18 @@ impl IncidentTable {
     pub async fn begin_resolve(
         &self,
         key: &str,
-        now: u64,
+        (now, until): (u64, u64),
+        closing: Option<&str>,
         quiet_since: Option<u64>,
-        until: u64,
-    ) -> Result<Option<Recovered>, DedupError> {
+    ) -> Result<Option<ClosedIncident>, DedupError> {
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", pk(key))
-            .update_expression("SET #state = :resolving, #ttl = :ttl, close_lease_until = :until")
+            .update_expression(
+                "SET #state = :resolving, #ttl = :ttl, close_lease_until = :until, closing_by = :by",
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":open", AttributeValue::S(OPEN.into()))
@@ -729,6 +870,10 @@ impl IncidentTable {
             .expression_attribute_values(":ttl", number(now + KEEP_SECONDS))
             .expression_attribute_values(":until", number(until))
             .expression_attribute_values(":now", number(now))
+            .expression_attribute_values(
+                ":by",
+                AttributeValue::S(closing.unwrap_or(QUIET).to_string()),
+            )
             .return_values(ReturnValue::AllOld);
         // A close in progress is taken over only when its holder's time is up.
         let unheld = "(#state = :resolving AND (attribute_not_exists(close_lease_until) OR close_lease_until < :now))";
@@ -745,22 +890,22 @@ impl IncidentTable {
             Err(err) => Err(self.error(&err)),
             Ok(out) => {
                 let old = out.attributes.unwrap_or_default();
-                Ok(Some(Recovered {
+                Ok(Some(ClosedIncident {
                     opened_at: whole(&old, "opened_at"),
                     failed_tasks: whole(&old, "failed_tasks").unwrap_or(0),
+                    service: text(&old, "service"),
                     slack: SlackParent::from_item(&old),
                     resolved_to: strings(&old, "resolved_to"),
-                    cause_events: cause_events(&old),
                     causes: all_causes(&old),
-                    teams_via: strings(&old, CauseChannel::Teams.via()),
-                    pagerduty_via: strings(&old, CauseChannel::PagerDuty.via()),
+                    teams_via: vias(&old, CauseChannel::Teams),
+                    pagerduty_via: vias(&old, CauseChannel::PagerDuty),
                     announced: old.contains_key("announced"),
                     leftovers: old
                         .keys()
                         .filter(|n| {
-                            n.starts_with("event_")
-                                || n.starts_with("page_lease_")
-                                || n.starts_with("teams_lease_")
+                            [CauseChannel::PagerDuty, CauseChannel::Teams]
+                                .iter()
+                                .any(|c| n.starts_with(c.lease_prefix()))
                         })
                         .cloned()
                         .collect(),
@@ -794,7 +939,7 @@ impl IncidentTable {
         leftovers: &[String],
     ) -> Result<(), DedupError> {
         let mut removes = String::from(
-            "paged, teams_told, pagerduty_via, teams_via, announced, close_lease_until, mitigations, mitigated_at, mitigated_to, opened_at, failed_tasks, slack_ts, slack_channel, slack_parent, slack_causes, slack_updated_at, slack_lease_until, resolved_to",
+            "paged, teams_told, pagerduty_via, teams_via, causes, service, announced, close_lease_until, closing_by, mitigations, mitigated_at, mitigated_to, mitigation_lease_until, opened_at, failed_tasks, slack_ts, slack_channel, slack_parent, slack_causes, slack_updated_at, slack_lease_until, resolved_to",
         );
         let mut request = self
             .client

@@ -244,6 +244,8 @@ pub enum Outcome {
         #[serde(skip_serializing_if = "Option::is_none")]
         incident: Option<String>,
     },
+    /// The quiet check closed these incidents (none went quiet: empty).
+    QuietChecked { closed: Vec<String> },
     /// ECS failed the deployment or rolled it back: the incident was told it is mitigated.
     Mitigated {
         incident: String,

@@ -43,20 +43,16 @@ pub struct PagerDutySink {
 }
 
 impl PagerDutySink {
+    /// `secret` is the routing key's secret ARN and the variable that names it (in errors).
     pub fn new(
         client: aws_sdk_secretsmanager::Client,
-        secret_arn: String,
+        (secret_arn, variable): (String, &'static str),
         events_url: String,
     ) -> Result<PagerDutySink, SetupError> {
         Ok(PagerDutySink {
             http: sink_http_client(TIMEOUT, CONNECT_TIMEOUT)?,
             events_url,
-            routing_key: LazySecret::new(
-                client,
-                secret_arn,
-                "PAGERDUTY_ROUTING_KEY_SECRET_ARN",
-                routing_key_in_secret,
-            ),
+            routing_key: LazySecret::new(client, secret_arn, variable, routing_key_in_secret),
         })
     }
 

@@ -38,13 +38,22 @@ pub enum Invocation {
     Schedule,
     Change,
     LifecycleHook,
-    /// An ECS service or deployment event: may close an incident.
+    /// An ECS service or deployment event: may open, mitigate or close an incident.
     ServiceEvent,
+    /// The incident rule's quiet check ([`QUIET_CHECK`]): closes incidents that went quiet.
+    QuietCheck,
 }
+
+/// The constant input of the template's `IncidentQuietCheckRule`: `{"ecs-pull-doctor":
+/// "close-quiet-incidents"}`.
+pub const QUIET_CHECK: (&str, &str) = ("ecs-pull-doctor", "close-quiet-incidents");
 
 /// Tells the invocations apart by their shape: a lifecycle hook's payload has no
 /// `detail-type`, EventBridge's always has one.
 pub fn invocation(payload: &Value) -> Invocation {
+    if payload.get(QUIET_CHECK.0).and_then(Value::as_str) == Some(QUIET_CHECK.1) {
+        return Invocation::QuietCheck;
+    }
     if payload.get("detail-type").is_none()
         && [
             "executionDetails",

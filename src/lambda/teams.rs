@@ -27,13 +27,14 @@ pub struct TeamsSink {
 }
 
 impl TeamsSink {
+    /// `secret` is the URL's secret ARN and the variable that names it (in errors).
     pub fn new(
         client: aws_sdk_secretsmanager::Client,
-        secret_arn: String,
+        (secret_arn, variable): (String, &'static str),
     ) -> Result<TeamsSink, SetupError> {
         Ok(TeamsSink {
             http: sink_http_client(TIMEOUT, CONNECT_TIMEOUT)?,
-            url: LazySecret::new(client, secret_arn, "TEAMS_WEBHOOK_URL_SECRET_ARN", |text| {
+            url: LazySecret::new(client, secret_arn, variable, |text| {
                 webhook_in_secret(text).ok_or(SetupError::SecretWithoutUrl)
             }),
         })

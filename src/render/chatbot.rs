@@ -35,6 +35,19 @@ fn code(text: &str) -> String {
     format!("`{text}`")
 }
 
+/// Our own sentences, which quote names and IDs from the event: nothing in them may make a
+/// link, a mention or a code span (brackets, angle brackets and backticks are escaped).
+fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '[' | ']' | '<' | '>' | '`' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 struct Notice<'a> {
     title: String,
     description: String,
@@ -87,7 +100,7 @@ pub fn diagnosis_notification(d: &Diagnosis, lang: Lang, thread_id: Option<&str>
     ];
     description.extend(d.paths.iter().map(|w| code(&w.line(lang))));
     if let Some(first) = first {
-        description.push(format!("*Fix:* {}", first.fix.get(lang)));
+        description.push(format!("*Fix:* {}", prose(first.fix.get(lang))));
     }
     let next_steps = first
         .map(|f| f.commands.iter().map(|c| code(c)).collect())
@@ -137,7 +150,7 @@ pub fn incident_notification(
     lang: Lang,
 ) -> Value {
     let line = status_line(status, lang);
-    let mut description = vec![line.clone()];
+    let mut description = vec![prose(&line)];
     description.extend(lines.iter().map(|l| code(l)));
     notification(Notice {
         title: format!("{service}: {line}"),
@@ -161,6 +174,14 @@ pub fn incident_notification(
 mod tests {
     use super::*;
     use crate::render::incident::Stage;
+
+    #[test]
+    fn prose_cannot_make_a_link_or_a_mention() {
+        assert_eq!(
+            prose("see [x](https://evil.example) <!here> `a`"),
+            "see \\[x\\](https://evil.example) \\<!here\\> \\`a\\`"
+        );
+    }
 
     #[test]
     fn the_notification_has_the_documented_fields_and_untrusted_text_in_code_spans() {
