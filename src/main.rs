@@ -67,7 +67,7 @@ impl RoleArgs {
 
 #[derive(clap::Args)]
 struct OutputArgs {
-    #[arg(long, default_value = "text", value_name = "text|json")]
+    #[arg(long, default_value = "text", value_name = "text|json|markdown")]
     format: Format,
     #[arg(
         long,
@@ -367,6 +367,9 @@ fn run_audit(command: Command) -> Result<ExitCode> {
         };
         (view, region, None)
     };
+    if let Some(not_in) = selection.not_in(&view) {
+        bail!("{not_in}");
+    }
     let result = audit::audit(&view, &region, &selection);
     report_audit(&result, &view, calls, format, lang)
 }
@@ -444,6 +447,7 @@ fn report_audit(
 ) -> Result<ExitCode> {
     match format {
         Format::Json => emit(&pretty(&render::audit::audit_json(result, calls, lang))?)?,
+        Format::Markdown => emit(&render::audit::audit_markdown(result, view, lang))?,
         Format::Text => {
             emit(&render::audit::audit_text(result, view, lang))?;
             if let Some(calls) = calls {
@@ -491,7 +495,7 @@ fn run(cli: Cli) -> Result<()> {
                             "{}\n",
                             render::skipped_json(task_arn.as_deref(), &why)
                         ))?,
-                        Format::Text => {
+                        Format::Text | Format::Markdown => {
                             emit(&render::skipped_text(task_arn.as_deref(), &why, lang))?
                         }
                     }
@@ -525,6 +529,7 @@ fn run(cli: Cli) -> Result<()> {
             let diagnosis = diagnose::diagnose(&task, view.as_ref(), ranges.as_ref());
             match format {
                 Format::Json => emit(&pretty(&render::diagnosis_json(&diagnosis, lang))?)?,
+                Format::Markdown => emit(&render::diagnosis_markdown(&diagnosis, lang))?,
                 Format::Text => {
                     let mut text = render::diagnosis_text(&diagnosis, lang);
                     for missing in &diagnosis.missing_inputs {

@@ -358,7 +358,7 @@ fn bidirectional_overrides_never_reach_the_terminal() {
         r#""serviceName": "report\u202egnp.exe\u2066\u200f""#,
     );
     let path = temp_file("bidi-account.json", &snapshot);
-    for format in ["text", "json"] {
+    for format in ["text", "json", "markdown"] {
         let o = doctor(&[
             "audit",
             "--network",
@@ -374,4 +374,102 @@ fn bidirectional_overrides_never_reach_the_terminal() {
             "a bidirectional control reached the terminal ({format})"
         );
     }
+}
+
+#[test]
+fn the_audit_reads_at_a_glance_its_matrix_fits_120_columns_and_names_subnets() {
+    let o = doctor(&["audit", "--network", "events/audit/account.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(
+            "Audit of ap-northeast-2: 4 services, 0 ok, 4 blocked, 0 unknown; 3 root causes (3 blocking)"
+        ),
+        "{out}"
+    );
+    let listed = out
+        .lines()
+        .filter(|l| l.starts_with(['1', '2', '3', '4']))
+        .count();
+    assert_eq!(listed, 3, "the count says what is listed: {out}");
+    let matrix = out
+        .split("Services × subnets:")
+        .nth(1)
+        .expect("the matrix follows its legend");
+    assert!(
+        matrix.lines().skip(1).all(|l| l.chars().count() <= 120),
+        "{matrix}"
+    );
+    assert!(matrix.contains("private-a (2a …47f6)"), "{matrix}");
+    // One hop order for the VPC: every row's cells have as many marks.
+    let header = out
+        .lines()
+        .find(|l| l.contains("(each cell: "))
+        .expect("the VPC's hop order");
+    assert!(
+        header.ends_with("(each cell: ecr.api ecr.dkr s3 secretsmanager logs)"),
+        "{header}"
+    );
+    let worker = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("prod/worker"))
+        .unwrap();
+    assert!(worker.contains("✓✓✓✗-"), "{worker}");
+    let report = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("batch/report"))
+        .unwrap();
+    assert!(report.contains("✓✓✗--"), "{report}");
+}
+
+#[test]
+fn the_audit_as_markdown_is_a_ci_summary_with_fixes_in_code_blocks() {
+    let o = doctor(&[
+        "audit",
+        "--network",
+        "events/audit/account.json",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("### ecs-pull-doctor audit ap-northeast-2\n"),
+        "{out}"
+    );
+    assert!(out.contains("1. ✗ `S3_ROUTE_MISSING` "), "{out}");
+    assert!(
+        out.contains("   ```sh\n   aws ec2 modify-vpc-endpoint --region ap-northeast-2"),
+        "{out}"
+    );
+    assert!(out.contains("| service | private-a (2a …47f6) |"), "{out}");
+    assert!(out.contains("| prod/worker | `✓✓✓✗-` |"), "{out}");
+}
+
+#[test]
+fn a_service_or_cluster_that_does_not_exist_is_a_usage_error_naming_what_does() {
+    for (flag, value) in [("--service", "prod/nope"), ("--cluster", "staging")] {
+        let o = doctor(&[
+            "audit",
+            "--network",
+            "events/audit/account.json",
+            flag,
+            value,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("no such {flag} {value}"))
+                && err.contains("batch/report, prod/api, prod/web, prod/worker"),
+            "{err}"
+        );
+    }
+    let o = doctor(&[
+        "audit",
+        "--network",
+        "events/audit/account.json",
+        "--service",
+        "prod/web",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }

@@ -440,6 +440,45 @@ fn every_iam_action_of_the_live_inspection_is_documented_in_the_readme() {
 }
 
 #[test]
+fn every_member_a_snapshot_holds_is_in_the_readmes_snapshot_table() {
+    let readme = common::read("README.md");
+    let table = readme
+        .split("## Network snapshots")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README's snapshot section");
+    let full = ecs_pull_doctor::network::NetworkView {
+        vpcs: Some(vec![]),
+        vpc_attributes: Some(vec![]),
+        subnets: Some(vec![]),
+        route_tables: Some(vec![]),
+        vpc_endpoints: Some(vec![]),
+        security_groups: Some(vec![]),
+        network_acls: Some(vec![]),
+        nat_gateways: Some(vec![]),
+        internet_gateways: Some(vec![]),
+        prefix_lists: Some(vec![]),
+        network_interfaces: Some(vec![]),
+        services: Some(vec![]),
+        container_instances: Some(vec![]),
+        reservations: Some(vec![]),
+        task_definitions: Some(vec![]),
+        capacity_providers: Some(vec![]),
+        inspection_errors: Some(vec![]),
+        ..Default::default()
+    };
+    let written = serde_json::to_value(&full).unwrap();
+    let members: Vec<&String> = written.as_object().unwrap().keys().collect();
+    assert!(members.len() >= 17, "{members:?}");
+    for member in members {
+        assert!(
+            table.contains(&format!("| `{member}` |")),
+            "the README's snapshot table lacks {member}"
+        );
+    }
+}
+
+#[test]
 fn every_code_is_documented_in_the_readme() {
     let readme = common::read("README.md");
     for code in Code::ALL {

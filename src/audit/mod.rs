@@ -37,7 +37,67 @@ pub struct Selection {
     pub planned: Option<PlannedChange>,
 }
 
+/// What a selection named that the view does not hold, and what it does hold instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct NotInView {
+    /// `--cluster NAME` or `--service CLUSTER/SERVICE` as given, each not found.
+    pub missing: Vec<String>,
+    /// Every `cluster/service` the view holds (ACTIVE), sorted.
+    pub known: Vec<String>,
+}
+
+impl NotInView {
+    fn describe(&self) -> String {
+        let known = if self.known.is_empty() {
+            "the view holds no ACTIVE service".to_string()
+        } else {
+            format!("the view holds {}", self.known.join(", "))
+        };
+        format!("no such {}; {known}", self.missing.join(", "))
+    }
+}
+
 impl Selection {
+    /// The clusters and services named that the view does not hold (a cluster counts when
+    /// it holds an ACTIVE service); `None` when the view's services were not read, since
+    /// nothing can be said then.
+    pub fn not_in(&self, view: &NetworkView) -> Option<NotInView> {
+        let services = view.services.as_deref()?;
+        let mut known: Vec<String> = services
+            .iter()
+            .filter(|s| s.status.as_deref().is_none_or(|st| st == "ACTIVE"))
+            .filter_map(|s| {
+                Some(format!(
+                    "{}/{}",
+                    cluster_name(s.cluster_arn.as_deref()?),
+                    s.service_name.as_deref()?
+                ))
+            })
+            .collect();
+        known.sort();
+        known.dedup();
+        let has_cluster = |c: &str| {
+            known.iter().any(|k| {
+                k.split_once('/')
+                    .is_some_and(|(kc, _)| kc == cluster_name(c))
+            })
+        };
+        let missing: Vec<String> = self
+            .clusters
+            .iter()
+            .filter(|c| !has_cluster(c))
+            .map(|c| format!("--cluster {c}"))
+            .chain(
+                self.services
+                    .iter()
+                    .filter(|(c, s)| !known.contains(&format!("{}/{s}", cluster_name(c))))
+                    .map(|(c, s)| format!("--service {c}/{s}")),
+            )
+            .collect();
+        (!missing.is_empty()).then_some(NotInView { missing, known })
+    }
+
     fn wants(&self, cluster: &str, service: &str) -> bool {
         if self.clusters.is_empty() && self.services.is_empty() {
             return true;

@@ -133,6 +133,27 @@ pub struct Subnet {
     pub cidr_block: Option<String>,
     pub availability_zone: Option<String>,
     pub map_public_ip_on_launch: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl Subnet {
+    /// Its `Name` tag, when it has a non-empty one.
+    pub fn name(&self) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|t| t.key == "Name")
+            .map(|t| t.value.as_str())
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// An EC2 tag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

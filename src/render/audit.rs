@@ -1,12 +1,10 @@
 //! An audit as text for people (summary, root causes with their fixes, what was not
-//! inspected, a services × subnets matrix per VPC) and as the JSON contract the README
-//! documents.
-
-use std::collections::BTreeMap;
+//! inspected, a services × subnets matrix per VPC), as Markdown for CI, and as the JSON
+//! contract the README documents.
 
 use serde_json::{json, Value};
 
-use super::{pad, sanitize, severity_mark};
+use super::{fenced, matrix, sanitize, severity_mark};
 use crate::audit::{Audit, RootCause, ServiceAudit, ServiceVerdict};
 use crate::localized::Lang;
 use crate::network::NetworkView;
@@ -79,30 +77,7 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
         out.push_str(&sanitize(&s));
         out.push('\n');
     };
-    let (ok, blocked, unknown) = (
-        audit.count(ServiceVerdict::Ok),
-        audit.count(ServiceVerdict::Blocked),
-        audit.count(ServiceVerdict::Unknown),
-    );
-    let blocking = audit
-        .root_causes
-        .iter()
-        .filter(|c| c.severity == crate::diagnose::Severity::Critical)
-        .count();
-    line(if ko {
-        format!(
-            "{} 점검: 서비스 {}개, 정상 {ok}, 차단 {blocked}, 알 수 없음 {unknown}; 근본 원인 {blocking}개",
-            audit.region,
-            audit.services.len()
-        )
-    } else {
-        format!(
-            "Audit of {}: {} services, {ok} ok, {blocked} blocked, {unknown} unknown; {blocking} root cause{}",
-            audit.region,
-            audit.services.len(),
-            if blocking == 1 { "" } else { "s" }
-        )
-    });
+    line(summary_line(audit, lang));
 
     if !audit.root_causes.is_empty() {
         line(String::new());
@@ -165,94 +140,157 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
         }
     }
 
-    if audit.services.iter().any(|s| !s.checks.is_empty()) {
+    let blocks = matrix::blocks(audit, view);
+    if !blocks.is_empty() {
         line(String::new());
-        line(if ko {
-            "서비스 × 서브넷 (홉마다 ✓ 열림, ✗ 차단, ? 점검 못함; 홉 순서는 줄 끝)"
-        } else {
-            "Services × subnets (per hop: ✓ open, ✗ blocked, ? not inspected; hop order at the end of each row)"
-        }
-        .to_string());
-        for row in matrix(audit, view) {
-            line(row);
+        line(legend(lang).to_string());
+        for block in &blocks {
+            for row in matrix::text(block) {
+                line(row);
+            }
         }
     }
     out
 }
 
-/// One block per VPC: its subnets (by zone) as columns, its services as rows.
-fn matrix(audit: &Audit, view: &NetworkView) -> Vec<String> {
-    let vpc_of = |subnet: &str| {
-        view.subnet(subnet)
-            .and_then(|s| s.vpc_id.clone())
-            .unwrap_or_else(|| "?".into())
-    };
-    let zone_of = |subnet: &str| {
-        view.subnet(subnet)
-            .and_then(|s| s.availability_zone.clone())
-            .unwrap_or_default()
-    };
-    // vpc → (zone, subnet) columns; vpc → services with checks there.
-    let mut columns: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for service in &audit.services {
-        for subnet in &service.subnets {
-            let entry = columns.entry(vpc_of(subnet)).or_default();
-            let column = (zone_of(subnet), subnet.clone());
-            if !entry.contains(&column) {
-                entry.push(column);
-            }
-        }
-    }
-    let name_width = audit
-        .services
+/// `Audit of REGION: N services, … ; M root causes (K blocking)`, with singulars right.
+fn summary_line(audit: &Audit, lang: Lang) -> String {
+    let (ok, blocked, unknown) = (
+        audit.count(ServiceVerdict::Ok),
+        audit.count(ServiceVerdict::Blocked),
+        audit.count(ServiceVerdict::Unknown),
+    );
+    let services = audit.services.len();
+    let causes = audit.root_causes.len();
+    let blocking = audit
+        .root_causes
         .iter()
-        .map(|s| s.display_name().chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(12);
-    let mut rows = Vec::new();
-    for (vpc, mut cols) in columns {
-        cols.sort();
-        let cell_width = |(zone, subnet): &(String, String)| {
-            let short_zone = zone.chars().rev().take(2).collect::<Vec<_>>();
-            let label = format!("{subnet} ({})", short_zone.iter().rev().collect::<String>());
-            label
-        };
-        let labels: Vec<String> = cols.iter().map(cell_width).collect();
-        let first = (name_width + 2).max(vpc.chars().count() + 1);
-        let mut header = format!("  {}", pad(&vpc, first));
-        for label in &labels {
-            header.push_str(&pad(label, label.chars().count() + 2));
-        }
-        rows.push(header.trim_end().to_string());
-        for service in audit
-            .services
-            .iter()
-            .filter(|s| s.subnets.iter().any(|sub| vpc_of(sub) == vpc))
-        {
-            let mut row = format!("    {}", pad(&service.display_name(), first - 2));
-            for ((_, subnet), label) in cols.iter().zip(&labels) {
-                let marks: String = service
-                    .hops
-                    .iter()
-                    .map(|hop| {
-                        service
-                            .checks
-                            .iter()
-                            .find(|c| &c.subnet == subnet && &c.hop == hop)
-                            .map_or(" ", |c| c.state.mark())
-                    })
-                    .collect();
-                let cell = if marks.trim().is_empty() {
-                    "·".to_string()
-                } else {
-                    marks
-                };
-                row.push_str(&pad(&cell, label.chars().count() + 2));
+        .filter(|c| c.severity == crate::diagnose::Severity::Critical)
+        .count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match lang {
+        Lang::Ko => format!(
+            "{} 점검: 서비스 {services}개, 정상 {ok}, 차단 {blocked}, 알 수 없음 {unknown}; 근본 원인 {causes}개 (차단 {blocking}개)",
+            audit.region
+        ),
+        Lang::En => format!(
+            "Audit of {}: {}, {ok} ok, {blocked} blocked, {unknown} unknown; {} ({blocking} blocking)",
+            audit.region,
+            plural(services, "service"),
+            plural(causes, "root cause"),
+        ),
+    }
+}
+
+fn legend(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ko => "서비스 × 서브넷: 칸마다 VPC의 홉 순서대로 ✓ 열림, ✗ 차단, ? 점검 못함, - 필요 없음; · 이 서브넷에서 실행 안 함",
+        Lang::En => "Services × subnets: each cell has one mark per hop, in the VPC's order: ✓ open, ✗ blocked, ? not inspected, - not needed; · not run in that subnet",
+    }
+}
+
+/// The audit as Markdown, for a CI job summary or a pull-request comment: the summary, the
+/// root causes with their fixes in code blocks, what was not inspected, and the matrix as
+/// tables. Every name from the account is escaped; commands sit in code blocks.
+pub fn audit_markdown(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
+    use matrix::markdown_cell as escape;
+    let ko = lang == Lang::Ko;
+    let mut out = String::new();
+    let mut push = |text: String| {
+        out.push_str(&sanitize(&text));
+        out.push('\n');
+    };
+    push(format!(
+        "### ecs-pull-doctor {} {}",
+        if ko { "점검" } else { "audit" },
+        escape(&audit.region)
+    ));
+    push(String::new());
+    push(format!("**{}**", escape(&summary_line(audit, lang))));
+    if !audit.root_causes.is_empty() {
+        push(String::new());
+        push(format!(
+            "#### {}",
+            if ko { "근본 원인" } else { "Root causes" }
+        ));
+        for (i, cause) in audit.root_causes.iter().enumerate() {
+            push(String::new());
+            let account = cause
+                .account
+                .as_ref()
+                .map(|a| format!("\\[{}\\] ", escape(a)))
+                .unwrap_or_default();
+            push(format!(
+                "{}. {} `{}` {account}{}",
+                i + 1,
+                severity_mark(cause.severity),
+                cause.code,
+                escape(cause.summary.get(lang))
+            ));
+            push(format!(
+                "   - {} {} ({} {})",
+                if ko { "영향:" } else { "Affects:" },
+                escape(&cause.services.join(", ")),
+                if ko { "서브넷" } else { "subnets" },
+                escape(&cause.subnets.join(", "))
+            ));
+            push(format!(
+                "   - {} {}",
+                if ko { "조치:" } else { "Fix:" },
+                escape(cause.fix.get(lang))
+            ));
+            if !cause.commands.is_empty() {
+                push(String::new());
+                for line in fenced("sh", &cause.commands.join("\n")).lines() {
+                    push(format!("   {line}"));
+                }
             }
-            row.push_str(&service.hops.join(" "));
-            rows.push(row);
         }
     }
-    rows
+    let gaps: Vec<String> = audit
+        .not_inspected
+        .iter()
+        .map(|n| n.get(lang).to_string())
+        .chain(audit.services.iter().flat_map(|s| {
+            s.not_inspected
+                .iter()
+                .map(move |n| format!("{}: {}", s.display_name(), n.get(lang)))
+        }))
+        .collect();
+    if !gaps.is_empty() {
+        push(String::new());
+        push(format!(
+            "#### {}",
+            if ko {
+                "점검하지 못한 항목"
+            } else {
+                "Not inspected"
+            }
+        ));
+        push(String::new());
+        for gap in gaps {
+            push(format!("- {}", escape(&gap)));
+        }
+    }
+    let blocks = matrix::blocks(audit, view);
+    if !blocks.is_empty() {
+        push(String::new());
+        push(format!(
+            "#### {}",
+            if ko {
+                "서비스 × 서브넷"
+            } else {
+                "Services × subnets"
+            }
+        ));
+        push(String::new());
+        push(escape(legend(lang)));
+        for block in &blocks {
+            push(String::new());
+            for row in matrix::markdown(block) {
+                push(row);
+            }
+        }
+    }
+    out
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod chatbot;
 pub mod digest;
 pub mod incident;
+pub mod matrix;
 pub mod pagerduty;
 pub mod slack;
 pub mod sns;
@@ -27,6 +28,8 @@ pub enum Format {
     #[default]
     Text,
     Json,
+    /// For a CI job summary or a pull-request comment; readable as plain text too.
+    Markdown,
 }
 
 impl std::str::FromStr for Format {
@@ -36,7 +39,10 @@ impl std::str::FromStr for Format {
         match s.to_ascii_lowercase().as_str() {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
-            other => Err(format!("unknown format {other:?} (expected text or json)")),
+            "markdown" | "md" => Ok(Format::Markdown),
+            other => Err(format!(
+                "unknown format {other:?} (expected text, json or markdown)"
+            )),
         }
     }
 }
@@ -226,6 +232,27 @@ pub(crate) fn pad(label: &str, width: usize) -> String {
         })
         .sum();
     format!("{label}{}", " ".repeat(width.saturating_sub(columns)))
+}
+
+/// `text` as a Markdown code block whose fence no run of backticks in it can close.
+pub fn fenced(info: &str, text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}{info}\n{}\n{fence}\n", text.trim_end_matches('\n'))
+}
+
+/// The diagnosis as Markdown: the verdict as a heading, the text diagnosis in a code block
+/// (so nothing from the event is rendered).
+pub fn diagnosis_markdown(d: &Diagnosis, lang: Lang) -> String {
+    let heading = d
+        .findings
+        .first()
+        .map(|f| format!("{} {}", severity_mark(f.severity), f.code))
+        .unwrap_or_else(|| "ecs-pull-doctor".into());
+    format!(
+        "## {heading}\n\n{}",
+        fenced("text", &diagnosis_text(d, lang))
+    )
 }
 
 /// The diagnosis for a person: verdict, then context, evidence and fix.

@@ -25,6 +25,14 @@ pub(super) fn subnet(s: &ec2::Subnet) -> Subnet {
         cidr_block: owned(s.cidr_block()),
         availability_zone: owned(s.availability_zone()),
         map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+        tags: s
+            .tags()
+            .iter()
+            .map(|t| Tag {
+                key: text(t.key()),
+                value: text(t.value()),
+            })
+            .collect(),
     }
 }
 
