@@ -701,3 +701,49 @@ fn on_the_ec2_launch_type_the_instance_pulls_not_the_task_eni() {
         d.not_inspected
     );
 }
+
+/// Placeholders a fix may carry because no view holds their value: an egress-only internet
+/// gateway (not read), a credential the user keeps (Docker Hub's, in Secrets Manager).
+const NOT_IN_ANY_VIEW: &[&str] = &[
+    "<eigw-id>",
+    "<secretsmanager-arn-of-docker-hub-credentials>",
+];
+
+#[test]
+fn no_fix_of_any_sample_leaves_a_placeholder_for_what_its_snapshot_holds() {
+    let placeholder = regex::Regex::new(r"<[a-z0-9-]+>").unwrap();
+    let mut found = Vec::new();
+    for (name, _, _) in EXPECTED {
+        let d = run(name);
+        for finding in &d.findings {
+            for command in &finding.commands {
+                for m in placeholder.find_iter(command) {
+                    if !NOT_IN_ANY_VIEW.contains(&m.as_str()) {
+                        found.push(format!(
+                            "{name} {}: {} in {command}",
+                            finding.code,
+                            m.as_str()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // And the audit of the bundled account, every root cause.
+    let view = common::sample_account();
+    let audit = ecs_pull_doctor::audit::audit(
+        &view,
+        "ap-northeast-2",
+        &ecs_pull_doctor::audit::Selection::default(),
+    );
+    for cause in &audit.root_causes {
+        for command in &cause.commands {
+            for m in placeholder.find_iter(command) {
+                if !NOT_IN_ANY_VIEW.contains(&m.as_str()) {
+                    found.push(format!("audit {}: {} in {command}", cause.code, m.as_str()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -115,16 +115,7 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
         }
     }
 
-    let gaps: Vec<String> = audit
-        .not_inspected
-        .iter()
-        .map(|n| n.get(lang).to_string())
-        .chain(audit.services.iter().flat_map(|s| {
-            s.not_inspected
-                .iter()
-                .map(move |n| format!("{}: {}", s.display_name(), n.get(lang)))
-        }))
-        .collect();
+    let gaps = gaps(audit, lang);
     if !gaps.is_empty() {
         line(String::new());
         line(
@@ -151,6 +142,20 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
         }
     }
     out
+}
+
+/// What was not inspected: the audit's own gaps, then each service's, named.
+fn gaps(audit: &Audit, lang: Lang) -> Vec<String> {
+    audit
+        .not_inspected
+        .iter()
+        .map(|n| n.get(lang).to_string())
+        .chain(audit.services.iter().flat_map(|s| {
+            s.not_inspected
+                .iter()
+                .map(move |n| format!("{}: {}", s.display_name(), n.get(lang)))
+        }))
+        .collect()
 }
 
 /// `Audit of REGION: N services, … ; M root causes (K blocking)`, with singulars right.
@@ -247,16 +252,7 @@ pub fn audit_markdown(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
             }
         }
     }
-    let gaps: Vec<String> = audit
-        .not_inspected
-        .iter()
-        .map(|n| n.get(lang).to_string())
-        .chain(audit.services.iter().flat_map(|s| {
-            s.not_inspected
-                .iter()
-                .map(move |n| format!("{}: {}", s.display_name(), n.get(lang)))
-        }))
-        .collect();
+    let gaps = gaps(audit, lang);
     if !gaps.is_empty() {
         push(String::new());
         push(format!(

@@ -65,49 +65,62 @@ impl<'a> Rules<'a> {
                 region = self.region
             ));
         }
-        let (fix, command) = if ipv6 {
+        let (fix, commands) = if ipv6 {
             (
                 t!(
                     "The task dialled an IPv6 address but the subnet has no IPv6 route out: add an egress-only internet gateway route for ::/0, or make the registry resolve over IPv4.",
                     "태스크가 IPv6 주소로 연결했지만 서브넷에 IPv6 외부 경로가 없습니다. ::/0에 대한 송신 전용 인터넷 게이트웨이 경로를 추가하거나 레지스트리를 IPv4로 접근하게 하세요."
                 ),
-                format!(
+                vec![format!(
                     "aws ec2 create-route --region {region} --route-table-id {rtb} --destination-ipv6-cidr-block ::/0 --egress-only-internet-gateway-id <eigw-id>",
                     region = self.region
-                ),
+                )],
             )
         } else if cross_region_service && what.contains(".ecr.") {
-            let nat = self.available_nat_in_vpc();
             let image_region = what
                 .strip_prefix("com.amazonaws.")
                 .and_then(|rest| rest.split('.').next())
                 .unwrap_or("<image-region>");
+            let mut commands = vec![format!(
+                "aws ecr put-replication-configuration --region {image_region} --replication-configuration 'rules=[{{destinations=[{{region={region},registryId={account}}}]}}]'",
+                region = self.region,
+                account = self.probe.from.account.as_deref().unwrap_or("<account-id>"),
+            )];
+            commands.extend(
+                self.nat_route_commands(
+                    "create-route",
+                    rtb,
+                    ("--destination-cidr-block", "0.0.0.0/0"),
+                )
+                .into_iter()
+                .flatten()
+                .map(|c| format!("# or: {c}")),
+            );
             (
                 t!(
                     "Endpoints serve only their own region: replicate the repository into {region} with ECR replication and pull the {region} image URI (the VPC's ECR and S3 endpoints then serve it), or give the subnet a default route to a NAT gateway.",
                     "엔드포인트는 자기 리전만 지원합니다. ECR 복제로 리포지토리를 {region} 리전에 복제해 {region} 이미지 URI로 받거나(그러면 VPC의 ECR·S3 엔드포인트가 처리), 서브넷에 NAT 게이트웨이로 가는 기본 경로를 추가하세요.",
                     region = self.region
                 ),
-                format!(
-                    "aws ecr put-replication-configuration --region {image_region} --replication-configuration 'rules=[{{destinations=[{{region={region},registryId={account}}}]}}]'  # or: aws ec2 create-route --region {region} --route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {nat}",
-                    region = self.region,
-                    account = self.probe.from.account.as_deref().unwrap_or("<account-id>"),
-                    nat = nat.unwrap_or_else(|| "<nat-gateway-id>".into())
-                ),
+                commands,
             )
         } else {
-            let nat = self.available_nat_in_vpc();
-            (
-                t!(
+            let commands = self.nat_route_commands(
+                "create-route",
+                rtb,
+                ("--destination-cidr-block", "0.0.0.0/0"),
+            );
+            let fix = match &commands {
+                Some(_) => t!(
                     "Give the subnet a way out: a default route to a NAT gateway in a public subnet.",
                     "서브넷에 외부로 나갈 경로를 추가하세요: 퍼블릭 서브넷의 NAT 게이트웨이로 가는 기본 경로."
                 ),
-                format!(
-                    "aws ec2 create-route --region {region} --route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {nat}",
-                    region = self.region,
-                    nat = nat.unwrap_or_else(|| "<nat-gateway-id>".into())
+                None => t!(
+                    "Give the subnet a way out: a default route to a NAT gateway. The VPC has no public subnet (a default route to an internet gateway) to put one in: attach an internet gateway and make a public subnet first, or route through a transit gateway that has a way out.",
+                    "서브넷에 외부로 나갈 경로를 추가하세요: NAT 게이트웨이로 가는 기본 경로. 이 VPC에는 NAT 게이트웨이를 둘 퍼블릭 서브넷(인터넷 게이트웨이로 가는 기본 경로)이 없으니, 먼저 인터넷 게이트웨이를 연결하고 퍼블릭 서브넷을 만들거나 외부 경로가 있는 트랜짓 게이트웨이를 거치게 하세요."
                 ),
-            )
+            };
+            (fix, commands.unwrap_or_default())
         };
         self.findings.push(Finding {
             code: Code::NoRouteToTarget,
@@ -120,7 +133,7 @@ impl<'a> Rules<'a> {
             ),
             evidence,
             fix,
-            commands: vec![command],
+            commands,
             remedy: None,
         });
     }

@@ -261,7 +261,13 @@ impl<'a> Rules<'a> {
             "A peering connection carries traffic only to the peer VPC's own CIDRs: AWS does not forward it on to the peer's NAT gateway, internet gateway or VPC endpoints (no edge-to-edge routing).",
             "피어링 연결은 상대 VPC의 CIDR로 가는 트래픽만 전달합니다. AWS는 이를 상대 VPC의 NAT 게이트웨이, 인터넷 게이트웨이, VPC 엔드포인트로 넘기지 않습니다(엣지 간 라우팅 없음)."
         ));
-        let nat = self.available_nat_in_vpc();
+        let commands = self
+            .nat_route_commands(
+                "replace-route",
+                rtb,
+                ("--destination-cidr-block", &route.destination()),
+            )
+            .unwrap_or_default();
         self.findings.push(Finding {
             code: Code::NoRouteToTarget,
             severity: Code::NoRouteToTarget.severity(),
@@ -276,12 +282,7 @@ impl<'a> Rules<'a> {
                 "Give the subnet its own way to {what}: VPC endpoints in this VPC (S3 gateway, ECR interface endpoints), or a default route to a NAT gateway or a transit gateway that has one; keep the peering route for the peer's CIDRs only.",
                 "서브넷에 {what}(으)로 가는 자체 경로를 주세요: 이 VPC의 VPC 엔드포인트(S3 게이트웨이, ECR 인터페이스 엔드포인트), 또는 NAT 게이트웨이나 NAT가 있는 트랜짓 게이트웨이로 가는 기본 경로. 피어링 경로는 상대 VPC CIDR에만 두세요."
             ),
-            commands: vec![format!(
-                "aws ec2 replace-route --region {region} --route-table-id {rtb} --destination-cidr-block {dest} --nat-gateway-id {nat}",
-                region = self.region,
-                dest = route.destination(),
-                nat = nat.unwrap_or_else(|| "<nat-gateway-id>".into())
-            )],
+            commands,
             remedy: None,
         });
     }
@@ -305,25 +306,20 @@ impl<'a> Rules<'a> {
             "Route {dest} → {target} in {rtb} is a blackhole: its target no longer exists or is not attached.",
             "{rtb}의 {dest} → {target} 경로는 블랙홀입니다. 대상이 더 이상 없거나 연결되어 있지 않습니다."
         ));
-        let command = if route.destination_prefix_list_id.is_some() {
-            format!(
+        let commands = if route.destination_prefix_list_id.is_some() {
+            vec![format!(
                 "aws ec2 create-vpc-endpoint --region {region} --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{region}.s3 --route-table-ids {rtb}  # then delete the blackhole route",
                 region = self.region,
                 vpc = self.vpc_id
-            )
+            )]
         } else {
-            let nat = self
-                .available_nat_in_vpc()
-                .unwrap_or_else(|| "<available-nat-gateway-id>".into());
             let flag = if route.destination_ipv6_cidr_block.is_some() {
                 "--destination-ipv6-cidr-block"
             } else {
                 "--destination-cidr-block"
             };
-            format!(
-                "aws ec2 replace-route --region {region} --route-table-id {rtb} {flag} {dest} --nat-gateway-id {nat}",
-                region = self.region
-            )
+            self.nat_route_commands("replace-route", rtb, (flag, &dest))
+                .unwrap_or_default()
         };
         self.findings.push(Finding {
             code: Code::RouteBlackhole,
@@ -334,10 +330,10 @@ impl<'a> Rules<'a> {
             ),
             evidence,
             fix: t!(
-                "Point the route at a working target (an available NAT gateway in a public subnet), or remove it and add a VPC endpoint.",
-                "경로를 정상 대상(퍼블릭 서브넷의 available 상태 NAT 게이트웨이)으로 바꾸거나, 경로를 지우고 VPC 엔드포인트를 추가하세요."
+                "Point the route at a working target (an available NAT gateway in a public subnet, created first when the VPC has none), or remove it and add a VPC endpoint.",
+                "경로를 정상 대상(퍼블릭 서브넷의 available 상태 NAT 게이트웨이, 없으면 먼저 생성)으로 바꾸거나, 경로를 지우고 VPC 엔드포인트를 추가하세요."
             ),
-            commands: vec![command],
+            commands,
             remedy: None,
         });
     }
@@ -367,18 +363,13 @@ impl<'a> Rules<'a> {
             ));
         }
         let replacement = self.available_nat_in_vpc();
-        let command = match &replacement {
-            Some(other) => format!(
-                "aws ec2 replace-route --region {region} --route-table-id {rtb} --destination-cidr-block {dest} --nat-gateway-id {other}",
-                region = self.region,
-                dest = route.destination()
-            ),
-            None => format!(
-                "aws ec2 create-nat-gateway --region {region} --subnet-id <public-subnet-id> --allocation-id <eip-allocation-id>  # then: aws ec2 replace-route --route-table-id {rtb} --destination-cidr-block {dest} --nat-gateway-id <new-nat-id>",
-                region = self.region,
-                dest = route.destination()
-            ),
-        };
+        let commands = self
+            .nat_route_commands(
+                "replace-route",
+                rtb,
+                ("--destination-cidr-block", &route.destination()),
+            )
+            .unwrap_or_default();
         self.findings.push(Finding {
             code: Code::NatGatewayNotAvailable,
             severity: Code::NatGatewayNotAvailable.severity(),
@@ -393,11 +384,11 @@ impl<'a> Rules<'a> {
                     "available 상태인 NAT 게이트웨이 {other}로 경로를 바꾸거나 {nat_id}를 교체하세요."
                 ),
                 None => t!(
-                    "Create a NAT gateway in a public subnet and point the route at it.",
-                    "퍼블릭 서브넷에 NAT 게이트웨이를 만들고 경로가 그것을 가리키게 하세요."
+                    "Create a NAT gateway in a public subnet (one whose default route goes to the VPC's internet gateway) and point the route at it.",
+                    "퍼블릭 서브넷(기본 경로가 VPC의 인터넷 게이트웨이로 가는 서브넷)에 NAT 게이트웨이를 만들고 경로가 그것을 가리키게 하세요."
                 ),
             },
-            commands: vec![command],
+            commands,
             remedy: None,
         });
     }
@@ -486,6 +477,61 @@ impl<'a> Rules<'a> {
                 == az
         });
         same_az.or(nats.first()).map(|n| n.nat_gateway_id.clone())
+    }
+
+    /// A subnet of the VPC whose traffic goes out through its internet gateway (where a NAT
+    /// gateway can be created), preferring the task's zone.
+    fn public_subnet_in_vpc(&self) -> Option<String> {
+        let igw = self.attached_igw()?;
+        let az = self.subnet.availability_zone.as_deref();
+        let mut public: Vec<&crate::network::Subnet> = self
+            .view
+            .subnets
+            .as_deref()?
+            .iter()
+            .filter(|s| s.vpc_id.as_deref() == Some(self.vpc_id.as_str()))
+            .filter(|s| {
+                self.view
+                    .route_table_for_subnet(&s.subnet_id, &self.vpc_id)
+                    .is_some_and(|(table, _)| {
+                        table.routes.iter().any(|r| {
+                            r.destination_cidr_block.as_deref() == Some("0.0.0.0/0")
+                                && r.gateway_id.as_deref() == Some(igw.as_str())
+                                && r.state.as_deref() != Some("blackhole")
+                        })
+                    })
+            })
+            .collect();
+        public.sort_by_key(|s| (s.availability_zone.as_deref() != az, s.subnet_id.clone()));
+        public.first().map(|s| s.subnet_id.clone())
+    }
+
+    /// The commands that route `destination` of `rtb` to a NAT gateway (`verb` is
+    /// `create-route` or `replace-route`): the VPC's available one, or, when it has none,
+    /// the commands that create one in a public subnet first; `None` when the VPC has no
+    /// public subnet to put one in (the fix must say so, with no command to paste).
+    pub(super) fn nat_route_commands(
+        &self,
+        verb: &str,
+        rtb: &str,
+        (flag, destination): (&str, &str),
+    ) -> Option<Vec<String>> {
+        let region = &self.region;
+        let route = |nat: &str| {
+            format!(
+                "aws ec2 {verb} --region {region} --route-table-id {rtb} {flag} {destination} --nat-gateway-id {nat}"
+            )
+        };
+        if let Some(nat) = self.available_nat_in_vpc() {
+            return Some(vec![route(&nat)]);
+        }
+        let public = self.public_subnet_in_vpc()?;
+        Some(vec![
+            format!("EIP=$(aws ec2 allocate-address --region {region} --domain vpc --query AllocationId --output text)"),
+            format!("NAT=$(aws ec2 create-nat-gateway --region {region} --subnet-id {public} --allocation-id \"$EIP\" --query NatGateway.NatGatewayId --output text)"),
+            format!("aws ec2 wait nat-gateway-available --region {region} --nat-gateway-ids \"$NAT\""),
+            route("\"$NAT\""),
+        ])
     }
 
     pub(super) fn attached_igw(&self) -> Option<String> {
