@@ -46,14 +46,21 @@ pub struct Causes {
 impl Causes {
     /// Adds one finding, seen from `subnet` by `service`. Only what blocks or is advised is a
     /// cause; what could not be inspected is not.
-    pub fn add(&mut self, finding: &Finding, service: &str, subnet: &str, hop: &str) {
+    /// `hop` is the hop's label, with the image it pulls when it pulls one.
+    pub fn add(
+        &mut self,
+        finding: &Finding,
+        service: &str,
+        subnet: &str,
+        (hop, image): (&str, Option<&str>),
+    ) {
         if matches!(
             finding.code,
             Code::InspectionIncomplete | Code::NetworkPathLooksOpen
         ) {
             return;
         }
-        let identity = identity(finding, service, hop);
+        let identity = identity(finding, service, (hop, image));
         let cause = match self
             .causes
             .iter_mut()
@@ -126,10 +133,19 @@ impl Causes {
 /// What the finding's fix changes, stable while the cause persists: the remedy's identity;
 /// else the resources its commands name (never the commands' text, which quotes image tags
 /// and free rule numbers); else the resources its summary names; else, for a fix of one
-/// service (its network configuration), the service and hop.
-fn identity(finding: &Finding, service: &str, hop: &str) -> String {
+/// service (its network configuration), the service and hop. Nothing routing to a target is
+/// one cause per route tables and kind of destination (another region's image, an internet
+/// registry), so two unrelated gaps in the same subnets stay two; another region's image is
+/// one cause per repository and region, whatever the route tables.
+fn identity(finding: &Finding, service: &str, (hop, image): (&str, Option<&str>)) -> String {
     if let Some(remedy) = &finding.remedy {
         return format!("{}#{}", finding.code, remedy.identity());
+    }
+    let class = destination_class(hop);
+    if finding.code == Code::NoRouteToTarget {
+        if let (Some(region), Some(image)) = (hop.split_once('@').map(|(_, r)| r), image) {
+            return format!("{}#{}#{region}", finding.code, repository(image));
+        }
     }
     let ids = |texts: &mut dyn Iterator<Item = &str>| {
         let mut ids: Vec<String> = texts
@@ -149,7 +165,32 @@ fn identity(finding: &Finding, service: &str, hop: &str) -> String {
     if named.is_empty() {
         return format!("{}#{service}#{hop}", finding.code);
     }
+    if finding.code == Code::NoRouteToTarget {
+        return format!("{}#{}#{class}", finding.code, named.join("#"));
+    }
     format!("{}#{}", finding.code, named.join("#"))
+}
+
+/// What kind of destination a hop is: another region's (`region-us-east-1`), an AWS
+/// service in the task's region (`aws`), or a registry on the internet (`internet`).
+fn destination_class(hop: &str) -> String {
+    match hop.split_once('@') {
+        Some((_, region)) => format!("region-{region}"),
+        None if ["ecr.api", "ecr.dkr", "s3", "logs", "secretsmanager", "ssm"].contains(&hop) => {
+            "aws".into()
+        }
+        None => "internet".into(),
+    }
+}
+
+/// An image reference without its tag or digest.
+fn repository(image: &str) -> &str {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    match without_digest.rsplit_once(':') {
+        // A colon after the last slash is a tag; before it, a registry's port.
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => without_digest,
+    }
 }
 
 fn summary(remedy: &Remedy, subnets: &[String]) -> Localized {
@@ -216,5 +257,72 @@ mod tests {
             "aws ec2 authorize-security-group-egress --region r --group-id sg-0a1b2c3d4e5f60718 --ip-permissions 'IpProtocol=tcp,PrefixListIds=[{PrefixListId=pl-78a54011}]'",
         );
         assert_eq!(ids, ["sg-0a1b2c3d4e5f60718", "pl-78a54011"]);
+    }
+
+    fn no_route(commands: &[&str]) -> Finding {
+        Finding {
+            code: Code::NoRouteToTarget,
+            severity: Severity::Critical,
+            summary: Localized::same("nothing routes it"),
+            evidence: vec![],
+            fix: Localized::same("route it"),
+            commands: commands.iter().map(|c| c.to_string()).collect(),
+            remedy: None,
+        }
+    }
+
+    #[test]
+    fn an_internet_registry_and_another_regions_image_in_the_same_subnets_are_two_causes() {
+        let route = "aws ec2 create-route --route-table-id rtb-0a1b2c3d4e5f60718 --destination-cidr-block 0.0.0.0/0 --nat-gateway-id nat-0a1b2c3d4e5f60718";
+        let mut causes = Causes::default();
+        causes.add(
+            &no_route(&[route]),
+            "prod/web",
+            "subnet-1",
+            ("registry-1.docker.io", Some("nginx:1.27")),
+        );
+        let image = "111122223333.dkr.ecr.us-east-1.amazonaws.com/api:v2";
+        for hop in ["ecr.api@us-east-1", "ecr.dkr@us-east-1", "s3@us-east-1"] {
+            for (subnet, table) in [
+                ("subnet-1", "rtb-0a1b2c3d4e5f60718"),
+                ("subnet-2", "rtb-0b2c3d4e5f6071829"),
+            ] {
+                let command = route.replace("rtb-0a1b2c3d4e5f60718", table);
+                causes.add(
+                    &no_route(&[&command]),
+                    "prod/api",
+                    subnet,
+                    (hop, Some(image)),
+                );
+            }
+        }
+        let found = causes.finish();
+        let identities: Vec<&str> = found.iter().map(|c| c.identity.as_str()).collect();
+        assert_eq!(
+            identities,
+            [
+                "NO_ROUTE_TO_TARGET#111122223333.dkr.ecr.us-east-1.amazonaws.com/api#us-east-1",
+                "NO_ROUTE_TO_TARGET#nat-0a1b2c3d4e5f60718#rtb-0a1b2c3d4e5f60718#internet",
+            ]
+        );
+        assert_eq!(
+            found[0].subnets,
+            ["subnet-1", "subnet-2"],
+            "one cause across route tables"
+        );
+        assert_eq!(found[1].services, ["prod/web"]);
+    }
+
+    #[test]
+    fn repositories_drop_tags_and_digests_but_not_ports() {
+        assert_eq!(
+            repository("registry.local:5000/team/app:1.2"),
+            "registry.local:5000/team/app"
+        );
+        assert_eq!(repository("app@sha256:abc"), "app");
+        assert_eq!(
+            repository("registry.local:5000/app"),
+            "registry.local:5000/app"
+        );
     }
 }

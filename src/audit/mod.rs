@@ -347,7 +347,12 @@ fn audit_service(
             };
             let mut hop_codes = Vec::new();
             for finding in verdict.findings.iter().filter(|_| !partial_vpc) {
-                causes.add(finding, &name, &origin.subnet_id, &hop.label);
+                causes.add(
+                    finding,
+                    &name,
+                    &origin.subnet_id,
+                    (&hop.label, hop.image.as_deref()),
+                );
                 if !hop_codes.contains(&finding.code) {
                     hop_codes.push(finding.code);
                 }
