@@ -1,0 +1,44 @@
+//! `explain` and `classify`: one message, or one address, as the diagnosis reads it (JSON).
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use ecs_pull_doctor::diagnose::classify as classify_message;
+use ecs_pull_doctor::render;
+
+use super::output::{emit, load_ip_ranges, pretty, read_input};
+use super::Command;
+
+/// Parses one error message and prints what it says (symptom, hop, host, IP and owner).
+pub(crate) fn explain(command: Command) -> Result<()> {
+    let Command::Explain { message, ip_ranges } = command else {
+        unreachable!("called for its own command only");
+    };
+    let message = if message == "-" {
+        read_input(Path::new("-"))?
+    } else {
+        message
+    };
+    let ranges = load_ip_ranges(&ip_ranges)?;
+    let failure = classify_message(&message, ranges.as_ref(), None);
+    emit(&pretty(&render::failure_json(&failure))?)?;
+    Ok(())
+}
+
+/// Prints who owns an IP address according to ip-ranges.json (null when unknown).
+pub(crate) fn classify(command: Command) -> Result<()> {
+    let Command::Classify { ip, ip_ranges } = command else {
+        unreachable!("called for its own command only");
+    };
+    let Ok(address) = ip.trim().parse::<IpAddr>() else {
+        bail!("{ip:?} is not an IPv4 or IPv6 address");
+    };
+    let ranges = load_ip_ranges(&ip_ranges)?;
+    let Some(ranges) = ranges else {
+        bail!("no ip-ranges.json: pass --ip-ranges FILE or set IP_RANGES_FILE (or run `make ip-ranges`)");
+    };
+    emit(&pretty(&ranges.lookup(address))?)?;
+    Ok(())
+}

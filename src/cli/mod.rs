@@ -1,0 +1,154 @@
+//! The command line, one module per command (as mini-redis keeps one file per command):
+//! the arguments here, each command's work in its own file.
+
+pub(crate) mod args;
+pub(crate) mod audit;
+mod diagnose;
+mod explain;
+pub(crate) mod output;
+mod snapshot;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use args::{IpRangesArg, OutputArgs, RoleArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "ecs-pull-doctor",
+    version,
+    about = "Explains why an ECS task could not pull its image"
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Diagnose one ECS Task State Change event.
+    Diagnose {
+        /// The EventBridge event (JSON); `-` reads standard input.
+        #[arg(long, value_name = "FILE")]
+        event: PathBuf,
+        /// A network snapshot (AWS CLI JSON members, see the README).
+        #[arg(long, value_name = "FILE", conflicts_with = "live")]
+        network: Option<PathBuf>,
+        /// Inspect the task's VPC in the event's account and region with the default AWS
+        /// credential chain (read-only Describe calls; see the README for the IAM actions).
+        #[arg(long)]
+        live: bool,
+        /// With --live: print how many API calls and sequential rounds the inspection made.
+        #[arg(long, requires = "live")]
+        report_calls: bool,
+        #[command(flatten)]
+        role: RoleArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        ip_ranges: IpRangesArg,
+    },
+    /// Check every service's pull path before a task fails: each subnet, each hop its task
+    /// definition needs. Exit status: 0 all ok, 1 some service blocked, 3 none blocked but
+    /// something not inspected, 2 usage or input error.
+    Audit {
+        /// Read the account with the default AWS credential chain (read-only calls; see the
+        /// README for the IAM actions).
+        #[arg(long, conflicts_with = "network", required_unless_present = "network")]
+        live: bool,
+        /// A snapshot holding services, task definitions and their VPCs (`snapshot --cluster`).
+        #[arg(long, value_name = "FILE")]
+        network: Option<PathBuf>,
+        /// The region (default: the AWS configuration's; with --network, the services' own).
+        #[arg(long)]
+        region: Option<String>,
+        /// Audit only this cluster's services (repeatable; default: every cluster).
+        #[arg(long = "cluster", value_name = "NAME")]
+        clusters: Vec<String>,
+        /// Audit only this service (repeatable).
+        #[arg(long = "service", value_name = "CLUSTER/SERVICE")]
+        services: Vec<String>,
+        /// A planned change: check the one --service as it would run with this task
+        /// definition (family:revision or ARN).
+        #[arg(long, value_name = "TASK_DEFINITION")]
+        task_definition: Option<String>,
+        /// A planned change: these awsvpc subnets instead of the deployed ones.
+        #[arg(long, value_delimiter = ',', value_name = "SUBNET_ID,...")]
+        subnets: Option<Vec<String>>,
+        /// A planned change: these security groups instead of the deployed ones.
+        #[arg(long, value_delimiter = ',', value_name = "SG_ID,...")]
+        security_groups: Option<Vec<String>>,
+        /// Audit this member account (repeatable; with --role-name), each concurrently.
+        #[arg(long = "account", value_name = "ACCOUNT_ID", requires = "live")]
+        accounts: Vec<String>,
+        /// Audit every ACTIVE account of the organisation (organizations:ListAccounts).
+        #[arg(long, requires = "live", conflicts_with = "accounts")]
+        organization: bool,
+        #[command(flatten)]
+        role: RoleArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Capture the network around a subnet, or (with --cluster) what `audit --network` reads,
+    /// in the snapshot format `--network` reads.
+    Snapshot {
+        /// The subnet of the task's own ENI (awsvpc); with --container-instance it may be
+        /// left out.
+        #[arg(
+            long,
+            value_name = "SUBNET_ID",
+            required_unless_present_any = ["container_instance", "clusters"],
+            conflicts_with = "clusters"
+        )]
+        subnet: Option<String>,
+        /// Capture these clusters' services, task definitions, container instances and VPCs
+        /// (repeatable), for `audit --network`.
+        #[arg(
+            long = "cluster",
+            value_name = "NAME",
+            conflicts_with = "container_instance"
+        )]
+        clusters: Vec<String>,
+        /// On the EC2 launch type: the container instance that ran the task (its EC2
+        /// instance pulls the image, so its subnet is the one captured).
+        #[arg(long, value_name = "CONTAINER_INSTANCE_ARN")]
+        container_instance: Option<String>,
+        /// The ECS service whose tasks run there, as CLUSTER/SERVICE.
+        #[arg(long, value_name = "CLUSTER/SERVICE")]
+        service: Option<String>,
+        /// The region (default: the AWS configuration's).
+        #[arg(long)]
+        region: Option<String>,
+        /// Capture in this member account (with --role-name).
+        #[arg(long, value_name = "ACCOUNT_ID", requires = "role_name")]
+        account: Option<String>,
+        #[command(flatten)]
+        role: RoleArgs,
+    },
+    /// Parse one error message and classify the address it dialled (JSON out).
+    Explain {
+        /// The stoppedReason text; `-` reads standard input.
+        message: String,
+        #[command(flatten)]
+        ip_ranges: IpRangesArg,
+    },
+    /// Who owns an IP address, according to ip-ranges.json (JSON out, null when unknown).
+    Classify {
+        ip: String,
+        #[command(flatten)]
+        ip_ranges: IpRangesArg,
+    },
+}
+
+/// Runs every command but `audit` (whose exit status says more than success or failure).
+pub(crate) fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Diagnose { .. } => diagnose::run(command),
+        Command::Snapshot { .. } => snapshot::run(command),
+        Command::Explain { .. } => explain::explain(command),
+        Command::Classify { .. } => explain::classify(command),
+        Command::Audit { .. } => unreachable!("main runs the audit itself"),
+    }
+}
