@@ -221,10 +221,7 @@ impl Deps {
             (None, Some(arn)) => Some(sinks::Webhook::from_secret(secrets.clone(), arn.clone())),
             (None, None) => None,
         };
-        let slack = webhook
-            .map(SlackSink::new)
-            .transpose()
-            .map_err(StartError::Webhook)?;
+        let slack = webhook.map(SlackSink::new);
         let dedup = config
             .dedup
             .as_ref()
@@ -237,62 +234,42 @@ impl Deps {
             .failure_queue_url
             .clone()
             .map(|url| FailureQueue::new(aws_sdk_sqs::Client::new(&sdk), url));
-        let pagerduty = config
-            .pagerduty
-            .as_ref()
-            .map(|pd| {
-                PagerDutySink::new(
-                    secrets.clone(),
-                    (
-                        pd.routing_key_secret_arn.clone(),
-                        "PAGERDUTY_ROUTING_KEY_SECRET_ARN",
-                    ),
-                    config.pagerduty_events_url.clone(),
-                )
-            })
-            .transpose()
-            .map_err(StartError::PagerDuty)?;
-        let slack_app = config
-            .slack_app
-            .as_ref()
-            .map(|app| {
-                SlackApp::new(
-                    secrets.clone(),
-                    app.bot_token_secret_arn.clone(),
-                    app.channel_id.clone(),
-                    app.api_url.clone(),
-                )
-            })
-            .transpose()
-            .map_err(StartError::SlackApp)?;
+        let pagerduty_sink = |arn: &String, variable| {
+            PagerDutySink::new(
+                secrets.clone(),
+                (arn.clone(), variable),
+                config.pagerduty_events_url.clone(),
+            )
+        };
+        let teams_sink =
+            |arn: &String, variable| TeamsSink::new(secrets.clone(), (arn.clone(), variable));
+        let pagerduty = config.pagerduty.as_ref().map(|pd| {
+            pagerduty_sink(
+                &pd.routing_key_secret_arn,
+                "PAGERDUTY_ROUTING_KEY_SECRET_ARN",
+            )
+        });
+        let slack_app = config.slack_app.as_ref().map(|app| {
+            SlackApp::new(
+                secrets.clone(),
+                app.bot_token_secret_arn.clone(),
+                app.channel_id.clone(),
+                app.api_url.clone(),
+            )
+        });
         let teams = config
             .teams_webhook_secret_arn
             .as_ref()
-            .map(|arn| {
-                TeamsSink::new(
-                    secrets.clone(),
-                    (arn.clone(), "TEAMS_WEBHOOK_URL_SECRET_ARN"),
-                )
-            })
-            .transpose()
-            .map_err(StartError::Teams)?;
+            .map(|arn| teams_sink(arn, "TEAMS_WEBHOOK_URL_SECRET_ARN"));
         let chatbot = sns.clone().filter(|_| config.chatbot_notifications);
         let mut routed_pagerduty = BTreeMap::new();
         let mut routed_teams = BTreeMap::new();
         for destinations in config.routes.destinations() {
             if let Some(arn) = &destinations.pagerduty_secret_arn {
-                let sink = PagerDutySink::new(
-                    secrets.clone(),
-                    (arn.clone(), "ROUTES"),
-                    config.pagerduty_events_url.clone(),
-                )
-                .map_err(StartError::PagerDuty)?;
-                routed_pagerduty.insert(arn.clone(), sink);
+                routed_pagerduty.insert(arn.clone(), pagerduty_sink(arn, "ROUTES"));
             }
             if let Some(arn) = &destinations.teams_secret_arn {
-                let sink = TeamsSink::new(secrets.clone(), (arn.clone(), "ROUTES"))
-                    .map_err(StartError::Teams)?;
-                routed_teams.insert(arn.clone(), sink);
+                routed_teams.insert(arn.clone(), teams_sink(arn, "ROUTES"));
             }
         }
         // The configuration requires the dedup table with any incident channel; Amazon Q

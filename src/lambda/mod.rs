@@ -73,12 +73,6 @@ pub enum StartError {
     Snapshot(SnapshotError),
     #[error("SLACK_WEBHOOK_URL: {0}")]
     Webhook(sinks::SetupError),
-    #[error("PAGERDUTY_EVENTS_URL: {0}")]
-    PagerDuty(sinks::SetupError),
-    #[error("SLACK_API_URL: {0}")]
-    SlackApp(sinks::SetupError),
-    #[error("TEAMS_WEBHOOK_URL_SECRET_ARN: {0}")]
-    Teams(sinks::SetupError),
 }
 
 /// Why an event was not handled; the runtime reports [`HandlerError::error_type`].

@@ -10,15 +10,13 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::sinks::{
-    credential_in_secret, sink_http_client, Credential, LazySecret, SetupError, SinkError,
+    credential_in_secret, sink_http, Credential, LazySecret, SetupError, SinkError,
 };
 use crate::alert::Sink;
 use crate::untrusted;
 
 /// PagerDuty's Events API v2 endpoint.
 pub const DEFAULT_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
-const TIMEOUT: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Tries of one event, and the wait before the second (doubled before each further one).
 const ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -37,7 +35,6 @@ pub fn routing_key_in_secret(text: &str) -> Result<Credential, SetupError> {
 /// The Events API v2 integration the incidents go to.
 #[derive(Debug)]
 pub struct PagerDutySink {
-    http: reqwest::Client,
     events_url: String,
     routing_key: LazySecret<Credential>,
 }
@@ -48,12 +45,11 @@ impl PagerDutySink {
         client: aws_sdk_secretsmanager::Client,
         (secret_arn, variable): (String, &'static str),
         events_url: String,
-    ) -> Result<PagerDutySink, SetupError> {
-        Ok(PagerDutySink {
-            http: sink_http_client(TIMEOUT, CONNECT_TIMEOUT)?,
+    ) -> PagerDutySink {
+        PagerDutySink {
             events_url,
             routing_key: LazySecret::new(client, secret_arn, variable, routing_key_in_secret),
-        })
+        }
     }
 
     /// Sends one event (a `trigger` or `resolve` without its routing key); 2xx is success.
@@ -63,6 +59,7 @@ impl PagerDutySink {
             message,
         };
         let key = self.routing_key.get().await.map_err(fail)?;
+        let http = sink_http().map_err(|e| fail(e.to_string()))?;
         let mut event = event.clone();
         event["routing_key"] = Value::String(key.expose().to_string());
         let body = event.to_string();
@@ -73,8 +70,7 @@ impl PagerDutySink {
                 tokio::time::sleep(wait).await;
                 wait *= 2;
             }
-            let sent = self
-                .http
+            let sent = http
                 .post(&self.events_url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone())

@@ -13,9 +13,10 @@ use serde_json::Value;
 use crate::alert::Sink;
 use crate::render::sns::{SnsMessage, ATTRIBUTE_TYPE, JSON_ATTRIBUTE};
 
-/// Slack answers within a second; a post that takes longer is retried with the invocation.
-const SLACK_TIMEOUT: Duration = Duration::from_secs(10);
-const SLACK_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a post to any sink may take, and its connection: Slack, PagerDuty and Teams
+/// answer within a second; a post that takes longer is retried with the invocation.
+const SINK_TIMEOUT: Duration = Duration::from_secs(10);
+const SINK_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long the webhook's secret may take to read before this post fails (read again on the
 /// next): Secrets Manager answers in milliseconds, and a gate must still answer.
 pub const SECRET_TIMEOUT: Duration = Duration::from_secs(3);
@@ -185,18 +186,23 @@ pub fn credential_in_secret(
     well_formed(&value).then_some(Credential(value))
 }
 
-/// The HTTP client of a sink: bounded in time, and following no redirect (a redirect would
+/// The one HTTP client every sink posts with (one connection pool), built on the first post
+/// rather than at cold start: bounded in time, and following no redirect (a redirect would
 /// send the alert, and its credential, to another host).
-pub fn sink_http_client(
-    timeout: Duration,
-    connect_timeout: Duration,
-) -> Result<reqwest::Client, SetupError> {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| SetupError::HttpClient(e.without_url().to_string()))
+pub fn sink_http() -> Result<&'static reqwest::Client, SetupError> {
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, SetupError>> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(SINK_TIMEOUT)
+                .connect_timeout(SINK_CONNECT_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| SetupError::HttpClient(e.without_url().to_string()))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// A Slack incoming-webhook URL; never printed.
@@ -371,16 +377,14 @@ impl Webhook {
 /// The Slack incoming webhook.
 #[derive(Debug)]
 pub struct SlackSink {
-    http: reqwest::Client,
     webhook: Webhook,
 }
 
 impl SlackSink {
     /// No redirect is followed: a webhook that answers with one is misconfigured or
     /// intercepted, and following it would send the alert to another host.
-    pub fn new(webhook: Webhook) -> Result<SlackSink, SetupError> {
-        let http = sink_http_client(SLACK_TIMEOUT, SLACK_CONNECT_TIMEOUT)?;
-        Ok(SlackSink { http, webhook })
+    pub fn new(webhook: Webhook) -> SlackSink {
+        SlackSink { webhook }
     }
 
     /// Posts a Block Kit payload, every text in it made displayable (no bidirectional or
@@ -391,10 +395,10 @@ impl SlackSink {
             message,
         };
         let url = self.webhook.url().await.map_err(fail)?;
+        let http = sink_http().map_err(|e| fail(e.to_string()))?;
         let mut payload = payload.clone();
         crate::untrusted::displayable_json(&mut payload);
-        let response = self
-            .http
+        let response = http
             .post(&url.0)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(payload.to_string())

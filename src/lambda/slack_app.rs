@@ -12,14 +12,12 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::sinks::{
-    credential_in_secret, sink_http_client, Credential, LazySecret, SetupError, SinkError,
+    credential_in_secret, sink_http, Credential, LazySecret, SetupError, SinkError,
 };
 use crate::alert::Sink;
 
 /// Slack's Web API.
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
-const TIMEOUT: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The longest `Retry-After` waited out within an invocation.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 
@@ -47,7 +45,6 @@ pub fn is_channel_id(text: &str) -> bool {
 /// The app's channel.
 #[derive(Debug)]
 pub struct SlackApp {
-    http: reqwest::Client,
     api_url: String,
     channel: String,
     token: LazySecret<Credential>,
@@ -59,9 +56,8 @@ impl SlackApp {
         token_secret_arn: String,
         channel: String,
         api_url: String,
-    ) -> Result<SlackApp, SetupError> {
-        Ok(SlackApp {
-            http: sink_http_client(TIMEOUT, CONNECT_TIMEOUT)?,
+    ) -> SlackApp {
+        SlackApp {
             api_url: api_url.trim_end_matches('/').to_string(),
             channel,
             token: LazySecret::new(
@@ -70,7 +66,7 @@ impl SlackApp {
                 "SLACK_BOT_TOKEN_SECRET_ARN",
                 bot_token_in_secret,
             ),
-        })
+        }
     }
 
     /// The default channel (`SLACK_CHANNEL_ID`); a route may name another.
@@ -110,13 +106,13 @@ impl SlackApp {
 
     async fn call(&self, method: &str, body: &Value) -> Result<Value, SinkError> {
         let token = self.token.get().await.map_err(fail)?;
+        let http = sink_http().map_err(|e| fail(e.to_string()))?;
         let mut body = body.clone();
         crate::untrusted::displayable_json(&mut body);
         let url = format!("{}/{method}", self.api_url);
         let mut waited = false;
         loop {
-            let response = self
-                .http
+            let response = http
                 .post(&url)
                 .bearer_auth(token.expose())
                 .header(

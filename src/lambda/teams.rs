@@ -5,24 +5,17 @@
 //! The URL is a credential (its `sig` lets anyone post to the channel): it is never logged,
 //! and of an error body only a Workflows error code is quoted.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
-use super::sinks::{
-    sink_http_client, webhook_in_secret, LazySecret, SetupError, SinkError, WebhookUrl,
-};
+use super::sinks::{sink_http, webhook_in_secret, LazySecret, SetupError, SinkError, WebhookUrl};
 use crate::alert::Sink;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The longest error code quoted.
 const MAX_CODE: usize = 64;
 
 /// The Workflows webhook the cards go to.
 #[derive(Debug)]
 pub struct TeamsSink {
-    http: reqwest::Client,
     url: LazySecret<WebhookUrl>,
 }
 
@@ -31,13 +24,12 @@ impl TeamsSink {
     pub fn new(
         client: aws_sdk_secretsmanager::Client,
         (secret_arn, variable): (String, &'static str),
-    ) -> Result<TeamsSink, SetupError> {
-        Ok(TeamsSink {
-            http: sink_http_client(TIMEOUT, CONNECT_TIMEOUT)?,
+    ) -> TeamsSink {
+        TeamsSink {
             url: LazySecret::new(client, secret_arn, variable, |text| {
                 webhook_in_secret(text).ok_or(SetupError::SecretWithoutUrl)
             }),
-        })
+        }
     }
 
     /// Posts one card message (from `render::teams`); 2xx (Workflows answers 202) is success.
@@ -47,8 +39,8 @@ impl TeamsSink {
             message,
         };
         let url = self.url.get().await.map_err(fail)?;
-        let response = self
-            .http
+        let http = sink_http().map_err(|e| fail(e.to_string()))?;
+        let response = http
             .post(url.expose())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(message.to_string())
