@@ -37,6 +37,14 @@ fn service_event(file: &str) -> PathBuf {
     common::repo(&format!("tests/fixtures/service-events/{file}"))
 }
 
+/// The `event_action` of each event PagerDuty received.
+fn page_actions(report: &Value) -> Vec<String> {
+    paged(report)
+        .into_iter()
+        .map(|(_, action, _)| action)
+        .collect()
+}
+
 /// (HTTP status, event_action, dedup_key) of each event PagerDuty received.
 fn paged(report: &Value) -> Vec<(u64, String, String)> {
     report["pagerduty"]
@@ -401,13 +409,7 @@ fn a_slack_thread_follows_the_incident_from_its_parent_to_its_resolution() {
         resolved.contains("S3_ROUTE_MISSING"),
         "the resolved parent keeps the first diagnosis: {resolved}"
     );
-    assert_eq!(
-        paged(&report)
-            .iter()
-            .map(|(_, action, _)| action.as_str())
-            .collect::<Vec<_>>(),
-        ["trigger", "trigger", "resolve"]
-    );
+    assert_eq!(page_actions(&report), ["trigger", "trigger", "resolve"]);
     assert_eq!(
         report["invocations"][7]["body"]["sent_to"],
         serde_json::json!(["pagerduty", "slack"])
@@ -594,6 +596,16 @@ fn open_incident(moto: &Moto, channels: &Channels, snapshot: &std::path::Path) {
         &channels.options(&[]),
     );
     assert_eq!(outcomes(&report), ["sent"], "{report:#}");
+}
+
+/// Moto with the Teams and Q Developer channels (no Slack) and the seed failure's incident
+/// open; the network snapshot's path.
+fn with_an_open_incident() -> (Moto, Channels, String) {
+    let moto = Moto::start();
+    let channels = teams_and_chatbot(&moto, false);
+    let snapshot = common::repo("events/network/s3-route-missing.json");
+    open_incident(&moto, &channels, &snapshot);
+    (moto, channels, snapshot.to_str().unwrap().to_string())
 }
 
 /// The title of each Teams card, with the HTTP status it was answered.
@@ -805,13 +817,7 @@ fn teams_q_developer_and_slack_follow_an_incident_through_its_rollback_to_a_veri
     );
     assert!(replies[3].contains("would still fail"), "{}", replies[3]);
     // PagerDuty: a trigger per cause, and the resolve.
-    assert_eq!(
-        paged(&report)
-            .iter()
-            .map(|(_, action, _)| action.as_str())
-            .collect::<Vec<_>>(),
-        ["trigger", "trigger", "resolve"]
-    );
+    assert_eq!(page_actions(&report), ["trigger", "trigger", "resolve"]);
 }
 
 #[test]
@@ -854,11 +860,8 @@ fn a_close_says_the_path_is_fixed_when_the_route_is_there_now() {
 #[test]
 fn a_quiet_incident_is_closed_as_quiet_and_the_next_failure_opens_a_new_one() {
     let _serial = common::one_at_a_time();
-    let moto = Moto::start();
-    let channels = teams_and_chatbot(&moto, false);
-    let snapshot = common::repo("events/network/s3-route-missing.json");
-    let env = channels.env(snapshot.to_str().unwrap());
-    open_incident(&moto, &channels, &snapshot);
+    let (moto, channels, snapshot) = with_an_open_incident();
+    let env = channels.env(&snapshot);
     // 61 minutes pass without a failure.
     fixture(
         &moto,
@@ -886,13 +889,7 @@ fn a_quiet_incident_is_closed_as_quiet_and_the_next_failure_opens_a_new_one() {
         "quiet is not called fixed: {closed}"
     );
     assert!(card_text(&report["teams"][1]).contains("1 failed tasks"));
-    assert_eq!(
-        paged(&report)
-            .iter()
-            .map(|(_, action, _)| action.as_str())
-            .collect::<Vec<_>>(),
-        ["resolve", "trigger"]
-    );
+    assert_eq!(page_actions(&report), ["resolve", "trigger"]);
     let closed = chatbot_notifications(&report);
     assert_eq!(closed[0]["metadata"]["eventType"], "IncidentClosed");
 }
@@ -1180,11 +1177,8 @@ fn a_start_impaired_service_with_no_stopped_task_left_says_so() {
 #[test]
 fn the_quiet_check_closes_an_incident_that_went_quiet_once() {
     let _serial = common::one_at_a_time();
-    let moto = Moto::start();
-    let channels = teams_and_chatbot(&moto, false);
-    let snapshot = common::repo("events/network/s3-route-missing.json");
-    let env = channels.env(snapshot.to_str().unwrap());
-    open_incident(&moto, &channels, &snapshot);
+    let (moto, channels, snapshot) = with_an_open_incident();
+    let env = channels.env(&snapshot);
     let (name, value) = ecs_pull_doctor::lambda::preflight::QUIET_CHECK;
     let check = common::variant(&seed_task("first"), "quiet-check", |e| {
         *e = serde_json::json!({ name: value });
@@ -1230,11 +1224,8 @@ fn the_quiet_check_closes_an_incident_that_went_quiet_once() {
 #[test]
 fn a_close_whose_invocation_stopped_is_finished_by_the_next_failure_which_then_opens_anew() {
     let _serial = common::one_at_a_time();
-    let moto = Moto::start();
-    let channels = teams_and_chatbot(&moto, false);
-    let snapshot = common::repo("events/network/s3-route-missing.json");
-    let env = channels.env(snapshot.to_str().unwrap());
-    open_incident(&moto, &channels, &snapshot);
+    let (moto, channels, snapshot) = with_an_open_incident();
+    let env = channels.env(&snapshot);
     // A steady state's close began, and its invocation stopped before telling anyone.
     fixture(
         &moto,
@@ -1255,11 +1246,5 @@ fn a_close_whose_invocation_stopped_is_finished_by_the_next_failure_which_then_o
     );
     assert!(card_text(&report["teams"][0]).contains("✅ Resolved by SERVICE_STEADY_STATE"));
     assert!(card_text(&report["teams"][1]).contains("1 failed tasks"));
-    assert_eq!(
-        paged(&report)
-            .iter()
-            .map(|(_, action, _)| action.as_str())
-            .collect::<Vec<_>>(),
-        ["resolve", "trigger"]
-    );
+    assert_eq!(page_actions(&report), ["resolve", "trigger"]);
 }

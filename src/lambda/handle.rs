@@ -104,7 +104,7 @@ pub(super) async fn handle_event(
     let event = deps
         .incidents
         .as_ref()
-        .map_or(Value::Null, |_| payload.clone());
+        .map_or(Value::Null, |_| crate::event::kept_for_recheck(&payload));
     let task = match parse_task_event_value(payload) {
         Ok(TaskEvent::PullFailure(task)) => task,
         Ok(TaskEvent::Skipped { task_arn, why }) => {

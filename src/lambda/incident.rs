@@ -26,7 +26,7 @@ use super::answer::Call;
 use super::dedup::Lease;
 use super::deps::{Deps, IncidentChannels, DEFAULT_VIA};
 use super::incidents::{
-    CauseChannel, ClosedIncident, IncidentTable, NotRecorded, RecordError, Recorded,
+    CauseChannel, ClosedIncident, IncidentTable, NotRecorded, RecordError, Recorded, SlackParent,
     MAX_KEPT_EVENT_BYTES,
 };
 use super::sinks::SinkError;
@@ -99,9 +99,9 @@ const WAIT_FOR_CLOSE: Duration = Duration::from_secs(10);
 const WAIT_STEP: Duration = Duration::from_millis(250);
 
 /// Records `d` in its incident, when an incident channel is configured and the task names
-/// its cluster and group; `event` is the task's event, whose first of each cause is kept to
-/// check its path on close, and `route` the first route that matched (a muted failure is
-/// counted, not told). An incident found quiet is closed first (held until `lease_until`,
+/// its cluster and group; `event` is the task's event as `event::kept_for_recheck` keeps
+/// it (the first of each cause is stored, to check its path on close), and `route` the
+/// first route that matched (a muted failure is counted, not told). An incident found quiet is closed first (held until `lease_until`,
 /// the invocation's deadline); one being closed is waited for; then the failure opens the
 /// next incident.
 pub async fn note_failure<'a>(
@@ -161,7 +161,7 @@ pub async fn note_failure<'a>(
         }
     };
     if let Some(new) = recorded.as_ref().filter(|r| r.new_cause) {
-        let kept = crate::event::kept_for_recheck(event).to_string();
+        let kept = event.to_string();
         if kept.len() <= MAX_KEPT_EVENT_BYTES {
             let at = (new.opened_at, cause);
             let keep = channels
@@ -616,15 +616,8 @@ pub async fn close(
             .slack
             .as_ref()
             .filter(|_| pending(Sink::Slack.as_str()))?;
-        let ts = recovered.slack.ts.as_deref()?;
-        let channel = thread_channel(&recovered.slack.channel, slack);
-        let result = async {
-            let reply = thread_reply(&status, &verified, lang);
-            slack.post(channel, &reply, Some(ts), true).await?;
-            let edited = parent(&stored_parent(&recovered.slack.blocks), &status, lang);
-            slack.update(channel, ts, &edited).await
-        };
-        Some(told(step, Sink::Slack, result.await).await)
+        let sent = reply_and_edit(slack, &recovered.slack, (&status, &verified), true, lang);
+        Some(told(step, Sink::Slack, sent.await?).await)
     };
     let chatbot = async {
         let sns = channels
@@ -745,6 +738,25 @@ where
     told
 }
 
+/// Replies in the incident's thread with `status` and `lines` (to the channel too with
+/// `broadcast`) and edits its parent to `status`; `None` when the incident has no thread.
+async fn reply_and_edit(
+    slack: &SlackApp,
+    thread: &SlackParent,
+    (status, lines): (&IncidentStatus, &[String]),
+    broadcast: bool,
+    lang: Lang,
+) -> Option<Result<(), SinkError>> {
+    let ts = thread.ts.as_deref()?;
+    let channel = thread_channel(&thread.channel, slack);
+    let reply = thread_reply(status, lines, lang);
+    if let Err(err) = slack.post(channel, &reply, Some(ts), broadcast).await {
+        return Some(Err(err));
+    }
+    let edited = parent(&stored_parent(&thread.blocks), status, lang);
+    Some(slack.update(channel, ts, &edited).await)
+}
+
 /// The parent's diagnosis blocks as first posted (the record keeps them as JSON text).
 fn stored_parent(blocks: &Option<String>) -> Value {
     blocks
@@ -754,8 +766,9 @@ fn stored_parent(blocks: &Option<String>) -> Value {
 }
 
 /// What is true now of each cause: the first failed task of each network-path cause
-/// diagnosed again against the network as it is now (the read a diagnosis makes), in one
-/// line each; a cause that is not about the path is said not to be checked again.
+/// diagnosed again against the network as it is now (the read a diagnosis makes, once per
+/// subnet whatever the number of causes there), in one line each; a cause that is not
+/// about the path is said not to be checked again (and its event is not read).
 async fn recheck(
     deps: &Deps,
     channels: &IncidentChannels,
@@ -763,32 +776,56 @@ async fn recheck(
     closed: &ClosedIncident,
     lang: Lang,
 ) -> Vec<String> {
+    let path_code = |cause: &str| Code::parse(cause).filter(|c| Code::PATH.contains(c));
+    let path_causes: Vec<String> = closed
+        .causes
+        .iter()
+        .filter(|c| path_code(c).is_some())
+        .cloned()
+        .collect();
     let events = match closed.opened_at {
-        Some(opened_at) => channels
+        Some(opened_at) if !path_causes.is_empty() => channels
             .record
-            .cause_events(key, opened_at, &closed.causes)
+            .cause_events(key, opened_at, &path_causes)
             .await
             .unwrap_or_else(|err| {
                 warn!(incident = key, error = %err, "the causes' task events could not be read: not checked again");
-                closed.causes.iter().map(|c| (c.clone(), None)).collect()
+                Vec::new()
             }),
-        None => closed.causes.iter().map(|c| (c.clone(), None)).collect(),
+        _ => Vec::new(),
     };
-    let mut lines = Vec::with_capacity(events.len());
-    for (cause, event) in events {
-        let recheck = match Code::parse(&cause) {
-            Some(code) if Code::PATH.contains(&code) => {
-                recheck_path(deps, code, event.as_deref()).await
+    let mut views = Views::default();
+    let mut lines = Vec::with_capacity(closed.causes.len());
+    for cause in &closed.causes {
+        let recheck = match path_code(cause) {
+            Some(code) => {
+                let event = events
+                    .iter()
+                    .find(|(c, _)| c == cause)
+                    .and_then(|(_, e)| e.as_deref());
+                recheck_path(deps, code, event, &mut views).await
             }
-            _ => Recheck::NotAPath,
+            None => Recheck::NotAPath,
         };
-        lines.push(recheck_line(&cause, &recheck).get(lang).to_string());
+        lines.push(recheck_line(cause, &recheck).get(lang).to_string());
     }
     lines
 }
 
+/// The views read during one close, by the interface that pulls (subnet, container
+/// instance), so causes seen from the same place are checked against one read.
+type Views<'a> = Vec<(
+    (Option<String>, Option<String>),
+    std::borrow::Cow<'a, crate::network::NetworkView>,
+)>;
+
 /// The first failed task of a path cause, diagnosed again now.
-async fn recheck_path(deps: &Deps, cause: Code, event: Option<&str>) -> Recheck {
+async fn recheck_path<'a>(
+    deps: &'a Deps,
+    cause: Code,
+    event: Option<&str>,
+    views: &mut Views<'a>,
+) -> Recheck {
     let task = match event
         .and_then(|e| serde_json::from_str(e).ok())
         .map(parse_task_event_value)
@@ -797,17 +834,24 @@ async fn recheck_path(deps: &Deps, cause: Code, event: Option<&str>) -> Recheck 
         _ => return Recheck::NoEvent,
     };
     let subnet = task.subnet_id.clone().unwrap_or_else(|| "-".into());
-    let view = match deps.network.for_task(&task).await {
-        Ok(view) => view,
-        Err(err) => {
-            return Recheck::Unread {
-                subnet,
-                why: err.to_string(),
+    let place = (task.subnet_id.clone(), task.container_instance_arn.clone());
+    let at = match views.iter().position(|(p, _)| *p == place) {
+        Some(at) => at,
+        None => match deps.network.for_task(&task).await {
+            Ok(view) => {
+                views.push((place, view));
+                views.len() - 1
             }
-        }
+            Err(err) => {
+                return Recheck::Unread {
+                    subnet,
+                    why: err.to_string(),
+                }
+            }
+        },
     };
     let ranges = deps.ip_ranges.get().await;
-    let now = diagnose::diagnose(&task, Some(&view), ranges);
+    let now = diagnose::diagnose(&task, Some(&views[at].1), ranges);
     Recheck::Diagnosed {
         subnet,
         cause,
@@ -862,15 +906,8 @@ async fn mitigate(
     });
     let slack = async {
         let slack = channels.slack.as_ref().filter(|_| pending(Sink::Slack))?;
-        let ts = mitigating.slack.ts.as_deref()?;
-        let channel = thread_channel(&mitigating.slack.channel, slack);
-        let result = async {
-            let reply = thread_reply(&status, &lines, lang);
-            slack.post(channel, &reply, Some(ts), false).await?;
-            let edited = parent(&stored_parent(&mitigating.slack.blocks), &status, lang);
-            slack.update(channel, ts, &edited).await
-        };
-        Some(told(step, Sink::Slack, result.await).await)
+        let sent = reply_and_edit(slack, &mitigating.slack, (&status, &lines), false, lang);
+        Some(told(step, Sink::Slack, sent.await?).await)
     };
     let chatbot = async {
         let sns = channels

@@ -788,22 +788,8 @@ impl IncidentTable {
 
     /// Whether the incident under `key` is open (read consistently).
     pub async fn is_open(&self, key: &str) -> Result<bool, DedupError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", pk(key))
-            .consistent_read(true)
-            .projection_expression("#state")
-            .expression_attribute_names("#state", "state")
-            .send()
-            .await
-            .map_err(|e| DedupError::from_sdk("dynamodb:GetItem", &self.table, &e))?;
-        Ok(out
-            .item
-            .as_ref()
-            .and_then(|i| text(i, "state"))
-            .is_some_and(|s| s == OPEN))
+        let item = self.read(key).await?;
+        Ok(item.and_then(|i| text(&i, "state")).as_deref() == Some(OPEN))
     }
 
     /// The keys of the incidents opened and not yet closed (for the schedule's quiet check).

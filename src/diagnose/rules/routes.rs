@@ -261,13 +261,7 @@ impl<'a> Rules<'a> {
             "A peering connection carries traffic only to the peer VPC's own CIDRs: AWS does not forward it on to the peer's NAT gateway, internet gateway or VPC endpoints (no edge-to-edge routing).",
             "피어링 연결은 상대 VPC의 CIDR로 가는 트래픽만 전달합니다. AWS는 이를 상대 VPC의 NAT 게이트웨이, 인터넷 게이트웨이, VPC 엔드포인트로 넘기지 않습니다(엣지 간 라우팅 없음)."
         ));
-        let commands = self
-            .nat_route_commands(
-                "replace-route",
-                rtb,
-                ("--destination-cidr-block", &route.destination()),
-            )
-            .unwrap_or_default();
+        let commands = self.nat_replacement(route, rtb);
         self.findings.push(Finding {
             code: Code::NoRouteToTarget,
             severity: Code::NoRouteToTarget.severity(),
@@ -313,13 +307,7 @@ impl<'a> Rules<'a> {
                 vpc = self.vpc_id
             )]
         } else {
-            let flag = if route.destination_ipv6_cidr_block.is_some() {
-                "--destination-ipv6-cidr-block"
-            } else {
-                "--destination-cidr-block"
-            };
-            self.nat_route_commands("replace-route", rtb, (flag, &dest))
-                .unwrap_or_default()
+            self.nat_replacement(route, rtb)
         };
         self.findings.push(Finding {
             code: Code::RouteBlackhole,
@@ -363,13 +351,7 @@ impl<'a> Rules<'a> {
             ));
         }
         let replacement = self.available_nat_in_vpc();
-        let commands = self
-            .nat_route_commands(
-                "replace-route",
-                rtb,
-                ("--destination-cidr-block", &route.destination()),
-            )
-            .unwrap_or_default();
+        let commands = self.nat_replacement(route, rtb);
         self.findings.push(Finding {
             code: Code::NatGatewayNotAvailable,
             severity: Code::NatGatewayNotAvailable.severity(),
@@ -510,6 +492,18 @@ impl<'a> Rules<'a> {
     /// `create-route` or `replace-route`): the VPC's available one, or, when it has none,
     /// the commands that create one in a public subnet first; `None` when the VPC has no
     /// public subnet to put one in (the fix must say so, with no command to paste).
+    /// The commands that point `route` of `rtb` at a NAT gateway (none when the VPC has no
+    /// public subnet to create one in).
+    fn nat_replacement(&self, route: &Route, rtb: &str) -> Vec<String> {
+        let flag = if route.destination_ipv6_cidr_block.is_some() {
+            "--destination-ipv6-cidr-block"
+        } else {
+            "--destination-cidr-block"
+        };
+        self.nat_route_commands("replace-route", rtb, (flag, &route.destination()))
+            .unwrap_or_default()
+    }
+
     pub(super) fn nat_route_commands(
         &self,
         verb: &str,
