@@ -128,6 +128,13 @@ fn explain_and_classify_print_json() {
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(doc["hop"], "layer_storage");
     assert_eq!(doc["ip_owner"]["region"], "ap-northeast-2");
+    // Which families of the grammar decided, and where their wording was read.
+    assert_eq!(doc["decided_by"]["symptom"]["family"], "io-timeout");
+    assert_eq!(
+        doc["decided_by"]["symptom"]["source"],
+        "golang/go/src/net/net.go@8e98e3112bc8"
+    );
+    assert_eq!(doc["decided_by"]["hop"]["family"], "failing-host");
 
     let o = doctor(&["classify", "52.219.204.42", "--ip-ranges", ranges]);
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();

@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use ecs_pull_doctor::diagnose::classify as classify_message;
+use ecs_pull_doctor::reason::{decide, grammar::Family};
 use ecs_pull_doctor::render;
+use serde_json::{json, Value};
 
 use super::output::{emit, load_ip_ranges, pretty, read_input};
 use super::Command;
@@ -23,8 +25,26 @@ pub(crate) fn explain(command: Command) -> Result<()> {
     };
     let ranges = load_ip_ranges(&ip_ranges)?;
     let failure = classify_message(&message, ranges.as_ref(), None);
-    emit(&pretty(&render::failure_json(&failure))?)?;
+    let mut out = render::failure_json(&failure);
+    let decision = decide(&message);
+    out["decided_by"] = json!({
+        "symptom": decision.symptom_family.map(family_json),
+        "hop": decision.hop_family.map(family_json),
+    });
+    emit(&pretty(&out)?)?;
     Ok(())
+}
+
+/// Which message family decided, and where its wording was read.
+fn family_json(family: &Family) -> Value {
+    json!({
+        "family": family.id,
+        "emitter": family.emitter,
+        "source": match family.repo {
+            "-" => family.path.to_string(),
+            repo => format!("{repo}/{}@{}", family.path, &family.commit[..12.min(family.commit.len())]),
+        },
+    })
 }
 
 /// Prints who owns an IP address according to ip-ranges.json (null when unknown).

@@ -2,9 +2,9 @@
 //!
 //! The message comes from the ECS agent (and sometimes from a person pasting it), so it is
 //! untrusted text of any length: it may be wrapped in a service event, split over lines, carry
-//! markdown links or typographic quotes, and it keeps changing wording. The parser therefore
-//! looks for the families of phrases Go's `net`, `net/http`, containerd and the ECS agent
-//! produce, not for whole known strings.
+//! markdown links or typographic quotes, and it keeps changing wording. What a message's
+//! phrases mean is data, in [`grammar`] (the families the emitters write, with their sources);
+//! this module finds the host and the address in the text and applies the table's decisions.
 //!
 //! Two facts are read with care:
 //! - the dialled address is only what follows `dial tcp`; other addresses in the text (an image
@@ -15,6 +15,8 @@
 
 use std::net::IpAddr;
 use std::sync::LazyLock;
+
+pub mod grammar;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -46,6 +48,26 @@ pub enum Symptom {
 }
 
 impl Symptom {
+    pub const ALL: [Symptom; 12] = [
+        Symptom::Timeout,
+        Symptom::Unreachable,
+        Symptom::Refused,
+        Symptom::Dns,
+        Symptom::Denied,
+        Symptom::NotFound,
+        Symptom::NotFoundOrDenied,
+        Symptom::RateLimited,
+        Symptom::Platform,
+        Symptom::ImageFormat,
+        Symptom::DiskFull,
+        Symptom::Unknown,
+    ];
+
+    /// The symptom whose stable name is `name` (`"not_found"`).
+    pub fn from_name(name: &str) -> Option<Symptom> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// Symptoms that say the network path (routing, filtering, DNS) may be at fault.
     pub fn is_network(self) -> bool {
         matches!(
@@ -110,6 +132,22 @@ pub enum Hop {
 }
 
 impl Hop {
+    pub const ALL: [Hop; 8] = [
+        Hop::EcrAuth,
+        Hop::Registry,
+        Hop::LayerStorage,
+        Hop::SecretsManager,
+        Hop::Ssm,
+        Hop::CloudwatchLogs,
+        Hop::EnvFiles,
+        Hop::Unknown,
+    ];
+
+    /// The hop whose stable name is `name` (`"layer_storage"`).
+    pub fn from_name(name: &str) -> Option<Hop> {
+        Self::ALL.into_iter().find(|h| h.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Hop::EcrAuth => "ecr_auth",
@@ -178,27 +216,41 @@ static IMAGE_REF_HOST: LazyLock<Regex> = LazyLock::new(|| {
 /// Hosts that error messages link for help, never hosts the task talked to.
 const DOCUMENTATION_HOSTS: &[&str] = &["www.docker.com", "docs.docker.com", "docs.aws.amazon.com"];
 
-/// `CannotPullContainerError: timeout`, the whole of some older agents' messages.
-static BARE_TIMEOUT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\btimeout\b").expect("static regex"));
-static STATUS_403: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b403\b").expect("static regex"));
-static STATUS_429: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b429\b").expect("static regex"));
-
 /// Parses one message. Never fails: what it cannot recognise is `unknown`.
 pub fn parse_reason(message: &str) -> PullFailure {
+    decide(message).failure
+}
+
+/// A parsed message and the families of [`grammar`] that decided its symptom and hop.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub failure: PullFailure,
+    pub symptom_family: Option<&'static grammar::Family>,
+    /// `None` when no family decided the hop (it is `unknown`, or a registry named only in
+    /// the image reference made it `registry`).
+    pub hop_family: Option<&'static grammar::Family>,
+}
+
+/// Parses one message and says which families decided it.
+pub fn decide(message: &str) -> Decision {
     let text = normalise(message);
     let (ip, port) = dialled_address(&text);
     let host = failing_host(&text);
-    let symptom = symptom_of(&text);
-    let hop = hop_of(&text, host.as_ref());
-    PullFailure {
-        symptom,
-        hop,
-        host: host.map(|h| h.name),
-        ip,
-        port,
+    let matching = grammar::grammar().matching(&text);
+    let symptom_family = matching.iter().copied().find(|f| f.symptom.is_some());
+    let (hop, hop_family) = hop_of(&matching, host.as_ref());
+    Decision {
+        failure: PullFailure {
+            symptom: symptom_family
+                .and_then(|f| f.symptom)
+                .unwrap_or(Symptom::Unknown),
+            hop,
+            host: host.map(|h| h.name),
+            ip,
+            port,
+        },
+        symptom_family,
+        hop_family,
     }
 }
 
@@ -298,248 +350,45 @@ fn failing_host(text: &str) -> Option<FailingHost> {
     })
 }
 
-fn contains_any(text: &str, needles: &[&str]) -> bool {
-    needles.iter().any(|n| text.contains(n))
-}
-
-fn symptom_of(text: &str) -> Symptom {
-    if text.contains("no space left on device") {
-        return Symptom::DiskFull;
-    }
-    if contains_any(
-        text,
-        &[
-            "descriptor matching platform",
-            "descriptor for platform",
-            "no matching manifest for",
-            "does not match the specified platform",
-        ],
-    ) {
-        return Symptom::Platform;
-    }
-    if contains_any(
-        text,
-        &[
-            "unsupported media type",
-            "no processor for media-type",
-            "diffids",
-            "unsupported manifest media type",
-        ],
-    ) {
-        return Symptom::ImageFormat;
-    }
-    if contains_any(
-        text,
-        &[
-            "toomanyrequests",
-            "too many requests",
-            "pull rate limit",
-            "throttlingexception",
-            "rate exceeded",
-        ],
-    ) || STATUS_429.is_match(text)
-    {
-        return Symptom::RateLimited;
-    }
-    if contains_any(
-        text,
-        &["no such host", "dial tcp: lookup", "server misbehaving"],
-    ) || (text.contains("lookup ") && text.contains(":53:"))
-    {
-        return Symptom::Dns;
-    }
-    if is_denied(text) {
-        return Symptom::Denied;
-    }
-    if text.contains("pull access denied")
-        && contains_any(text, &["repository does not exist", "may require"])
-    {
-        return Symptom::NotFoundOrDenied;
-    }
-    if contains_any(
-        text,
-        &[
-            "manifest unknown",
-            "not found",
-            "repository does not exist",
-            "name unknown",
-            "pull access denied",
-            "unknown blob",
-            "api error (404)",
-            // SSM's GetParameters names the parameters that do not exist.
-            "invalid parameters:",
-            "resourcenotfoundexception",
-            "did not contain json key",
-        ],
-    ) {
-        return Symptom::NotFound;
-    }
-    if contains_any(text, &["connection refused", "connection reset by peer"]) {
-        return Symptom::Refused;
-    }
-    if contains_any(
-        text,
-        &[
-            "network is unreachable",
-            "no route to host",
-            "cannot assign requested address",
-        ],
-    ) {
-        return Symptom::Unreachable;
-    }
-    let send_failed_without_status = text.contains("statuscode: 0") && text.contains("send failed");
-    if send_failed_without_status
-        || contains_any(
-            text,
-            &[
-                "i/o timeout",
-                "context deadline exceeded",
-                "context canceled",
-                "request canceled",
-                "requestcanceled",
-                "client.timeout exceeded",
-                "tls handshake timeout",
-                "timed out",
-                "send request failed",
-                "connection issue between the task and",
-                // Windows' wording of a connect timeout.
-                "connected party did not properly respond",
-            ],
-        )
-    {
-        return Symptom::Timeout;
-    }
-    if BARE_TIMEOUT.is_match(text) {
-        return Symptom::Timeout;
-    }
-    Symptom::Unknown
-}
-
-/// `pull access denied` on its own is Docker's answer for a repository that does not exist
-/// (or is private); only with an explicit denial is it about permissions.
-fn is_denied(text: &str) -> bool {
-    let without_docker_phrase = text.replace("pull access denied", "");
-    contains_any(
-        &without_docker_phrase,
-        &[
-            "forbidden",
-            "accessdenied",
-            "access denied",
-            "not authorized to perform",
-            "denied:",
-            "unauthorized",
-            "no basic auth credentials",
-            // The EC2 agent found no execution-role credentials to ask ECR with.
-            "engine ecr credentials: not found",
-        ],
-    ) || STATUS_403.is_match(text)
-}
-
-fn hop_of(text: &str, host: Option<&FailingHost>) -> Hop {
-    if contains_any(text, &["env file", "envfile", "environment file"]) {
-        return Hop::EnvFiles;
-    }
-    if contains_any(
-        text,
-        &[
-            "logger args",
-            "log group",
-            "amazon cloudwatch",
-            "cloudwatch logs",
-        ],
-    ) {
-        return Hop::CloudwatchLogs;
-    }
-    // Before Secrets Manager: an SSM parameter may reference a secret
-    // (`/aws/reference/secretsmanager/…`), and the call that failed is still SSM's.
-    if contains_any(text, &["parameter store", "from ssm"]) {
-        return Hop::Ssm;
-    }
-    if contains_any(
-        text,
-        &[
-            "from asm",
-            "secrets manager",
-            "secretsmanager",
-            "asm fetching",
-        ],
-    ) {
-        return Hop::SecretsManager;
-    }
-    if contains_any(text, &["ssm:", "systems manager"]) {
-        return Hop::Ssm;
-    }
-    if contains_any(
-        text,
-        &[
-            "registry auth from amazon ecr",
-            "ecr registry auth",
-            "getauthorizationtoken",
-            "authorization token",
-            "ecr auth:",
-            "engine ecr credentials",
-        ],
-    ) {
-        return Hop::EcrAuth;
-    }
-    // The EC2 agent's own error wraps what GetAuthorizationToken answered (throttling, a
-    // malformed token); a message that names another host says so below.
-    if text.contains("cannotpullecrcontainererror") && host.is_none() {
-        return Hop::EcrAuth;
-    }
-    if let Some(host) = host.filter(|h| h.source == HostSource::Request) {
-        let by_host = hop_for_host(&host.name);
-        let is_manifest = host
-            .path
-            .as_deref()
-            .is_some_and(|p| p.contains("/manifests/"));
-        // A layer GET to a host outside AWS is the registry's own blob store or CDN (Docker
-        // Hub's, ghcr's, a pull-through cache's upstream), reached over the internet, not S3.
-        let outside_aws = !host.name.ends_with(".amazonaws.com");
-        if by_host != Hop::Registry || is_manifest || outside_aws || !copies_layers(text) {
-            return by_host;
+/// The hop: the first matching family that decides one. `@host` families hand the decision
+/// to the host the task was talking to, except that a registry host on AWS answering a layer
+/// copy (not a manifest) is ECR redirecting to S3: a later layer family decides then.
+fn hop_of(
+    matching: &[&'static grammar::Family],
+    host: Option<&FailingHost>,
+) -> (Hop, Option<&'static grammar::Family>) {
+    use grammar::HopRule;
+    for (position, family) in matching.iter().enumerate() {
+        match family.hop {
+            HopRule::Silent => {}
+            HopRule::Decides(hop) => return (hop, Some(family)),
+            HopRule::FailingHost => {
+                let Some(host) = host.filter(|h| h.source == HostSource::Request) else {
+                    continue;
+                };
+                let by_host = hop_for_host(&host.name);
+                let is_manifest = host
+                    .path
+                    .as_deref()
+                    .is_some_and(|p| p.contains("/manifests/"));
+                // A layer GET to a host outside AWS is the registry's own blob store or CDN
+                // (Docker Hub's, ghcr's, a pull-through cache's upstream), reached over the
+                // internet, not S3.
+                let outside_aws = !host.name.ends_with(".amazonaws.com");
+                let copies_layers = matching[position + 1..]
+                    .iter()
+                    .any(|f| f.hop == HopRule::Decides(Hop::LayerStorage));
+                if by_host != Hop::Registry || is_manifest || outside_aws || !copies_layers {
+                    return (by_host, Some(family));
+                }
+            }
         }
     }
-    if copies_layers(text) {
-        return Hop::LayerStorage;
+    // An image reference names where the image lives even when no step is named.
+    if host.is_some() {
+        return (Hop::Registry, None);
     }
-    if host.is_some()
-        || contains_any(
-            text,
-            &[
-                "manifest",
-                "resolve ref",
-                "cannot pull",
-                "can't pull",
-                "from the registry",
-                "ecr repository",
-                "inspect image",
-                "registry endpoint",
-                "pull rate limit",
-                "toomanyrequests",
-                "pull access denied",
-                "failed to authorize",
-                "api error (404)",
-                "unknown blob",
-                "descriptor for platform",
-            ],
-        )
-    {
-        return Hop::Registry;
-    }
-    Hop::Unknown
-}
-
-/// Phrases of the layer download, which for ECR goes to S3.
-fn copies_layers(text: &str) -> bool {
-    contains_any(
-        text,
-        &[
-            "failed to copy",
-            "error pulling image configuration",
-            "getimageblob",
-        ],
-    )
+    (Hop::Unknown, None)
 }
 
 /// The hop a host name belongs to.
@@ -681,7 +530,10 @@ mod tests {
     fn pull_access_denied_alone_is_missing_image_or_missing_credentials() {
         let f = parse_reason("CannotPullContainerError: Error response from daemon: pull access denied for myorg/app, repository does not exist or may require 'docker login'");
         assert_eq!(f.symptom, Symptom::NotFoundOrDenied);
+        // Docker Hub's stock denial is also its answer for a repository that does not exist.
         let f = parse_reason("CannotPullContainerError: Error response from daemon: pull access denied for myorg/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
+        assert_eq!(f.symptom, Symptom::NotFoundOrDenied);
+        let f = parse_reason("CannotPullContainerError: Error response from daemon: pull access denied for myorg/app, repository does not exist or may require 'docker login': denied: Your authorization token has expired. Reauthenticate and try again.");
         assert_eq!(f.symptom, Symptom::Denied);
     }
 
