@@ -480,3 +480,44 @@ fn a_service_or_cluster_that_does_not_exist_is_a_usage_error_naming_what_does() 
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+#[test]
+fn another_regions_image_is_one_cause_with_a_pull_through_cache_fix() {
+    // The bundled account with one service's image moved to us-east-1: its registry hop and
+    // its layer hop fail in both subnets, and all of it is one thing to fix.
+    let snapshot = common::read("events/audit/account.json").replace(
+        "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/report:",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/report:",
+    );
+    let path = temp_file("cross-region-account.json", &snapshot);
+    let o = doctor(&[
+        "audit",
+        "--network",
+        path.to_str().unwrap(),
+        "--service",
+        "batch/report",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let causes = doc["root_causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "{causes:#?}");
+    let cause = &causes[0];
+    assert_eq!(
+        cause["identity"],
+        "NO_ROUTE_TO_TARGET#123456789012.dkr.ecr.us-east-1.amazonaws.com/report#us-east-1"
+    );
+    assert_eq!(cause["subnets"].as_array().unwrap().len(), 2);
+    let commands: Vec<&str> = cause["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(commands.contains(&"aws ecr create-pull-through-cache-rule --region ap-northeast-2 --ecr-repository-prefix ecr-us-east-1 --upstream-registry ecr --upstream-registry-url 123456789012.dkr.ecr.us-east-1.amazonaws.com --custom-role-arn arn:aws:iam::123456789012:role/ecr-pull-through-cache"), "{commands:#?}");
+    assert!(commands.iter().all(|c| !c.contains('<')), "{commands:#?}");
+    assert!(commands
+        .iter()
+        .all(|c| !c.contains("--replication-configuration 'rules=")));
+}

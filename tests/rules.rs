@@ -187,14 +187,40 @@ fn vpc_dns_attributes_off_are_reported() {
 
 #[test]
 fn layers_in_another_region_need_a_way_out() {
-    let task = with_reason(
+    let mut task = with_reason(
         common::sample_task("healthy-subnet"),
         "CannotPullContainerError: ref pull has been retried 1 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get \"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x\": dial tcp 16.15.180.104:443: i/o timeout",
     );
+    task.primary.image = Some("111122223333.dkr.ecr.us-east-1.amazonaws.com/web:7".into());
     let net = view(&raw_network("healthy-subnet"));
     let d = diagnose(&task, Some(&net), Some(common::ip_ranges()));
     assert_eq!(d.verdict(), Code::CrossRegionLayerBucket, "{:?}", codes(&d));
-    assert!(d.findings[0].commands[0].contains("put-replication-configuration --region us-east-1"));
+    let commands = &d.findings[0].commands;
+    // A pull-through-cache rule in the task's region, upstream the image's registry, with
+    // the account read from the image URI.
+    assert!(commands.iter().any(|c| c == "aws ecr create-pull-through-cache-rule --region ap-northeast-2 --ecr-repository-prefix ecr-us-east-1 --upstream-registry ecr --upstream-registry-url 111122223333.dkr.ecr.us-east-1.amazonaws.com --custom-role-arn arn:aws:iam::111122223333:role/ecr-pull-through-cache"), "{commands:#?}");
+    assert!(commands.iter().any(|c| c.contains(
+        "then use 111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/ecr-us-east-1/web:7"
+    )));
+    // Replication adds a rule to the registry's rules instead of replacing them.
+    let replication = commands
+        .iter()
+        .find(|c| c.contains("put-replication-configuration"))
+        .expect("replication is offered");
+    assert!(replication
+        .contains("aws ecr describe-registry --region us-east-1 --query replicationConfiguration"));
+    assert!(replication.contains("jq '.rules += [{\"destinations\":[{\"region\":\"ap-northeast-2\",\"registryId\":\"111122223333\"}]"));
+    assert!(!commands.iter().any(|c| c.contains('<')), "{commands:#?}");
+
+    // A message about another region's layers while the task's image is in its own region:
+    // no command is built from an image that is not the one that failed.
+    task.primary.image = Some("111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/web:7".into());
+    let d = diagnose(&task, Some(&net), Some(common::ip_ranges()));
+    assert_eq!(d.verdict(), Code::CrossRegionLayerBucket);
+    assert!(!d.findings[0]
+        .commands
+        .iter()
+        .any(|c| c.contains("create-pull-through-cache-rule")));
 }
 
 #[test]

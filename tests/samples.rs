@@ -87,7 +87,10 @@ const EXPECTED: &[(&str, Code, &[&str])] = &[
         "cross-region-registry",
         Code::NoRouteToTarget,
         &[
-            "aws ecr put-replication-configuration --region us-east-1 --replication-configuration 'rules=[{destinations=[{region=ap-northeast-2,registryId=111122223333}]}]'",
+            // A pull-through-cache rule first (it works for images already pushed); the
+            // replication alternative keeps the registry's existing rules.
+            "aws ecr create-pull-through-cache-rule --region ap-northeast-2 --ecr-repository-prefix ecr-us-east-1 --upstream-registry ecr --upstream-registry-url 111122223333.dkr.ecr.us-east-1.amazonaws.com --custom-role-arn arn:aws:iam::111122223333:role/ecr-pull-through-cache",
+            "jq '.rules += [{\"destinations\":[{\"region\":\"ap-northeast-2\",\"registryId\":\"111122223333\"}]",
             "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id",
         ],
     ),
@@ -514,12 +517,12 @@ fn the_layouts_engine_v1_misread_say_what_they_are() {
         .iter()
         .all(|f| f.code != Code::InterfaceEndpointMissing));
 
-    // Another region's registry: both ways out are named.
+    // Another region's registry: the image brought into the task's region, or a way out.
     let d = run("cross-region-registry");
-    assert!(d.findings[0]
-        .fix
-        .en
-        .contains("replicate the repository into ap-northeast-2"));
+    let fix = &d.findings[0].fix.en;
+    assert!(fix.contains("bring the image into ap-northeast-2: a pull-through-cache rule"));
+    assert!(fix.contains("only for images pushed after it is set up"));
+    assert!(fix.contains("a default route to a NAT gateway"));
 
     // A layer download sent to a registry's CDN goes over the internet, not to S3.
     let d = run("pull-through-cache-upstream");

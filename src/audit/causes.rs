@@ -61,6 +61,7 @@ impl Causes {
             return;
         }
         let identity = identity(finding, service, (hop, image));
+        let cross_region = cross_region_image(finding, (hop, image));
         let cause = match self
             .causes
             .iter_mut()
@@ -85,11 +86,23 @@ impl Causes {
                 cause
             }
             None => {
+                // Another region's image fails on the registry hop and the layer hop alike:
+                // one cause, said once for every subnet.
+                let (code, summary) = match cross_region {
+                    Some((repository, region)) => (
+                        Code::NoRouteToTarget,
+                        t!(
+                            "{repository} is in {region}: VPC endpoints serve only their own region, and nothing else routes the tasks' subnets there.",
+                            "{repository}은(는) {region} 리전에 있습니다. VPC 엔드포인트는 자기 리전만 지원하고, 태스크 서브넷에서 그곳으로 가는 다른 경로도 없습니다."
+                        ),
+                    ),
+                    None => (finding.code, finding.summary.clone()),
+                };
                 self.causes.push(RootCause {
-                    code: finding.code,
+                    code,
                     severity: finding.severity,
                     identity,
-                    summary: finding.summary.clone(),
+                    summary: summary.clone(),
                     resources: vec![],
                     services: vec![],
                     subnets: vec![],
@@ -97,7 +110,7 @@ impl Causes {
                     commands: finding.commands.clone(),
                     account: None,
                     remedy: finding.remedy.clone(),
-                    first_summary: finding.summary.clone(),
+                    first_summary: summary,
                 });
                 self.causes.last_mut().expect("just pushed")
             }
@@ -142,10 +155,8 @@ fn identity(finding: &Finding, service: &str, (hop, image): (&str, Option<&str>)
         return format!("{}#{}", finding.code, remedy.identity());
     }
     let class = destination_class(hop);
-    if finding.code == Code::NoRouteToTarget {
-        if let (Some(region), Some(image)) = (hop.split_once('@').map(|(_, r)| r), image) {
-            return format!("{}#{}#{region}", finding.code, repository(image));
-        }
+    if let Some((repository, region)) = cross_region_image(finding, (hop, image)) {
+        return format!("{}#{repository}#{region}", Code::NoRouteToTarget);
     }
     let ids = |texts: &mut dyn Iterator<Item = &str>| {
         let mut ids: Vec<String> = texts
@@ -169,6 +180,22 @@ fn identity(finding: &Finding, service: &str, (hop, image): (&str, Option<&str>)
         return format!("{}#{}#{class}", finding.code, named.join("#"));
     }
     format!("{}#{}", finding.code, named.join("#"))
+}
+
+/// The repository and region of an image in another region than the task, when the finding
+/// is that nothing reaches it (on its registry hop, `ecr.dkr@us-east-1`, or its layer hop).
+fn cross_region_image<'i>(
+    finding: &Finding,
+    (hop, image): (&str, Option<&'i str>),
+) -> Option<(&'i str, String)> {
+    if !matches!(
+        finding.code,
+        Code::NoRouteToTarget | Code::CrossRegionLayerBucket
+    ) {
+        return None;
+    }
+    let (_, region) = hop.split_once('@')?;
+    Some((repository(image?), region.to_string()))
 }
 
 /// What kind of destination a hop is: another region's (`region-us-east-1`), an AWS
@@ -288,12 +315,12 @@ mod tests {
                 ("subnet-2", "rtb-0b2c3d4e5f6071829"),
             ] {
                 let command = route.replace("rtb-0a1b2c3d4e5f60718", table);
-                causes.add(
-                    &no_route(&[&command]),
-                    "prod/api",
-                    subnet,
-                    (hop, Some(image)),
-                );
+                let mut finding = no_route(&[&command]);
+                if hop.starts_with("s3@") {
+                    // The layer hop says it as the layer bucket's region: the same cause.
+                    finding.code = Code::CrossRegionLayerBucket;
+                }
+                causes.add(&finding, "prod/api", subnet, (hop, Some(image)));
             }
         }
         let found = causes.finish();
@@ -309,6 +336,11 @@ mod tests {
             found[0].subnets,
             ["subnet-1", "subnet-2"],
             "one cause across route tables"
+        );
+        assert_eq!(found[0].code, Code::NoRouteToTarget);
+        assert_eq!(
+            found[0].summary.en,
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com/api is in us-east-1: VPC endpoints serve only their own region, and nothing else routes the tasks' subnets there."
         );
         assert_eq!(found[1].services, ["prod/web"]);
     }

@@ -80,30 +80,8 @@ impl<'a> Rules<'a> {
             let image_region = what
                 .strip_prefix("com.amazonaws.")
                 .and_then(|rest| rest.split('.').next())
-                .unwrap_or("<image-region>");
-            let mut commands = vec![format!(
-                "aws ecr put-replication-configuration --region {image_region} --replication-configuration 'rules=[{{destinations=[{{region={region},registryId={account}}}]}}]'",
-                region = self.region,
-                account = self.probe.from.account.as_deref().unwrap_or("<account-id>"),
-            )];
-            commands.extend(
-                self.nat_route_commands(
-                    "create-route",
-                    rtb,
-                    ("--destination-cidr-block", "0.0.0.0/0"),
-                )
-                .into_iter()
-                .flatten()
-                .map(|c| format!("# or: {c}")),
-            );
-            (
-                t!(
-                    "Endpoints serve only their own region: replicate the repository into {region} with ECR replication and pull the {region} image URI (the VPC's ECR and S3 endpoints then serve it), or give the subnet a default route to a NAT gateway.",
-                    "엔드포인트는 자기 리전만 지원합니다. ECR 복제로 리포지토리를 {region} 리전에 복제해 {region} 이미지 URI로 받거나(그러면 VPC의 ECR·S3 엔드포인트가 처리), 서브넷에 NAT 게이트웨이로 가는 기본 경로를 추가하세요.",
-                    region = self.region
-                ),
-                commands,
-            )
+                .unwrap_or_default();
+            self.cross_region_image_fix(image_region, rtb)
         } else {
             let commands = self.nat_route_commands(
                 "create-route",

@@ -26,6 +26,7 @@ use crate::network::{
     VpcEndpoint,
 };
 use crate::t;
+mod cross_region;
 mod filters;
 mod in_vpc;
 mod internet;

@@ -346,16 +346,16 @@ fn secret_arn_in(message: &str) -> Option<String> {
 }
 
 /// `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]`
-struct EcrImage {
-    account: String,
-    region: String,
-    repository: String,
-    tag: Option<String>,
-    digest: Option<String>,
+pub(super) struct EcrImage {
+    pub(super) account: String,
+    pub(super) region: String,
+    pub(super) repository: String,
+    pub(super) tag: Option<String>,
+    pub(super) digest: Option<String>,
 }
 
 impl EcrImage {
-    fn parse(image: &str) -> Option<EcrImage> {
+    pub(super) fn parse(image: &str) -> Option<EcrImage> {
         let (host, rest) = image.split_once('/')?;
         if !reason::is_ecr_private_registry(host) {
             return None;

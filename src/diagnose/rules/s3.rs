@@ -371,11 +371,7 @@ impl<'a> Rules<'a> {
             "{rtb}에는 기본 경로(0.0.0.0/0)가 없습니다.",
             rtb = table.route_table_id
         ));
-        let image = self
-            .probe
-            .image
-            .clone()
-            .unwrap_or_else(|| "the image".into());
+        let (fix, commands) = self.cross_region_image_fix(s3_region, &table.route_table_id);
         self.findings.push(Finding {
             code: Code::CrossRegionLayerBucket,
             severity: Code::CrossRegionLayerBucket.severity(),
@@ -384,16 +380,8 @@ impl<'a> Rules<'a> {
                 "이미지 레이어가 다른 리전({s3_region})의 S3에 있어 VPC의 S3 게이트웨이 엔드포인트로는 접근할 수 없고, 서브넷에는 인터넷으로 가는 경로도 없습니다."
             ),
             evidence,
-            fix: t!(
-                "Replicate the repository into {region} with ECR replication and use the regional image URI, or give the subnet a NAT gateway route.",
-                "ECR 복제로 리포지토리를 {region} 리전에 복제한 뒤 해당 리전의 이미지 URI를 사용하거나, 서브넷에 NAT 게이트웨이 경로를 추가하세요.",
-                region = self.region
-            ),
-            commands: vec![format!(
-                "aws ecr put-replication-configuration --region {s3_region} --replication-configuration 'rules=[{{destinations=[{{region={region},registryId={account}}}]}}]'  # then use the {region} URI of {image}",
-                region = self.region,
-                account = self.probe.from.account.as_deref().unwrap_or("<account-id>")
-            )],
+            fix,
+            commands,
             remedy: None,
         });
     }
