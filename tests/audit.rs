@@ -234,6 +234,87 @@ fn a_cause_whose_service_was_not_seen_whole_is_carried_not_fixed() {
     assert_eq!(delta.next.causes.len(), 3, "the cause is carried");
 }
 
+/// A cause that keeps its identity but covers more is news; one that covers less too.
+#[test]
+fn a_cause_that_widens_or_narrows_is_said_with_what_changed() {
+    use ecs_pull_doctor::audit::delta::{compare, KnownCauses};
+    use ecs_pull_doctor::audit::{self, Selection};
+    let view = common::sample_account();
+    let before = audit::audit(&view, "ap-northeast-2", &Selection::default());
+    let known: KnownCauses = compare(&KnownCauses::default(), &before, 1).next;
+    let s3 = before
+        .root_causes
+        .iter()
+        .find(|c| c.code.as_str() == "S3_ROUTE_MISSING")
+        .unwrap();
+    let (endpoint, missing) = (s3.resources[0].clone(), s3.resources[1..].to_vec());
+
+    // A subnet whose table has the endpoint's route loses its association: it falls back to
+    // the main table, which lacks the route too. Same identity, more subnets and services.
+    let mut widened_view = view.clone();
+    let tables = widened_view.route_tables.as_mut().unwrap();
+    let main = tables
+        .iter()
+        .find(|t| t.associations.iter().any(|a| a.main))
+        .unwrap()
+        .route_table_id
+        .clone();
+    let served = tables
+        .iter_mut()
+        .find(|t| {
+            t.routes
+                .iter()
+                .any(|r| r.gateway_id.as_deref() == Some(endpoint.as_str()))
+                && t.associations.iter().any(|a| a.subnet_id.is_some())
+        })
+        .unwrap();
+    let moved = served
+        .associations
+        .iter()
+        .find_map(|a| a.subnet_id.clone())
+        .unwrap();
+    served.associations.retain(|a| a.subnet_id.is_none());
+    let after = audit::audit(&widened_view, "ap-northeast-2", &Selection::default());
+    let delta = compare(&known, &after, 2);
+    assert!(delta.new.is_empty(), "{:?}", delta.new);
+    assert_eq!(delta.widened.len(), 1, "{:?}", delta.widened);
+    let widened = &delta.widened[0];
+    assert_eq!(widened.cause.identity, s3.identity);
+    assert_eq!(widened.subnets, [moved]);
+    assert_eq!(widened.resources, [main]);
+    assert!(widened.services.contains(&"prod/worker".to_string()));
+    assert!(!delta.is_quiet());
+    // Remembered wider: the next audit of the same state is quiet.
+    assert!(compare(&delta.next, &after, 3).is_quiet());
+
+    // One of the tables that lacked the route gets it: the cause covers less.
+    let mut narrowed_view = view.clone();
+    let mended = missing[0].clone();
+    let table = narrowed_view
+        .route_tables
+        .as_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|t| t.route_table_id == mended)
+        .unwrap();
+    table.routes.push(ecs_pull_doctor::network::Route {
+        destination_prefix_list_id: Some("pl-78a54011".into()),
+        gateway_id: Some(endpoint.clone()),
+        ..Default::default()
+    });
+    let fixed_subnet = table
+        .associations
+        .iter()
+        .find_map(|a| a.subnet_id.clone())
+        .unwrap();
+    let after = audit::audit(&narrowed_view, "ap-northeast-2", &Selection::default());
+    let delta = compare(&known, &after, 2);
+    assert!(delta.widened.is_empty() && delta.fixed.is_empty());
+    assert_eq!(delta.narrowed.len(), 1, "{:?}", delta.narrowed);
+    assert_eq!(delta.narrowed[0].subnets, [fixed_subnet]);
+    assert_eq!(delta.narrowed[0].resources, [mended]);
+}
+
 #[test]
 fn a_view_without_services_is_never_all_clear() {
     use ecs_pull_doctor::audit::{self, AuditOutcome, Selection};

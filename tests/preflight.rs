@@ -236,6 +236,77 @@ fn a_disassociation_that_breaks_services_alarms_and_one_that_breaks_nothing_stay
     assert_eq!(published(&moto).len(), 1);
 }
 
+/// The case: the S3 endpoint already lacked two private route tables (known from the
+/// sweep); removing another subnet's association sends it to the main table, which lacks the
+/// route too. The cause keeps its identity, but half the services that could pull no longer
+/// can: the alarm says so, naming the change and what it newly affects.
+#[test]
+fn a_disassociation_that_widens_a_known_cause_alarms_with_what_it_widened() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    fixture(&moto, "moto_account.py", &["--state", "broken"]);
+    let sinks = setup(&moto);
+    let report = run(&moto.endpoint, &sinks, &[], &[&schedule_event()]);
+    let answer = &bodies(&report)[0];
+    assert_eq!(answer["new"].as_array().unwrap().len(), 3, "{answer:#}");
+    assert_eq!(answer["widened"], json!([]));
+
+    let moved = fixture(&moto, "moto_account.py", &["--disassociate", "a"]);
+    let widening = disassociation_event("widening", moved["association_id"].as_str().unwrap());
+    let report = run(&moto.endpoint, &sinks, &[], &[&widening]);
+    let answer = &bodies(&report)[0];
+    assert_eq!(answer["new"], json!([]), "{answer:#}");
+    let widened = strings_of(&answer["widened"]);
+    assert_eq!(widened.len(), 1, "{answer:#}");
+    assert!(
+        widened[0].starts_with("S3_ROUTE_MISSING#vpce-"),
+        "{widened:?}"
+    );
+    assert_eq!(answer["sent_to"], json!(["sns", "slack"]));
+
+    let notifications = published(&moto);
+    assert_eq!(notifications.len(), 2, "{notifications:#?}");
+    let (subject, message, attributes) = &notifications[1];
+    assert_eq!(
+        subject,
+        "ECS pull preflight: DisassociateRouteTable breaks image pulls for batch/report, prod/worker"
+    );
+    assert_eq!(attributes["kind"], "change");
+    assert_eq!(attributes["codes"], "S3_ROUTE_MISSING");
+    assert!(message.contains("Widened"), "{message}");
+    let subnet = moved["subnet"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "now also: batch/report, prod/worker; subnets {subnet}"
+        )),
+        "{message}"
+    );
+    let event: Value = serde_json::from_str(&std::fs::read_to_string(&widening).unwrap()).unwrap();
+    let actor = event["detail"]["userIdentity"]["arn"].as_str().unwrap();
+    assert!(message.contains(actor), "the change is named: {message}");
+    let posts = slack_posts(&report);
+    assert_eq!(posts.len(), 1);
+    assert!(posts[0].1["blocks"]
+        .to_string()
+        .contains("Widened: S3_ROUTE_MISSING"));
+
+    // Remembered as wide as it is now: the next sweep is quiet.
+    let report = run(&moto.endpoint, &sinks, &[], &[&schedule_event()]);
+    let answer = &bodies(&report)[0];
+    assert_eq!(answer["widened"], json!([]), "{answer:#}");
+    assert_eq!(answer["new"], json!([]));
+    assert_eq!(published(&moto).len(), 2);
+}
+
+fn strings_of(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
 /// A PRE_SCALE_UP payload for the revision in `revision` (a DescribeServiceRevisions answer).
 fn hook_event(name: &str, revision: &Value) -> PathBuf {
     let first = &revision["serviceRevisions"][0];

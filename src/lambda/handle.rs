@@ -52,7 +52,7 @@ pub async fn handle(payload: Value, deps: &Deps, call: &Call) -> Result<Response
     };
     forward_if_hopeless(result, original, deps)
         .await
-        .map(Response::Outcome)
+        .map(|outcome| Response::Outcome(Box::new(outcome)))
 }
 
 /// An event no retry can help goes to the failure queue at once, when there is one.

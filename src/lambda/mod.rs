@@ -45,7 +45,7 @@ use sinks::SinkError;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Response {
-    Outcome(Outcome),
+    Outcome(Box<Outcome>),
     Hook(preflight::HookAnswer),
 }
 
@@ -195,6 +195,9 @@ pub enum Outcome {
         #[serde(skip_serializing_if = "Option::is_none")]
         event_name: Option<String>,
         new: Vec<String>,
+        /// Known causes that now affect more services, subnets or resources.
+        widened: Vec<String>,
+        narrowed: Vec<String>,
         fixed: Vec<String>,
         persisting: usize,
         services: usize,

@@ -231,14 +231,25 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
     } else {
         delta.fixed.clone()
     };
+    // Likewise what it narrowed; what it widened is what it broke further.
+    let narrowed = if change.is_some() {
+        vec![]
+    } else {
+        delta.narrowed.clone()
+    };
     let digest = Digest {
         trigger: change.as_deref().map_or(Trigger::Sweep, Trigger::Change),
         audit: Some(&audit),
         new: delta.new.clone(),
+        widened: delta.widened.clone(),
+        narrowed: narrowed.clone(),
         fixed: fixed.clone(),
         warning: None,
     };
-    let quiet = digest.new.is_empty() && digest.fixed.is_empty();
+    let quiet = digest.new.is_empty()
+        && digest.fixed.is_empty()
+        && digest.widened.is_empty()
+        && digest.narrowed.is_empty();
     let (sent_to, failed) = if quiet {
         (vec![], vec![])
     } else {
@@ -272,11 +283,17 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
     let kind = if change.is_some() { "change" } else { "sweep" };
     let new: Vec<String> = delta.new.iter().map(|c| c.identity.clone()).collect();
     let fixed: Vec<String> = fixed.iter().map(|(id, _)| id.clone()).collect();
+    let identities = |changes: &[delta::ScopeChange<'_>]| -> Vec<String> {
+        changes.iter().map(|c| c.cause.identity.clone()).collect()
+    };
+    let (widened, narrowed) = (identities(&delta.widened), identities(&narrowed));
     info!(
         decision = if quiet { "quiet" } else { "sent" },
         kind,
         event_name = change.as_ref().map(|c| c.event_name.as_str()),
         new = new.join(","),
+        widened = widened.join(","),
+        narrowed = narrowed.join(","),
         fixed = fixed.join(","),
         services = audit.services.len(),
         calls,
@@ -286,6 +303,8 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
         kind: kind.into(),
         event_name: change.map(|c| c.event_name),
         new,
+        widened,
+        narrowed,
         fixed,
         persisting: delta.persisting,
         services: audit.services.len(),
@@ -362,6 +381,8 @@ pub(super) async fn gate(payload: Value, deps: &Deps, call: &Call) -> HookAnswer
                 },
                 audit: Some(audit),
                 new: blocking,
+                widened: vec![],
+                narrowed: vec![],
                 fixed: vec![],
                 warning: None,
             };
@@ -405,6 +426,8 @@ pub(super) async fn gate(payload: Value, deps: &Deps, call: &Call) -> HookAnswer
         },
         audit: None,
         new: vec![],
+        widened: vec![],
+        narrowed: vec![],
         fixed: vec![],
         warning: Some(warning),
     };

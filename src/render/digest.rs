@@ -1,6 +1,6 @@
-//! What the function posts about an audit: a sweep's digest (new and fixed root causes), a
-//! change alarm (the change, who made it, what it breaks), a deployment gate's verdict; as
-//! SNS text and as a Slack Block Kit payload.
+//! What the function posts about an audit: a sweep's digest (new, widened, narrowed and fixed
+//! root causes), a change alarm (the change, who made it, what it breaks or widens), a
+//! deployment gate's verdict; as SNS text and as a Slack Block Kit payload.
 //!
 //! Cluster and service names, summaries and the change's actor come from AWS and the account;
 //! in Slack they are escaped and commands are fenced, as in the diagnosis payload.
@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::slack::{cap, cap_code, code_block_text, escape, HEADER_MAX, SECTION_MAX};
 use super::sns::SnsMessage;
-use crate::audit::delta::KnownCause;
+use crate::audit::delta::{KnownCause, ScopeChange};
 use crate::audit::{Audit, RootCause, ServiceVerdict};
 use crate::change::Change;
 use crate::localized::{Lang, Localized};
@@ -38,6 +38,10 @@ pub struct Digest<'a> {
     pub trigger: Trigger<'a>,
     pub audit: Option<&'a Audit>,
     pub new: Vec<&'a RootCause>,
+    /// Known causes that now affect more; the fix is the cause's whole fix as it stands.
+    pub widened: Vec<ScopeChange<'a>>,
+    /// Known causes that affect less (a sweep says so; an alarm leaves it to the sweep).
+    pub narrowed: Vec<ScopeChange<'a>>,
     pub fixed: Vec<(String, KnownCause)>,
     /// Said first when the doctor could not decide (a gate that let a deployment through
     /// unverified, an audit that was partial).
@@ -48,30 +52,55 @@ impl Digest<'_> {
     fn headline(&self, lang: Lang) -> String {
         let ko = lang == Lang::Ko;
         let region = self.audit.map(|a| a.region.as_str()).unwrap_or("-");
-        let services = |causes: &[&RootCause]| {
-            let mut names: Vec<&str> = causes
-                .iter()
-                .flat_map(|c| c.services.iter().map(String::as_str))
-                .collect();
-            names.sort_unstable();
-            names.dedup();
-            names.join(", ")
-        };
         match self.trigger {
             Trigger::Sweep => {
                 let (n, f) = (self.new.len(), self.fixed.len());
+                let (w, k) = (self.widened.len(), self.narrowed.len());
+                let scope = |word_en: &str, word_ko: &str, count: usize| match (count, ko) {
+                    (0, _) => String::new(),
+                    (_, true) => format!(", {word_ko} {count}개"),
+                    (_, false) => format!(", {count} {word_en}"),
+                };
+                let (widened, narrowed) =
+                    (scope("widened", "확대", w), scope("narrowed", "축소", k));
                 if ko {
-                    format!("사전 점검({region}): 새 근본 원인 {n}개, 해결 {f}개")
+                    format!(
+                        "사전 점검({region}): 새 근본 원인 {n}개{widened}{narrowed}, 해결 {f}개"
+                    )
                 } else {
                     format!(
-                        "Preflight ({region}): {n} new root cause{}, {f} fixed",
+                        "Preflight ({region}): {n} new root cause{}{widened}{narrowed}, {f} fixed",
                         if n == 1 { "" } else { "s" }
                     )
                 }
             }
             Trigger::Change(change) => {
-                let broken = services(&self.new);
-                if broken.is_empty() {
+                let mut broken: Vec<&str> = self
+                    .new
+                    .iter()
+                    .flat_map(|c| c.services.iter())
+                    .chain(self.widened.iter().flat_map(|w| w.services.iter()))
+                    .map(String::as_str)
+                    .collect();
+                broken.sort_unstable();
+                broken.dedup();
+                let broken = broken.join(", ");
+                let widened_subnets: Vec<&str> = self
+                    .widened
+                    .iter()
+                    .flat_map(|w| w.subnets.iter().map(String::as_str))
+                    .collect();
+                if broken.is_empty() && !widened_subnets.is_empty() {
+                    let subnets = widened_subnets.join(", ");
+                    if ko {
+                        format!(
+                            "{}(으)로 {subnets}에서도 이미지를 받을 수 없습니다",
+                            change.event_name
+                        )
+                    } else {
+                        format!("{} breaks image pulls in {subnets} too", change.event_name)
+                    }
+                } else if broken.is_empty() {
                     if ko {
                         format!(
                             "{}: 해결된 근본 원인 {}개",
@@ -191,6 +220,42 @@ impl Digest<'_> {
     }
 }
 
+/// `now also: prod/api; subnets subnet-…; rtb-…` (or `no longer: …`).
+fn scope_words(change: &ScopeChange<'_>, wider: bool, lang: Lang) -> String {
+    let ko = lang == Lang::Ko;
+    let mut parts = Vec::new();
+    if !change.services.is_empty() {
+        parts.push(change.services.join(", "));
+    }
+    if !change.subnets.is_empty() {
+        parts.push(format!(
+            "{} {}",
+            if ko { "서브넷" } else { "subnets" },
+            change.subnets.join(", ")
+        ));
+    }
+    if !change.resources.is_empty() {
+        parts.push(change.resources.join(", "));
+    }
+    let lead = match (wider, ko) {
+        (true, false) => "now also:",
+        (true, true) => "새로 영향:",
+        (false, false) => "no longer:",
+        (false, true) => "더 이상 영향 없음:",
+    };
+    format!("{lead} {}", parts.join("; "))
+}
+
+fn scope_json(change: &ScopeChange<'_>) -> Value {
+    json!({
+        "identity": change.cause.identity,
+        "code": change.cause.code.as_str(),
+        "services": change.services,
+        "subnets": change.subnets,
+        "resources": change.resources,
+    })
+}
+
 fn resources(ids: &[String]) -> String {
     if ids.is_empty() {
         String::new()
@@ -237,6 +302,35 @@ pub fn digest_text(d: &Digest<'_>, lang: Lang) -> String {
             line(&format!("     $ {command}"));
         }
     }
+    for (title, mark, changes) in [
+        (if ko { "확대됨" } else { "Widened" }, "↑", &d.widened),
+        (if ko { "축소됨" } else { "Narrowed" }, "↓", &d.narrowed),
+    ] {
+        if changes.is_empty() {
+            continue;
+        }
+        line("");
+        line(title);
+        for change in changes {
+            let cause = change.cause;
+            line(&format!(
+                "  {mark} {}  {}",
+                cause.code,
+                cause.summary.get(lang)
+            ));
+            line(&format!("     {}", scope_words(change, mark == "↑", lang)));
+            if mark == "↑" {
+                line(&format!(
+                    "     {} {}",
+                    if ko { "조치:" } else { "Fix:" },
+                    cause.fix.get(lang)
+                ));
+                for command in &cause.commands {
+                    line(&format!("       $ {command}"));
+                }
+            }
+        }
+    }
     if !d.fixed.is_empty() {
         line("");
         line(if ko { "해결됨" } else { "Fixed" });
@@ -271,11 +365,19 @@ pub fn digest_sns(d: &Digest<'_>, lang: Lang) -> SnsMessage {
         Trigger::Change(_) => "change",
         Trigger::Gate { .. } => "gate",
     };
-    let mut codes: Vec<&str> = d.new.iter().map(|c| c.code.as_str()).collect();
+    let mut codes: Vec<&str> = d
+        .new
+        .iter()
+        .map(|c| c.code.as_str())
+        .chain(d.widened.iter().map(|w| w.cause.code.as_str()))
+        .collect();
+    codes.sort_unstable();
     codes.dedup();
     let json = json!({
         "kind": kind,
         "new": d.new.iter().map(|c| super::audit::root_cause_json(c, lang)).collect::<Vec<_>>(),
+        "widened": d.widened.iter().map(scope_json).collect::<Vec<_>>(),
+        "narrowed": d.narrowed.iter().map(scope_json).collect::<Vec<_>>(),
         "fixed": d.fixed.iter().map(|(id, c)| json!({"identity": id, "code": c.code, "services": c.services})).collect::<Vec<_>>(),
         "warning": d.warning.as_ref().map(|w| w.get(lang)),
     });
@@ -290,9 +392,10 @@ pub fn digest_sns(d: &Digest<'_>, lang: Lang) -> SnsMessage {
 /// The post for a Slack incoming webhook.
 pub fn digest_slack(d: &Digest<'_>, lang: Lang) -> Value {
     let ko = lang == Lang::Ko;
-    let mark = if d.new.is_empty() && d.warning.is_none() {
+    let breaks = !d.new.is_empty() || !d.widened.is_empty();
+    let mark = if !breaks && d.warning.is_none() {
         "🟢"
-    } else if d.new.is_empty() {
+    } else if !breaks {
         "🟠"
     } else {
         "🔴"
@@ -330,6 +433,34 @@ pub fn digest_slack(d: &Digest<'_>, lang: Lang) -> Value {
     if d.new.len() > MAX_CAUSES_SHOWN {
         let more = d.new.len() - MAX_CAUSES_SHOWN;
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": if ko { format!("외 {more}개 (SNS 메시지와 로그에 전체 목록)") } else { format!("…and {more} more (the SNS message and the logs have them all)") }}}));
+    }
+    for (title, wider, changes) in [
+        (if ko { "확대됨" } else { "Widened" }, true, &d.widened),
+        (if ko { "축소됨" } else { "Narrowed" }, false, &d.narrowed),
+    ] {
+        for change in changes.iter().take(MAX_CAUSES_SHOWN) {
+            let cause = change.cause;
+            let mut text = format!(
+                "*{title}: {}*  {}\n{}",
+                cause.code,
+                escape(cause.summary.get(lang)),
+                escape(&scope_words(change, wider, lang))
+            );
+            if wider {
+                text.push_str(&format!(
+                    "\n{} {}",
+                    if ko { "*조치:*" } else { "*Fix:*" },
+                    escape(cause.fix.get(lang))
+                ));
+                if !cause.commands.is_empty() {
+                    text.push_str(&format!(
+                        "\n```{}```",
+                        code_block_text(&cause.commands.join("\n"))
+                    ));
+                }
+            }
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap_code(&text, SECTION_MAX)}}));
+        }
     }
     if !d.fixed.is_empty() {
         let fixed: Vec<String> = d
