@@ -217,6 +217,20 @@ impl IpRanges {
         self.len() == 0
     }
 
+    /// The IPv4 prefixes AWS publishes for `service` in `region` (`"S3"`, `"eu-west-1"`),
+    /// in CIDR notation.
+    pub fn ipv4_prefixes(&self, service: &str, region: &str) -> Vec<String> {
+        self.v4
+            .entries
+            .iter()
+            .filter(|e| {
+                self.strings[e.service as usize] == service
+                    && self.strings[e.region as usize] == region
+            })
+            .map(|e| format!("{}/{}", std::net::Ipv4Addr::from(e.start as u32), e.len))
+            .collect()
+    }
+
     /// The owner of `ip`, or `None` when AWS does not publish it.
     pub fn lookup(&self, ip: IpAddr) -> Option<IpOwner> {
         self.find(ip).map(RangeMatch::to_owner)

@@ -521,3 +521,67 @@ fn another_regions_image_is_one_cause_with_a_pull_through_cache_fix() {
         .iter()
         .all(|c| !c.contains("--replication-configuration 'rules=")));
 }
+
+#[test]
+fn an_unreadable_s3_prefix_list_is_stood_in_for_by_ip_ranges_and_said() {
+    // The bundled account as an API that omits the prefix list's entries would give it, with
+    // the tasks' group open to 443 by CIDR rules only: without the addresses the S3 hop
+    // cannot be checked; with ip-ranges loaded, AWS's published S3 ranges stand in.
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&common::read("events/audit/account.json")).unwrap();
+    for list in snapshot["PrefixLists"].as_array_mut().unwrap() {
+        list["Cidrs"] = serde_json::json!([]);
+    }
+    for group in snapshot["SecurityGroups"].as_array_mut().unwrap() {
+        if group["GroupName"] == "tasks" {
+            group["IpPermissionsEgress"] = serde_json::json!([{
+                "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                "IpRanges": [{"CidrIp": "0.0.0.0/1"}, {"CidrIp": "128.0.0.0/1"}]
+            }]);
+        }
+    }
+    let path = temp_file("unread-prefix-list.json", &snapshot.to_string());
+    let audit = |extra: &[&str]| {
+        let mut args = vec![
+            "audit",
+            "--network",
+            path.to_str().unwrap(),
+            "--service",
+            "prod/web",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = doctor(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        serde_json::from_str::<serde_json::Value>(&stdout(&o)).unwrap()
+    };
+    let s3_states = |doc: &serde_json::Value| -> Vec<String> {
+        doc["services"][0]["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["hop"] == "s3")
+            .map(|h| h["state"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let without = audit(&[]);
+    assert!(
+        s3_states(&without).contains(&"unknown".to_string()),
+        "{:#}",
+        without["services"][0]["hops"]
+    );
+    assert_eq!(without["notes"], serde_json::json!([]));
+
+    let ranges = common::ip_ranges_path();
+    let with = audit(&["--ip-ranges", ranges.to_str().unwrap()]);
+    let states = s3_states(&with);
+    assert!(!states.contains(&"unknown".to_string()), "{states:?}");
+    assert!(states.contains(&"open".to_string()), "{states:?}");
+    let notes = with["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0]
+        .as_str()
+        .unwrap()
+        .contains("(com.amazonaws.ap-northeast-2.s3) could not be read; AWS's published ranges (ip-ranges.json of"));
+}

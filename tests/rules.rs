@@ -636,3 +636,52 @@ fn a_message_that_names_no_dependency_is_never_read_as_an_open_path() {
     assert_eq!(d.verdict(), Code::InspectionIncomplete, "{:?}", codes(&d));
     assert!(d.paths.is_empty());
 }
+
+#[test]
+fn unreadable_s3_prefix_list_entries_are_stood_in_for_by_ip_ranges() {
+    // No dialled address (the agent redacted the layer URL), the prefix list's entries not
+    // read, and the task's groups open to 443 by CIDR rules only.
+    let task = with_reason(
+        common::sample_task("healthy-subnet"),
+        "CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get REDACTED ECR URL related to 111122223333.dkr.ecr.ap-northeast-2.amazonaws.com/web: i/o timeout",
+    );
+    let mut net = raw_network("healthy-subnet");
+    for list in net["PrefixLists"].as_array_mut().unwrap() {
+        list["Cidrs"] = json!([]);
+    }
+    for group in net["SecurityGroups"].as_array_mut().unwrap() {
+        group["IpPermissionsEgress"] = json!([{
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "IpRanges": [{"CidrIp": "0.0.0.0/1"}, {"CidrIp": "128.0.0.0/1"}]
+        }]);
+    }
+    let net = view(&net);
+    let without = diagnose(&task, Some(&net), None);
+    assert!(
+        without
+            .not_inspected
+            .iter()
+            .any(|n| n.en.contains("their CIDR rules were not evaluated")),
+        "{:?}",
+        without.not_inspected
+    );
+    let with = diagnose(&task, Some(&net), Some(common::ip_ranges()));
+    assert!(with.not_inspected.is_empty(), "{:?}", with.not_inspected);
+    assert_eq!(
+        with.verdict(),
+        Code::NetworkPathLooksOpen,
+        "{:?}",
+        codes(&with)
+    );
+    let evidence: Vec<&str> = with.findings[0]
+        .evidence
+        .iter()
+        .map(|e| e.en.as_str())
+        .collect();
+    assert!(
+        evidence.iter().any(|d| d.contains(
+            "could not be read; AWS's published S3 ranges for ap-northeast-2 (ip-ranges.json of"
+        )),
+        "{evidence:#?}"
+    );
+}

@@ -169,6 +169,9 @@ pub struct Audit {
     /// What the audit could not inspect beyond single services (a cluster's services not
     /// listed, services not described, the view has no services at all).
     pub not_inspected: Vec<Localized>,
+    /// What stood in for what could not be read (an S3 prefix list's entries, from
+    /// ip-ranges): the checks ran, on published data rather than the account's.
+    pub notes: Vec<Localized>,
 }
 
 /// How an audit ends, as an exit status a pipeline can branch on.
@@ -223,6 +226,7 @@ pub fn combine(audits: Vec<(String, Audit)>, region: &str) -> Audit {
         services: Vec::new(),
         root_causes: Vec::new(),
         not_inspected: Vec::new(),
+        notes: Vec::new(),
     };
     for (account, audit) in audits {
         combined
@@ -238,16 +242,20 @@ pub fn combine(audits: Vec<(String, Audit)>, region: &str) -> Audit {
                 c.account = Some(account.clone());
                 c
             }));
+        let of_account = |n: Localized| {
+            t!(
+                "account {account}: {en}",
+                "계정 {account}: {ko}",
+                en = n.en,
+                ko = n.ko
+            )
+        };
+        combined
+            .notes
+            .extend(audit.notes.into_iter().map(of_account));
         combined
             .not_inspected
-            .extend(audit.not_inspected.into_iter().map(|n| {
-                t!(
-                    "account {account}: {en}",
-                    "계정 {account}: {ko}",
-                    en = n.en,
-                    ko = n.ko
-                )
-            }));
+            .extend(audit.not_inspected.into_iter().map(of_account));
     }
     combined.root_causes.sort_by(|a, b| {
         (a.severity, a.code, &a.account, &a.identity).cmp(&(
@@ -288,11 +296,26 @@ pub fn audit(view: &NetworkView, region: &str, selection: &Selection) -> Audit {
         }
     }
     services.sort_by(|a, b| (&a.cluster, &a.service).cmp(&(&b.cluster, &b.service)));
+    let notes = view
+        .prefix_lists
+        .iter()
+        .flatten()
+        .filter_map(|list| {
+            let file = list.cidrs_stand_in.as_deref()?;
+            Some(t!(
+                "the entries of {id} ({name}) could not be read; AWS's published ranges ({file}) stood in for them",
+                "{id}({name})의 항목을 읽지 못해 AWS가 공개한 대역({file})으로 대신 점검했습니다",
+                id = list.prefix_list_id,
+                name = list.prefix_list_name.clone().unwrap_or_default()
+            ))
+        })
+        .collect();
     Audit {
         region: region.to_string(),
         services,
         root_causes: causes.finish(),
         not_inspected,
+        notes,
     }
 }
 

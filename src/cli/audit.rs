@@ -13,7 +13,7 @@ use ecs_pull_doctor::network::{live, snapshot};
 use ecs_pull_doctor::render::{self, Format};
 
 use super::args::{parse_service, OutputArgs};
-use super::output::{emit, pretty, runtime, say};
+use super::output::{emit, load_ip_ranges, pretty, runtime, say};
 use super::Command;
 
 /// Runs the audit and returns its exit status (0 all ok, 1 blocked, 3 unknown).
@@ -30,6 +30,7 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
         accounts,
         organization,
         role,
+        ip_ranges,
         output: OutputArgs { format, lang },
     } = command
     else {
@@ -57,6 +58,12 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
         clusters: clusters.clone(),
         services: services.clone(),
         planned,
+    };
+    let ranges = load_ip_ranges(&ip_ranges)?;
+    let stand_in = |view: &mut ecs_pull_doctor::network::NetworkView| {
+        if let Some(ranges) = &ranges {
+            view.stand_in_for_unread_s3_prefix_lists(ranges);
+        }
     };
     let (view, region, calls) = if live {
         let target = live::AccountTarget {
@@ -105,7 +112,8 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
         } else {
             let mut shown = ecs_pull_doctor::network::NetworkView::default();
             let mut audits = Vec::new();
-            for read in accounts_read {
+            for mut read in accounts_read {
+                stand_in(&mut read.view);
                 let mut result = audit::audit(&read.view, &region, &selection);
                 if let Some(why) = &read.failure {
                     result.not_inspected.push(Localized::same(why.clone()));
@@ -131,6 +139,8 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
     if let Some(not_in) = selection.not_in(&view) {
         bail!("{not_in}");
     }
+    let mut view = view;
+    stand_in(&mut view);
     let result = audit::audit(&view, &region, &selection);
     report_audit(&result, &view, calls, format, lang)
 }

@@ -88,6 +88,10 @@ pub(crate) enum Command {
         organization: bool,
         #[command(flatten)]
         role: RoleArgs,
+        /// AWS ip-ranges.json: its S3 ranges stand in for an S3 prefix list whose entries
+        /// could not be read.
+        #[command(flatten)]
+        ip_ranges: IpRangesArg,
         #[command(flatten)]
         output: OutputArgs,
     },

@@ -159,7 +159,26 @@ pub fn diagnose(
         )
     });
     let not_given = network.is_err();
+    let filled = network
+        .as_ref()
+        .ok()
+        .zip(ip_ranges)
+        .and_then(|(view, ranges)| with_s3_ranges_standing_in(view, ranges));
+    let network = match &filled {
+        Some(view) => Ok(view),
+        None => network,
+    };
     diagnose_network(task, network, not_given, ip_ranges)
+}
+
+/// A copy of `view` whose unreadable S3 prefix lists hold AWS's published S3 ranges, when it
+/// has any such list (see `NetworkView::stand_in_for_unread_s3_prefix_lists`).
+fn with_s3_ranges_standing_in(view: &NetworkView, ranges: &IpRanges) -> Option<NetworkView> {
+    if !view.has_unread_s3_prefix_list() {
+        return None;
+    }
+    let mut copy = view.clone();
+    (copy.stand_in_for_unread_s3_prefix_lists(ranges) > 0).then_some(copy)
 }
 
 /// Runs the rules for one failed task whose network could not be read; `why` says what

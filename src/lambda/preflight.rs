@@ -103,11 +103,16 @@ async fn run_audit(
     account: Option<&str>,
     region: Option<&str>,
 ) -> Result<(Audit, Option<usize>), HandlerError> {
-    let (view, calls) = deps
+    let (mut view, calls) = deps
         .network
         .for_audit(target, account, region, &|_, _, _| {})
         .await
         .map_err(|e| HandlerError::InspectionFailed(SourceError::Assume(e)))?;
+    if view.has_unread_s3_prefix_list() {
+        if let Some(ranges) = deps.ip_ranges.get().await {
+            view.to_mut().stand_in_for_unread_s3_prefix_lists(ranges);
+        }
+    }
     let region = region
         .map(str::to_string)
         .or_else(|| view.region())

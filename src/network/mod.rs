@@ -24,7 +24,7 @@ pub use model::*;
 
 use index::Positions;
 
-use crate::ipranges::IpOwner;
+use crate::ipranges::{IpOwner, IpRanges};
 
 /// A cluster's name from its ARN (`arn:aws:ecs:R:A:cluster/NAME`), or the name itself.
 pub fn cluster_name(cluster: &str) -> &str {
@@ -214,6 +214,44 @@ impl NetworkView {
     }
 
     /// The AWS-managed prefix list of S3 in `region` (`com.amazonaws.<region>.s3`).
+    /// Fills S3 prefix lists whose entries could not be read (no
+    /// `ec2:GetManagedPrefixListEntries`, or an API that omits them) with AWS's published S3
+    /// ranges for their region, so security group and network ACL rules can still be checked;
+    /// each filled list says so. Returns how many were filled.
+    /// Whether an S3 prefix list came without its entries.
+    pub fn has_unread_s3_prefix_list(&self) -> bool {
+        self.prefix_lists.iter().flatten().any(|p| {
+            p.cidrs.is_empty()
+                && p.prefix_list_name
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("com.amazonaws.") && n.ends_with(".s3"))
+        })
+    }
+
+    pub fn stand_in_for_unread_s3_prefix_lists(&mut self, ranges: &IpRanges) -> usize {
+        let mut filled = 0;
+        for list in self.prefix_lists.iter_mut().flatten() {
+            let region = list
+                .prefix_list_name
+                .as_deref()
+                .and_then(|n| n.strip_prefix("com.amazonaws."))
+                .and_then(|n| n.strip_suffix(".s3"))
+                .filter(|r| crate::reason::looks_like_region(r));
+            let Some(region) = region else { continue };
+            if !list.cidrs.is_empty() {
+                continue;
+            }
+            let published = ranges.ipv4_prefixes("S3", region);
+            if published.is_empty() {
+                continue;
+            }
+            list.cidrs = published;
+            list.cidrs_stand_in = Some(format!("ip-ranges.json of {}", ranges.create_date));
+            filled += 1;
+        }
+        filled
+    }
+
     pub fn s3_prefix_list(&self, region: &str) -> Option<&PrefixList> {
         let name = format!("com.amazonaws.{region}.s3");
         self.prefix_lists

@@ -514,6 +514,11 @@ pub struct PrefixList {
     pub prefix_list_id: String,
     pub prefix_list_name: Option<String>,
     pub cidrs: Vec<String>,
+    /// Set when the entries could not be read and AWS's published ranges stand in for them
+    /// (see `NetworkView::stand_in_for_unread_s3_prefix_lists`): which ip-ranges file. Never
+    /// written to a snapshot, which keeps what was read.
+    #[serde(skip)]
+    pub cidrs_stand_in: Option<String>,
 }
 
 impl PrefixList {

@@ -64,6 +64,7 @@ pub fn audit_json(audit: &Audit, calls: Option<Calls>, lang: Lang) -> Value {
         "services": audit.services.iter().map(|s| service_json(s, lang)).collect::<Vec<_>>(),
         "root_causes": audit.root_causes.iter().map(|c| root_cause_json(c, lang)).collect::<Vec<_>>(),
         "not_inspected": audit.not_inspected.iter().map(|n| n.get(lang)).collect::<Vec<_>>(),
+        "notes": audit.notes.iter().map(|n| n.get(lang)).collect::<Vec<_>>(),
         "calls": calls.map(|c| json!({"total": c.total, "rounds": c.rounds})),
         "lang": lang,
     })
@@ -115,6 +116,20 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
         }
     }
 
+    if !audit.notes.is_empty() {
+        line(String::new());
+        line(
+            if ko {
+                "대신 사용한 정보"
+            } else {
+                "Stand-ins"
+            }
+            .to_string(),
+        );
+        for note in &audit.notes {
+            line(format!("  • {}", note.get(lang)));
+        }
+    }
     let gaps = gaps(audit, lang);
     if !gaps.is_empty() {
         line(String::new());
@@ -250,6 +265,21 @@ pub fn audit_markdown(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
                     push(format!("   {line}"));
                 }
             }
+        }
+    }
+    if !audit.notes.is_empty() {
+        push(String::new());
+        push(format!(
+            "#### {}",
+            if ko {
+                "대신 사용한 정보"
+            } else {
+                "Stand-ins"
+            }
+        ));
+        push(String::new());
+        for note in &audit.notes {
+            push(format!("- {}", escape(note.get(lang))));
         }
     }
     let gaps = gaps(audit, lang);

@@ -68,6 +68,15 @@ impl<'a> Rules<'a> {
             if let Some(endpoint) = endpoint {
                 self.check_s3_policy(endpoint, s3_region);
             }
+            if let (None, Some(list)) = (ip, pl) {
+                if let Some(file) = &list.cidrs_stand_in {
+                    self.open_path.push(t!(
+                        "The entries of {id} could not be read; AWS's published S3 ranges for {s3_region} ({file}) stand in for them.",
+                        "{id}의 항목을 읽지 못해 AWS가 공개한 {s3_region} 리전 S3 대역({file})으로 대신 점검했습니다.",
+                        id = list.prefix_list_id
+                    ));
+                }
+            }
             let peer = Peer {
                 nets: match ip {
                     Some(ip) => vec![IpNet::from(ip)],

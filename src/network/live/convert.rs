@@ -229,6 +229,7 @@ pub(super) fn prefix_list(p: &ec2::PrefixList) -> PrefixList {
         prefix_list_id: text(p.prefix_list_id()),
         prefix_list_name: owned(p.prefix_list_name()),
         cidrs: strings(p.cidrs()),
+        cidrs_stand_in: None,
     }
 }
 
