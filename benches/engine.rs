@@ -3,7 +3,8 @@
 //! - IP classification over the full ip-ranges snapshot: the interval table and, for the
 //!   ratio, a straightforward linear scan over the same entries;
 //! - loading (parsing) the full snapshot;
-//! - `explain` (parse + classify) over every corpus message;
+//! - `explain` (parse + classify) over every corpus message, and building the message
+//!   grammar's matcher (what the first message after a cold start pays once);
 //! - one probe check (the seed's broken subnet to S3) over the seed snapshot;
 //! - a full `diagnose` of the seed sample, files already loaded;
 //! - `audit` of the bundled account (4 services, 38 service × subnet × hop checks), and of the
@@ -24,6 +25,7 @@ use ecs_pull_doctor::diagnose::{classify, diagnose};
 use ecs_pull_doctor::event::{parse_task_event, TaskEvent};
 use ecs_pull_doctor::ipranges::IpRanges;
 use ecs_pull_doctor::network::snapshot;
+use ecs_pull_doctor::reason::grammar;
 
 fn repo(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
@@ -114,6 +116,10 @@ fn benches(c: &mut Criterion) {
             k = (k + 1) % corpus.len();
             black_box(classify(black_box(&corpus[k]), Some(&ranges), None))
         })
+    });
+
+    c.bench_function("explain/build_grammar", |b| {
+        b.iter(|| grammar::parse(black_box(grammar::BUNDLED)).expect("the bundled grammar"))
     });
 
     let event = std::fs::read_to_string(repo("events/s3-route-missing.json")).unwrap();

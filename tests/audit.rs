@@ -8,19 +8,11 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::moto::{audit_json, doctor, fixture, FaultProxy, Moto};
+use common::strings;
 use serde_json::Value;
 
 fn account(moto: &Moto, state: &str) -> Value {
     fixture(moto, "moto_account.py", &["--state", state])
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("not an array: {value}"))
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
 }
 
 fn service<'a>(audit: &'a Value, name: &str) -> &'a Value {

@@ -88,38 +88,14 @@ fn every_corpus_message_parses_as_expected() {
 
 #[test]
 fn the_corpus_covers_every_hop_every_symptom_and_the_ec2_agent() {
-    use Hop::*;
-    use Symptom::*;
     let entries = corpus();
-    for hop in [
-        EcrAuth,
-        Registry,
-        LayerStorage,
-        SecretsManager,
-        Ssm,
-        CloudwatchLogs,
-        EnvFiles,
-        Hop::Unknown,
-    ] {
+    for hop in Hop::ALL {
         assert!(
             entries.iter().any(|e| e.expect.hop == hop),
             "no line for {hop:?}"
         );
     }
-    for symptom in [
-        Timeout,
-        Unreachable,
-        Refused,
-        Dns,
-        Denied,
-        NotFound,
-        NotFoundOrDenied,
-        RateLimited,
-        Platform,
-        ImageFormat,
-        DiskFull,
-        Symptom::Unknown,
-    ] {
+    for symptom in Symptom::ALL {
         assert!(
             entries.iter().any(|e| e.expect.symptom == symptom),
             "no line for {symptom:?}"

@@ -256,7 +256,7 @@ fn a_disassociation_that_widens_a_known_cause_alarms_with_what_it_widened() {
     let report = run(&moto.endpoint, &sinks, &[], &[&widening]);
     let answer = &bodies(&report)[0];
     assert_eq!(answer["new"], json!([]), "{answer:#}");
-    let widened = strings_of(&answer["widened"]);
+    let widened = common::strings(&answer["widened"]);
     assert_eq!(widened.len(), 1, "{answer:#}");
     assert!(
         widened[0].starts_with("S3_ROUTE_MISSING#vpce-"),
@@ -296,15 +296,6 @@ fn a_disassociation_that_widens_a_known_cause_alarms_with_what_it_widened() {
     assert_eq!(answer["widened"], json!([]), "{answer:#}");
     assert_eq!(answer["new"], json!([]));
     assert_eq!(published(&moto).len(), 2);
-}
-
-fn strings_of(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("not an array: {value}"))
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
 }
 
 /// A PRE_SCALE_UP payload for the revision in `revision` (a DescribeServiceRevisions answer).

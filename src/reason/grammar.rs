@@ -19,7 +19,8 @@ use thiserror::Error;
 
 use super::{Hop, Symptom};
 
-const TABLE: &str = include_str!("grammar.tsv");
+/// The table the parser reads.
+pub const BUNDLED: &str = include_str!("grammar.tsv");
 const COLUMNS: [&str; 10] = [
     "family",
     "emitter",
@@ -106,7 +107,7 @@ impl Grammar {
 /// The bundled table, read once.
 pub fn grammar() -> &'static Grammar {
     static GRAMMAR: LazyLock<Grammar> =
-        LazyLock::new(|| parse(TABLE).expect("the bundled grammar.tsv is valid (tested)"));
+        LazyLock::new(|| parse(BUNDLED).expect("the bundled grammar.tsv is valid (tested)"));
     &GRAMMAR
 }
 

@@ -116,35 +116,36 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
         }
     }
 
-    if !audit.notes.is_empty() {
-        line(String::new());
-        line(
-            if ko {
-                "대신 사용한 정보"
-            } else {
-                "Stand-ins"
-            }
-            .to_string(),
-        );
-        for note in &audit.notes {
-            line(format!("  • {}", note.get(lang)));
+    let mut list = |title: &str, items: Vec<String>| {
+        if items.is_empty() {
+            return;
         }
-    }
-    let gaps = gaps(audit, lang);
-    if !gaps.is_empty() {
         line(String::new());
-        line(
-            if ko {
-                "점검하지 못한 항목"
-            } else {
-                "Not inspected"
-            }
-            .to_string(),
-        );
-        for gap in gaps {
-            line(format!("  • {gap}"));
+        line(title.to_string());
+        for item in items {
+            line(format!("  • {item}"));
         }
-    }
+    };
+    list(
+        if ko {
+            "대신 사용한 정보"
+        } else {
+            "Stand-ins"
+        },
+        audit
+            .notes
+            .iter()
+            .map(|n| n.get(lang).to_string())
+            .collect(),
+    );
+    list(
+        if ko {
+            "점검하지 못한 항목"
+        } else {
+            "Not inspected"
+        },
+        gaps(audit, lang),
+    );
 
     let blocks = matrix::blocks(audit, view);
     if !blocks.is_empty() {
@@ -267,37 +268,37 @@ pub fn audit_markdown(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
             }
         }
     }
-    if !audit.notes.is_empty() {
-        push(String::new());
-        push(format!(
-            "#### {}",
-            if ko {
-                "대신 사용한 정보"
-            } else {
-                "Stand-ins"
-            }
-        ));
-        push(String::new());
-        for note in &audit.notes {
-            push(format!("- {}", escape(note.get(lang))));
+    let mut list = |title: &str, items: Vec<String>| {
+        if items.is_empty() {
+            return;
         }
-    }
-    let gaps = gaps(audit, lang);
-    if !gaps.is_empty() {
         push(String::new());
-        push(format!(
-            "#### {}",
-            if ko {
-                "점검하지 못한 항목"
-            } else {
-                "Not inspected"
-            }
-        ));
+        push(format!("#### {title}"));
         push(String::new());
-        for gap in gaps {
-            push(format!("- {}", escape(&gap)));
+        for item in items {
+            push(format!("- {}", escape(&item)));
         }
-    }
+    };
+    list(
+        if ko {
+            "대신 사용한 정보"
+        } else {
+            "Stand-ins"
+        },
+        audit
+            .notes
+            .iter()
+            .map(|n| n.get(lang).to_string())
+            .collect(),
+    );
+    list(
+        if ko {
+            "점검하지 못한 항목"
+        } else {
+            "Not inspected"
+        },
+        gaps(audit, lang),
+    );
     let blocks = matrix::blocks(audit, view);
     if !blocks.is_empty() {
         push(String::new());

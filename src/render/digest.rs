@@ -389,6 +389,26 @@ pub fn digest_sns(d: &Digest<'_>, lang: Lang) -> SnsMessage {
     )
 }
 
+/// `*Fix:* …` and the cause's commands, fenced, for its Slack section.
+fn slack_fix(cause: &RootCause, lang: Lang) -> String {
+    let mut text = format!(
+        "{} {}",
+        if lang == Lang::Ko {
+            "*조치:*"
+        } else {
+            "*Fix:*"
+        },
+        escape(cause.fix.get(lang))
+    );
+    if !cause.commands.is_empty() {
+        text.push_str(&format!(
+            "\n```{}```",
+            code_block_text(&cause.commands.join("\n"))
+        ));
+    }
+    text
+}
+
 /// The post for a Slack incoming webhook.
 pub fn digest_slack(d: &Digest<'_>, lang: Lang) -> Value {
     let ko = lang == Lang::Ko;
@@ -413,21 +433,14 @@ pub fn digest_slack(d: &Digest<'_>, lang: Lang) -> Value {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap(&context.join("\n"), SECTION_MAX)}}));
     }
     for cause in d.new.iter().take(MAX_CAUSES_SHOWN) {
-        let mut text = format!(
-            "*{}*  {}\n{} {}\n{} {}",
+        let text = format!(
+            "*{}*  {}\n{} {}\n{}",
             cause.code,
             escape(cause.summary.get(lang)),
             if ko { "*영향:*" } else { "*Affects:*" },
             escape(&cause.services.join(", ")),
-            if ko { "*조치:*" } else { "*Fix:*" },
-            escape(cause.fix.get(lang))
+            slack_fix(cause, lang)
         );
-        if !cause.commands.is_empty() {
-            text.push_str(&format!(
-                "\n```{}```",
-                code_block_text(&cause.commands.join("\n"))
-            ));
-        }
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap_code(&text, SECTION_MAX)}}));
     }
     if d.new.len() > MAX_CAUSES_SHOWN {
@@ -447,17 +460,8 @@ pub fn digest_slack(d: &Digest<'_>, lang: Lang) -> Value {
                 escape(&scope_words(change, wider, lang))
             );
             if wider {
-                text.push_str(&format!(
-                    "\n{} {}",
-                    if ko { "*조치:*" } else { "*Fix:*" },
-                    escape(cause.fix.get(lang))
-                ));
-                if !cause.commands.is_empty() {
-                    text.push_str(&format!(
-                        "\n```{}```",
-                        code_block_text(&cause.commands.join("\n"))
-                    ));
-                }
+                text.push('\n');
+                text.push_str(&slack_fix(cause, lang));
             }
             blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap_code(&text, SECTION_MAX)}}));
         }

@@ -144,3 +144,13 @@ pub fn plant_hostile_text(event: &mut serde_json::Value) {
     event["detail"]["stoppedReason"] = reason.into();
     event["detail"]["group"] = format!("service:web\u{200F}{huge}").into();
 }
+
+/// A JSON array of strings, as strings.
+pub fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
