@@ -11,6 +11,9 @@
 //! around Go's network error), so several rows match one message: the first matching row that
 //! decides a symptom decides it, and the first matching row that decides a hop decides that.
 //! `@host` in the hop column hands the decision to the host the task was talking to.
+//! Patterns are matched against the lower-cased message, so they are written in lower case
+//! (escapes such as `\S` aside); matching without case folding keeps the matcher cheap to
+//! build on a cold start.
 
 use std::sync::LazyLock;
 
@@ -143,6 +146,11 @@ pub fn parse(table: &'static str) -> Result<Grammar, GrammarError> {
                 COLUMNS.len()
             )));
         };
+        if has_upper_case_outside_escapes(pattern) {
+            return Err(row_error(format!(
+                "pattern {pattern:?}: messages are matched lower-cased, so write it in lower case"
+            )));
+        }
         let symptom = match symptom {
             "-" => None,
             name => Some(
@@ -174,7 +182,6 @@ pub fn parse(table: &'static str) -> Result<Grammar, GrammarError> {
         .filter(|&i| !families[i].is_envelope())
         .collect();
     let matcher = RegexSetBuilder::new(deciding.iter().map(|&i| families[i].pattern))
-        .case_insensitive(true)
         .unicode(false)
         .size_limit(32 << 20)
         .build()?;
@@ -183,6 +190,18 @@ pub fn parse(table: &'static str) -> Result<Grammar, GrammarError> {
         deciding,
         matcher,
     })
+}
+
+fn has_upper_case_outside_escapes(pattern: &str) -> bool {
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            chars.next();
+        } else if c.is_ascii_uppercase() {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -208,5 +227,11 @@ mod tests {
             "grammar.tsv line 3: unknown symptom \"slow\""
         );
         assert!(parse("family\tpattern\n").is_err());
+        let upper = "family\temitter\trepo\tpath\tcommit\tpattern\tsymptom\thop\texample\texample_source\nx\tgo\tgolang/go\tsrc/net/net.go\tabc\tI/O timeout \\S+\ttimeout\t-\te\ts\n";
+        let err = parse(upper)
+            .err()
+            .expect("an upper-case pattern is refused");
+        assert!(err.to_string().contains("write it in lower case"), "{err}");
+        assert!(!has_upper_case_outside_escapes(r"lookup \S+ on \S+:53:"));
     }
 }
