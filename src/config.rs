@@ -48,6 +48,35 @@ pub struct Config {
     /// `INCIDENT_QUIET_MINUTES` (default 60): an open incident with no failure for this long
     /// is closed, as "no failure for N min".
     pub incident_quiet_minutes: u64,
+    /// `SWEEP_QUEUE_URL` (with a member role): the scheduled sweep covers every allowed
+    /// account and `SWEEP_REGIONS`, one SQS message per target.
+    pub org_sweep: Option<OrgSweep>,
+}
+
+/// The organisation's sweep: where its work goes and what it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSweep {
+    pub queue_url: String,
+    /// `SWEEP_REGIONS`, default the function's own.
+    pub regions: Vec<String>,
+    /// `SWEEP_OUS`: only the accounts under these organisational units (or roots).
+    pub ous: Vec<String>,
+}
+
+/// `ou-` and 4 to 32 then 8 to 32 lowercase letters or digits, or a root `r-` and 4 to 32.
+pub fn is_ou_or_root_id(text: &str) -> bool {
+    let part = |p: &str, lengths: std::ops::RangeInclusive<usize>| {
+        lengths.contains(&p.len())
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    if let Some(rest) = text.strip_prefix("ou-") {
+        return rest
+            .split_once('-')
+            .is_some_and(|(root, ou)| part(root, 4..=32) && part(ou, 8..=32));
+    }
+    text.strip_prefix("r-")
+        .is_some_and(|root| part(root, 4..=32))
 }
 
 /// The default quiet period: longer than ECS's start-retry backoff (up to 15 minutes).
@@ -144,6 +173,7 @@ impl std::fmt::Debug for Config {
             .field("chatbot_notifications", &self.chatbot_notifications)
             .field("routes", &self.routes)
             .field("incident_quiet_minutes", &self.incident_quiet_minutes)
+            .field("org_sweep", &self.org_sweep)
             .finish()
     }
 }
@@ -188,6 +218,89 @@ fn check_arn(variable: &'static str, value: &str, service: &str) -> Result<(), C
             format!("not an {service} ARN (arn:aws:{service}:<region>:<account>:<name>)"),
         ))
     }
+}
+
+/// `SWEEP_QUEUE_URL`, `SWEEP_REGIONS`, `SWEEP_OUS`: the organisation's sweep needs member
+/// roles to reach the accounts and the dedup table for its runs; the regions default to the
+/// function's own.
+fn org_sweep(
+    get: &impl Fn(&str) -> Option<String>,
+    members: Option<&Members>,
+    dedup: Option<&Dedup>,
+) -> Result<Option<OrgSweep>, ConfigError> {
+    let list = |name: &str| -> Vec<String> {
+        get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (regions, ous) = (list("SWEEP_REGIONS"), list("SWEEP_OUS"));
+    let Some(queue_url) = get("SWEEP_QUEUE_URL") else {
+        if !regions.is_empty() || !ous.is_empty() {
+            return Err(invalid(
+                "SWEEP_QUEUE_URL",
+                "SWEEP_REGIONS or SWEEP_OUS is set but SWEEP_QUEUE_URL is not: the organisation's sweep sends its work there",
+            ));
+        }
+        return Ok(None);
+    };
+    if !(queue_url.starts_with("https://") || queue_url.starts_with("http://"))
+        || queue_url.chars().any(char::is_whitespace)
+    {
+        return Err(invalid("SWEEP_QUEUE_URL", "not an SQS queue URL"));
+    }
+    let Some(members) = members else {
+        return Err(invalid(
+            "SWEEP_QUEUE_URL",
+            "needs MEMBER_ROLE_NAME and ALLOWED_ACCOUNTS: the accounts are read through their role (without them the sweep audits the function's own account and region)",
+        ));
+    };
+    if dedup.is_none() {
+        return Err(invalid(
+            "SWEEP_QUEUE_URL",
+            "needs DEDUP_TABLE: each run and each target's causes are kept there",
+        ));
+    }
+    if let Some(bad) = regions
+        .iter()
+        .find(|r| !crate::reason::looks_like_region(r))
+    {
+        return Err(invalid("SWEEP_REGIONS", format!("{bad:?} is not a region")));
+    }
+    if let Some(bad) = ous.iter().find(|o| !is_ou_or_root_id(o)) {
+        return Err(invalid(
+            "SWEEP_OUS",
+            format!("{bad:?} is not an organisational unit (ou-…) or root (r-…) ID"),
+        ));
+    }
+    if !ous.is_empty() && !matches!(members.allowed, AllowedAccounts::AnyInOrganization(_)) {
+        return Err(invalid(
+            "SWEEP_OUS",
+            "needs ALLOWED_ACCOUNTS=* (the organisation's accounts are listed under the OUs); with a list of accounts, that list is swept",
+        ));
+    }
+    let regions = if regions.is_empty() {
+        match get("AWS_REGION") {
+            Some(own) if crate::reason::looks_like_region(&own) => vec![own],
+            _ => {
+                return Err(invalid(
+                    "SWEEP_REGIONS",
+                    "not set, and the function's own region (AWS_REGION) is not known",
+                ))
+            }
+        }
+    } else {
+        regions
+    };
+    Ok(Some(OrgSweep {
+        queue_url,
+        regions,
+        ous,
+    }))
 }
 
 impl Config {
@@ -453,6 +566,7 @@ impl Config {
                 ));
             }
         }
+        let org_sweep = org_sweep(&get, members.as_ref(), dedup.as_ref())?;
         if sns_topic_arn.is_none()
             && slack_webhook_secret_arn.is_none()
             && slack_webhook_url.is_none()
@@ -481,6 +595,7 @@ impl Config {
             chatbot_notifications,
             routes,
             incident_quiet_minutes,
+            org_sweep,
         })
     }
 }
@@ -528,6 +643,53 @@ mod tests {
         ));
         let both = config(&both).unwrap_err();
         assert!(both.to_string().contains("not both"), "{both}");
+    }
+
+    #[test]
+    fn the_organisation_sweep_needs_member_roles_and_the_table_and_checks_its_lists() {
+        let queue = "https://sqs.ap-northeast-2.amazonaws.com/111122223333/sweep";
+        let base = [
+            ("SNS_TOPIC_ARN", TOPIC),
+            ("DEDUP_TABLE", "d"),
+            ("MEMBER_ROLE_NAME", "ecs-pull-doctor-read"),
+            ("ALLOWED_ACCOUNTS", "111122223333,444455556666"),
+            ("AWS_REGION", "ap-northeast-2"),
+            ("SWEEP_QUEUE_URL", queue),
+        ];
+        let sweep = config(&base).unwrap().org_sweep.unwrap();
+        assert_eq!(
+            sweep.regions,
+            ["ap-northeast-2"],
+            "the function's own region"
+        );
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            config(&vars)
+        };
+        let c = with(&[("SWEEP_REGIONS", "eu-west-1, us-east-1")]).unwrap();
+        assert_eq!(c.org_sweep.unwrap().regions, ["eu-west-1", "us-east-1"]);
+        for (extra, says) in [
+            (("SWEEP_REGIONS", "eu-west-1,moon"), "is not a region"),
+            (
+                ("SWEEP_OUS", "ou-ab12-cdef3456"),
+                "needs ALLOWED_ACCOUNTS=*",
+            ),
+            (("SWEEP_QUEUE_URL", "sqs queue"), "not an SQS queue URL"),
+        ] {
+            let err = with(&[extra]).unwrap_err().to_string();
+            assert!(err.contains(says), "{extra:?}: {err}");
+        }
+        let err = config(&[("SNS_TOPIC_ARN", TOPIC), ("SWEEP_QUEUE_URL", queue)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs MEMBER_ROLE_NAME"), "{err}");
+        let err = config(&[("SNS_TOPIC_ARN", TOPIC), ("SWEEP_REGIONS", "eu-west-1")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SWEEP_QUEUE_URL is not"), "{err}");
+        assert!(is_ou_or_root_id("ou-ab12-cdef3456") && is_ou_or_root_id("r-ab12"));
+        assert!(!is_ou_or_root_id("ou-AB12-cdef3456") && !is_ou_or_root_id("o-abcdefghij"));
     }
 
     #[test]

@@ -47,5 +47,6 @@ pub mod reason;
 pub mod render;
 pub mod routes;
 pub mod service_event;
+pub mod sweep;
 pub mod trust;
 pub mod untrusted;

@@ -51,6 +51,8 @@ pub struct Deps {
     pub(super) incidents: Option<IncidentChannels>,
     /// Where each incident goes, or that it is muted (`ROUTES`).
     pub(super) routes: Routes,
+    /// The organisation's sweep (`SWEEP_QUEUE_URL`).
+    pub(super) org_sweep: Option<super::org_sweep::OrgSweepDeps>,
 }
 
 pub use super::incidents::DEFAULT_VIA;
@@ -103,6 +105,31 @@ impl Deps {
             service: task.service_name().or(task.group.as_deref()).unwrap_or("-"),
             finding: d.verdict().as_str(),
         })
+    }
+
+    /// The accounts the organisation's sweep covers: the allowed list, or the organisation's
+    /// ACTIVE accounts (under `ous` when given).
+    pub(super) async fn sweep_accounts(&self, ous: &[String]) -> Result<Vec<String>, String> {
+        use crate::config::AllowedAccounts;
+        match &self.allowed_accounts {
+            Some(AllowedAccounts::Only(ids)) => Ok(ids.clone()),
+            Some(AllowedAccounts::AnyInOrganization(_)) => {
+                let sdk = self
+                    .network
+                    .sdk()
+                    .ok_or_else(|| "a network snapshot lists no accounts".to_string())?;
+                if ous.is_empty() {
+                    Ok(live::organization_accounts(sdk)
+                        .await?
+                        .into_iter()
+                        .map(|(id, _)| id)
+                        .collect())
+                } else {
+                    live::accounts_under(sdk, ous).await
+                }
+            }
+            None => Err("no member role is configured (MEMBER_ROLE_NAME)".into()),
+        }
     }
 
     /// Why an event from `account` is not inspected, `None` when it is: the account must be a
@@ -293,6 +320,16 @@ impl Deps {
             }),
             _ => None,
         };
+        let org_sweep = match (&config.org_sweep, &config.dedup) {
+            (Some(sweep), Some(dedup)) => Some(super::org_sweep::OrgSweepDeps {
+                queue: aws_sdk_sqs::Client::new(&sdk),
+                queue_url: sweep.queue_url.clone(),
+                runs: super::runs::RunStore::new(dynamodb.clone(), dedup.table.clone()),
+                regions: sweep.regions.clone(),
+                ous: sweep.ous.clone(),
+            }),
+            _ => None,
+        };
         let mut configured = Vec::new();
         if sns.is_some() {
             configured.push(Sink::Sns);
@@ -316,6 +353,7 @@ impl Deps {
             account_names: config.account_names.clone(),
             incidents,
             routes: config.routes.clone(),
+            org_sweep,
         })
     }
 }

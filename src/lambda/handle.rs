@@ -37,11 +37,19 @@ pub async fn handle(payload: Value, deps: &Deps, call: &Call) -> Result<Response
     if kind == Invocation::LifecycleHook {
         return Ok(Response::Hook(preflight::gate(payload, deps, call).await));
     }
+    if super::org_sweep::is_sqs_batch(&payload) {
+        return Ok(Response::Batch(
+            super::org_sweep::work(&payload, deps).await,
+        ));
+    }
     let original = deps.failure_queue.as_ref().map(|_| payload.clone());
     let result = match kind {
         Invocation::Schedule => {
             super::incident::close_quiet(deps, call).await;
-            preflight::sweep_or_alarm(payload, deps).await
+            match &deps.org_sweep {
+                Some(sweep) => super::org_sweep::plan(&payload, deps, sweep).await,
+                None => preflight::sweep_or_alarm(payload, deps).await,
+            }
         }
         Invocation::QuietCheck => Ok(Outcome::QuietChecked {
             closed: super::incident::close_quiet(deps, call).await,

@@ -14,9 +14,11 @@ mod handle;
 mod incident;
 pub mod incidents;
 pub mod known;
+pub mod org_sweep;
 pub mod pagerduty;
 pub mod preflight;
 pub mod ranges;
+pub mod runs;
 pub mod sinks;
 pub mod slack_app;
 pub mod teams;
@@ -47,6 +49,8 @@ use sinks::SinkError;
 pub enum Response {
     Outcome(Box<Outcome>),
     Hook(preflight::HookAnswer),
+    /// An SQS batch of the organisation's sweep: the messages to deliver again.
+    Batch(org_sweep::BatchAnswer),
 }
 
 /// The IAM actions of the delivery (on the topic, the table and the secret); the inspection's
@@ -57,7 +61,16 @@ pub const SINK_IAM_ACTIONS: &[&str] = &[
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "secretsmanager:GetSecretValue",
+];
+
+/// What Lambda's SQS poller does with the function's role for the organisation sweep's work
+/// queue (the template's `ReceiveSweepWork`): the function's code never calls these.
+pub const SWEEP_POLLER_IAM_ACTIONS: &[&str] = &[
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
 ];
 
 /// Why the function could not start: a configuration value that can never work, each naming
@@ -104,6 +117,15 @@ pub enum HandlerError {
     /// recovered service's incident cannot be resolved exactly once.
     #[error("the incident record: {0}")]
     Incidents(DedupError),
+    /// The organisation sweep's run could not be read or written (will be retried).
+    #[error("the sweep's run: {0}")]
+    Runs(DedupError),
+    /// The accounts to sweep could not be listed (will be retried).
+    #[error("the accounts to sweep: {0}")]
+    Discovery(String),
+    /// The work queue did not take the run's messages (will be retried).
+    #[error("the sweep's work queue: {0}")]
+    Queue(String),
 }
 
 fn sink_failure_message(failed: &[SinkError], delivered: &[Sink]) -> String {
@@ -128,6 +150,9 @@ impl HandlerError {
             HandlerError::KnownCauses(_) => "KnownCausesUnavailable",
             HandlerError::MalformedServiceEvent(_) => "MalformedEvent",
             HandlerError::Incidents(_) => "IncidentsUnavailable",
+            HandlerError::Runs(_) => "SweepRunUnavailable",
+            HandlerError::Discovery(_) => "AccountsNotListed",
+            HandlerError::Queue(_) => "WorkQueueUnavailable",
         }
     }
 }
@@ -144,6 +169,7 @@ impl HandlerError {
             HandlerError::KnownCauses(_) => true,
             HandlerError::MalformedServiceEvent(_) => false,
             HandlerError::Incidents(_) => true,
+            HandlerError::Runs(_) | HandlerError::Discovery(_) | HandlerError::Queue(_) => true,
         }
     }
 }
@@ -243,6 +269,14 @@ pub enum Outcome {
     },
     /// The quiet check closed these incidents (none went quiet: empty).
     QuietChecked { closed: Vec<String> },
+    /// The organisation's sweep planned a run: one work message per target sent; the
+    /// previous run, when it had not finished, summarised with what is missing.
+    Planned {
+        run: String,
+        targets: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        previous_summarised: Option<String>,
+    },
     /// ECS failed the deployment or rolled it back: the incident was told it is mitigated.
     Mitigated {
         incident: String,

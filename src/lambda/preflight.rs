@@ -123,6 +123,24 @@ async fn run_audit(
     ))
 }
 
+/// One target of the organisation's sweep: every service of `account` (a member's through
+/// its role, `None` for the function's own) in `region`; the role's refusal as it came.
+pub(super) async fn audit_for_sweep(
+    deps: &Deps,
+    target: &AccountTarget,
+    account: Option<&str>,
+    region: &str,
+) -> Result<(Audit, Option<usize>), live::AssumeError> {
+    match run_audit(deps, target, &Selection::default(), account, Some(region)).await {
+        Ok(audited) => Ok(audited),
+        Err(HandlerError::InspectionFailed(SourceError::Assume(err))) => Err(err),
+        Err(other) => Err(live::AssumeError::Transient {
+            role_arn: "-".into(),
+            message: other.to_string(),
+        }),
+    }
+}
+
 /// Sends a digest to every sink; what went and what failed.
 async fn deliver(deps: &Deps, digest: &Digest<'_>) -> (Vec<Sink>, Vec<SinkError>) {
     let lang = deps.lang;
@@ -218,18 +236,31 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
         region.as_deref(),
     )
     .await?;
+    remember_and_post(deps, &account, &audit, calls, change.as_deref()).await
+}
+
+/// Compares `audit` of `account` with the causes known for it, posts what changed (a sweep:
+/// new, widened, narrowed, fixed; an alarm about `change`: what it made new or wider) and
+/// remembers the causes found.
+pub(super) async fn remember_and_post(
+    deps: &Deps,
+    account: &str,
+    audit: &Audit,
+    calls: Option<usize>,
+    change: Option<&crate::change::Change>,
+) -> Result<Outcome, HandlerError> {
     let now = now_epoch_seconds();
     let known = match &deps.known {
         Some(store) => Some(
             store
-                .load(&account, &audit.region)
+                .load(account, &audit.region)
                 .await
                 .map_err(HandlerError::KnownCauses)?,
         ),
         None => None,
     };
     let empty = KnownCauses::default();
-    let delta = delta::compare(known.as_ref().map_or(&empty, |k| &k.causes), &audit, now);
+    let delta = delta::compare(known.as_ref().map_or(&empty, |k| &k.causes), audit, now);
     // An alarm speaks of what the change broke; what it fixed the next sweep reports.
     let fixed = if change.is_some() {
         vec![]
@@ -243,8 +274,8 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
         delta.narrowed.clone()
     };
     let digest = Digest {
-        trigger: change.as_deref().map_or(Trigger::Sweep, Trigger::Change),
-        audit: Some(&audit),
+        trigger: change.map_or(Trigger::Sweep, Trigger::Change),
+        audit: Some(audit),
         new: delta.new.clone(),
         widened: delta.widened.clone(),
         narrowed: narrowed.clone(),
@@ -276,7 +307,7 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
         };
         store
             .save(
-                &account,
+                account,
                 &audit.region,
                 read,
                 |theirs| delta::merge(theirs, &remembered),
@@ -306,7 +337,7 @@ pub(super) async fn sweep_or_alarm(payload: Value, deps: &Deps) -> Result<Outcom
     );
     Ok(Outcome::Audited {
         kind: kind.into(),
-        event_name: change.map(|c| c.event_name),
+        event_name: change.map(|c| c.event_name.clone()),
         new,
         widened,
         narrowed,

@@ -47,8 +47,8 @@ mod vpc;
 
 pub use account::{inspect_account, service_revision, AccountTarget, Progress};
 pub use members::{
-    account_name, organization_accounts, own_account, AssumeError, MemberRoles, MEMBER_IAM_ACTIONS,
-    RENEW_BEFORE,
+    account_name, accounts_under, organization_accounts, own_account, AssumeError, MemberRoles,
+    MEMBER_IAM_ACTIONS, RENEW_BEFORE, SWEEP_DISCOVERY_IAM_ACTIONS,
 };
 pub use tasks::newest_stopped_task;
 

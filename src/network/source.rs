@@ -216,6 +216,14 @@ impl NetworkSource {
         Some(Ok(Cow::Owned(built)))
     }
 
+    /// The SDK configuration of the live source (the function's own credentials).
+    pub fn sdk(&self) -> Option<&aws_config::SdkConfig> {
+        match self {
+            NetworkSource::Live { sdk, .. } => Some(sdk),
+            NetworkSource::Snapshot(_) => None,
+        }
+    }
+
     /// The region the live clients call, when they are live.
     pub fn home_region(&self) -> Option<String> {
         match self {

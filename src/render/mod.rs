@@ -13,6 +13,7 @@ pub mod matrix;
 pub mod pagerduty;
 pub mod slack;
 pub mod sns;
+pub mod sweep;
 pub mod teams;
 
 use serde::Serialize;

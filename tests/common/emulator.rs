@@ -28,6 +28,9 @@ const CONFIG_VARIABLES: &[&str] = &[
     "MEMBER_ROLE_EXTERNAL_ID",
     "ACCOUNT_NAMES",
     "ORGANIZATION_ID",
+    "SWEEP_QUEUE_URL",
+    "SWEEP_REGIONS",
+    "SWEEP_OUS",
 ];
 
 /// Runs the events through `bootstrap` with `vars` set; the emulator's JSON report.
@@ -72,6 +75,26 @@ pub fn emulator(
         command.env(name, value);
     }
     command
+}
+
+/// `tests/fixtures/sqs_poller.py` playing the event source mapping of `queue_url` for the
+/// real `bootstrap`, with the same environment as [`emulator`]; its JSON report.
+pub fn poll(endpoint: &str, vars: &[(&str, &str)], queue_url: &str, workers: usize) -> Value {
+    let mut command = Command::new("python3");
+    command
+        .arg(super::repo("tests/fixtures/sqs_poller.py"))
+        .args(["--endpoint", endpoint, "--queue-url", queue_url])
+        .args(["--bootstrap", env!("CARGO_BIN_EXE_bootstrap")])
+        .args(["--workers", &workers.to_string()]);
+    aws_environment(&mut command, endpoint);
+    for variable in CONFIG_VARIABLES {
+        command.env_remove(variable);
+    }
+    command.env("IP_RANGES_FILE", super::ip_ranges_path());
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    report(command.output().unwrap())
 }
 
 pub fn free_port() -> u16 {

@@ -16,6 +16,14 @@ use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
 /// policy is checked against it).
 pub const MEMBER_IAM_ACTIONS: &[&str] = &["sts:AssumeRole", "organizations:DescribeAccount"];
 
+/// What the organisation's sweep calls to find the accounts it covers: every ACTIVE account,
+/// or (with `SWEEP_OUS`) those under the units, theirs recursively.
+pub const SWEEP_DISCOVERY_IAM_ACTIONS: &[&str] = &[
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListChildren",
+];
+
 /// Credentials this close to expiry are renewed first.
 pub const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
 
@@ -240,4 +248,65 @@ impl MemberRoles {
         );
         Ok((credentials, expires))
     }
+}
+
+/// The ACTIVE accounts under `parents` (organisational units or roots) and the units below
+/// them, each once, sorted.
+pub async fn accounts_under(
+    base: &aws_config::SdkConfig,
+    parents: &[String],
+) -> Result<Vec<String>, String> {
+    let client = aws_sdk_organizations::Client::new(base);
+    let failed = |action: &str, e: &dyn ProvideErrorMetadata, context: String| match e.code() {
+        Some(code) => format!(
+            "organizations:{action} failed ({code}: {})",
+            e.message().unwrap_or("")
+        ),
+        None => format!("organizations:{action} failed ({context})"),
+    };
+    let mut accounts = std::collections::BTreeSet::new();
+    let mut pending: Vec<String> = parents.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(parent) = pending.pop() {
+        if !seen.insert(parent.clone()) {
+            continue;
+        }
+        let mut pages = client
+            .list_accounts_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                failed(
+                    "ListAccountsForParent",
+                    &e,
+                    DisplayErrorContext(&e).to_string(),
+                )
+            })?;
+            for account in page.accounts() {
+                #[allow(deprecated)]
+                let active = account.status().is_none_or(|s| s.as_str() == "ACTIVE");
+                if let (Some(id), true) = (account.id(), active) {
+                    accounts.insert(id.to_string());
+                }
+            }
+        }
+        let mut pages = client
+            .list_children()
+            .parent_id(&parent)
+            .child_type(aws_sdk_organizations::types::ChildType::OrganizationalUnit)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| failed("ListChildren", &e, DisplayErrorContext(&e).to_string()))?;
+            pending.extend(
+                page.children()
+                    .iter()
+                    .filter_map(|c| c.id().map(str::to_string)),
+            );
+        }
+    }
+    Ok(accounts.into_iter().collect())
 }
