@@ -48,7 +48,7 @@ RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 CROSS_CC_arm64 := aarch64-linux-gnu-gcc
 CROSS_CC_x86_64 := x86_64-linux-gnu-gcc
 
-.PHONY: demo test test-tools lint fmt build invoke ip-ranges bench bench-live bench-audit bench-lambda bench-soak clean sam-cli package deploy build-Function
+.PHONY: demo test test-tools lint fmt build invoke ip-ranges bench bench-live bench-audit bench-sweep bench-lambda bench-soak clean sam-cli package deploy build-Function
 
 ## demo: the seed scenario in full, every bundled sample's verdict, then the audit of a bundled
 ## account (no network needed)
@@ -172,6 +172,11 @@ bench:
 bench-live: test-tools
 	$(CARGO) build --release --bin ecs-pull-doctor
 	$(TEST_VENV)/bin/python3 scripts/bench_live.py --binary $(TARGET_DIR)/release/ecs-pull-doctor
+
+## bench-sweep: the organisation's sweep of 200 accounts x 2 regions against moto, through the release bootstrap and the SQS poller harness (wall time, calls per target, worker peak RSS, retries)
+bench-sweep: test-tools
+	$(CARGO) build --release --bin bootstrap
+	$(TEST_VENV)/bin/python3 scripts/bench_sweep.py --bootstrap $(TARGET_DIR)/release/bootstrap --accounts 200 --workers 4
 
 ## bench-audit: audit --live of 500 services in 4 clusters over 20 VPCs, and of 50 member accounts, against moto (calls, rounds, wall time, peak RSS)
 bench-audit: test-tools

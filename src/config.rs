@@ -296,6 +296,11 @@ fn org_sweep(
     } else {
         regions
     };
+    let (mut regions, mut ous) = (regions, ous);
+    for list in [&mut regions, &mut ous] {
+        list.sort();
+        list.dedup();
+    }
     Ok(Some(OrgSweep {
         queue_url,
         regions,

@@ -88,6 +88,19 @@ pub fn run_id(epoch_seconds: u64, nonce: u32) -> String {
     )
 }
 
+/// The run of one schedule event, the same for every delivery of it (EventBridge retries a
+/// failed invocation with the same event): its `time` (`2026-12-01T00:00:00Z`) and a hash
+/// of its `id`. `None` when the time is not in that shape.
+pub fn run_id_of_event(time: &str, event_id: &str) -> Option<String> {
+    let compact: String = time.chars().filter(|c| !matches!(c, '-' | ':')).collect();
+    // FNV-1a: a stable hash, the same in every process.
+    let hash = event_id.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let id = format!("{compact}-{hash:08x}");
+    is_run_id(&id).then_some(id)
+}
+
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -218,6 +231,22 @@ mod tests {
         ] {
             assert!(!is_run_id(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_schedule_event_names_its_run_whichever_delivery_of_it() {
+        let id = run_id_of_event("2026-12-01T00:00:00Z", "53dc4d37-cffa").unwrap();
+        assert!(id.starts_with("20261201T000000Z-"), "{id}");
+        assert_eq!(
+            run_id_of_event("2026-12-01T00:00:00Z", "53dc4d37-cffa"),
+            Some(id.clone())
+        );
+        assert_ne!(
+            run_id_of_event("2026-12-01T00:00:00Z", "another").unwrap(),
+            id
+        );
+        assert_eq!(run_id_of_event("yesterday", "x"), None);
+        assert_eq!(run_id_of_event("2026-12-01T00:00:00.123Z", "x"), None);
     }
 
     #[test]

@@ -23,13 +23,14 @@ fn write(name: &str, value: &Value) -> PathBuf {
     path
 }
 
-fn schedule() -> PathBuf {
+/// The schedule's event of `day` (each day's is a run of its own).
+fn schedule(day: u32) -> PathBuf {
     write(
-        "schedule",
+        &format!("schedule-{day}"),
         &json!({
-            "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "version": "0", "id": format!("53dc4d37-cffa-4f76-80c9-8b7d4a4d2e{day:02}"),
             "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "ap-northeast-2",
+            "account": "123456789012", "time": format!("2026-12-{day:02}T00:00:00Z"), "region": "ap-northeast-2",
             "resources": ["arn:aws:events:ap-northeast-2:123456789012:rule/ecs-pull-doctor-sweep"],
             "detail": {}
         }),
@@ -114,23 +115,35 @@ fn the_organisation_is_swept_target_by_target_with_one_summary_per_run() {
         ("SWEEP_REGIONS", REGIONS),
     ];
 
-    // The plan: one message per account and region.
-    let report = invoke(&proxy.endpoint, &vars, &[&schedule()], &[]);
+    // The plan: one message per account and region, the central account's own included.
+    let report = invoke(&proxy.endpoint, &vars, &[&schedule(1)], &[]);
     let planned = &response_bodies(&report)[0];
     assert_eq!(planned["status"], "planned", "{planned:#}");
-    assert_eq!(planned["targets"], 6);
+    assert_eq!(planned["targets"], 8);
     let run = planned["run"].as_str().unwrap().to_string();
+    assert!(run.starts_with("20261201T000000Z-"), "{run}");
+    // A retried delivery of the same schedule event is the same run, its messages sent again.
+    let report = invoke(&proxy.endpoint, &vars, &[&schedule(1)], &[]);
+    assert_eq!(response_bodies(&report)[0]["run"], run.as_str());
+    // The next day's schedule while this run is still at work does not overlap it.
+    let report = invoke(&proxy.endpoint, &vars, &[&schedule(2)], &[]);
+    let skipped = &response_bodies(&report)[0];
+    assert_eq!(skipped["status"], "skipped", "{skipped:#}");
+    assert!(skipped["why"].as_str().unwrap().contains("still at work (8 targets left)"));
 
     // The work, three workers at once, until the queue is empty.
     let polled = poll(&proxy.endpoint, &vars, &queue, 3);
-    assert_eq!(polled["received"], 6, "{:#}", polled["answers"]);
-    assert_eq!(polled["deleted"], 6);
-    assert_eq!(polled["retried"], 0);
+    // Two deliveries of one target at once: one audits it, the other is told to come back.
+    assert_eq!(polled["deleted"], 16, "{:#}", polled["answers"]);
+    assert_eq!(
+        polled["received"].as_u64().unwrap(),
+        16 + polled["retried"].as_u64().unwrap()
+    );
     let decisions = log_decisions(&polled);
     assert_eq!(
         decisions.iter().filter(|d| *d == "audited").count(),
-        6,
-        "{decisions:?}"
+        8,
+        "each target audited once: {decisions:?}"
     );
 
     // The broken member's causes are posted once, as its own sweep would; then one summary.
@@ -149,15 +162,15 @@ fn the_organisation_is_swept_target_by_target_with_one_summary_per_run() {
     let (subject, message) = &summary[0];
     assert_eq!(
         subject,
-        "ECS pull preflight: organisation sweep, 4 of 6 audited, 3 new, 0 fixed"
+        "ECS pull preflight: organisation sweep, 6 of 8 audited, 3 new, 0 fixed"
     );
     assert!(
         message.starts_with(&format!(
-            "Organisation sweep {run}: 4 of 6 targets audited, 3 new root causes, 0 fixed\n"
+            "Organisation sweep {run}: 6 of 8 targets audited, 3 new root causes, 0 fixed\n"
         )),
         "{message}"
     );
-    assert!(message.contains("3 accounts × 2 regions"), "{message}");
+    assert!(message.contains("4 accounts × 2 regions"), "{message}");
     assert!(
         message.contains(&format!("S3_ROUTE_MISSING: {broken}/ap-northeast-2")),
         "{message}"
@@ -208,7 +221,7 @@ fn the_organisation_is_swept_target_by_target_with_one_summary_per_run() {
             prefix_list,
         ],
     );
-    let report = invoke(&proxy.endpoint, &vars, &[&schedule()], &[]);
+    let report = invoke(&proxy.endpoint, &vars, &[&schedule(2)], &[]);
     assert_eq!(response_bodies(&report)[0]["status"], "planned");
     poll(&proxy.endpoint, &vars, &queue, 3);
     let notifications = published(&moto);
@@ -228,7 +241,7 @@ fn the_organisation_is_swept_target_by_target_with_one_summary_per_run() {
     assert_eq!(summary.len(), 2);
     assert_eq!(
         summary[1].0,
-        "ECS pull preflight: organisation sweep, 4 of 6 audited, 0 new, 1 fixed"
+        "ECS pull preflight: organisation sweep, 6 of 8 audited, 0 new, 1 fixed"
     );
     assert!(summary[1]
         .1

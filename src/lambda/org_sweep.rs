@@ -10,6 +10,7 @@
 //! all finish is summarised by the next run's plan, naming what is missing.
 
 use aws_sdk_sqs::error::ProvideErrorMetadata;
+use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
@@ -25,6 +26,11 @@ use crate::sweep::{run_id, summarise, CauseRef, Target, TargetResult, WorkMessag
 
 /// SQS takes at most ten messages a call.
 const BATCH: usize = 10;
+/// Batches in flight while a run's messages are sent.
+const SENDS_IN_FLIGHT: usize = 8;
+/// An unfinished run younger than this is still at work (its messages are delivered up to
+/// five times, nine minutes apart): the next plan waits for it rather than overlapping it.
+const RUN_SETTLES_SECONDS: u64 = 3600;
 
 /// What the organisation's sweep needs, built at cold start.
 #[derive(Debug)]
@@ -81,25 +87,55 @@ pub(super) async fn plan(
         },
     };
     let now = now_epoch_seconds();
-    let previous = match sweep.runs.newest().await.map_err(HandlerError::Runs)? {
-        Some(state) if state.remaining > 0 && !state.summarised => {
-            post_summary(deps, sweep, &state.run, now).await?;
-            Some(state.run.id)
+    let text = |key: &str| payload.get(key).and_then(Value::as_str).unwrap_or("");
+    // Every delivery of one schedule event is the same run.
+    let id = crate::sweep::run_id_of_event(text("time"), text("id"))
+        .unwrap_or_else(|| run_id(now, rand_nonce()));
+    let mut previous = None;
+    if let Some(state) = sweep.runs.newest().await.map_err(HandlerError::Runs)? {
+        let age = now.saturating_sub(state.run.started_at);
+        if state.run.id != id && !state.summarised {
+            if state.remaining > 0 && age < RUN_SETTLES_SECONDS {
+                info!(
+                    decision = "skipped",
+                    run = state.run.id,
+                    remaining = state.remaining,
+                    "the previous run is still at work"
+                );
+                return Ok(Outcome::Skipped {
+                    task_arn: None,
+                    why: format!(
+                        "run {} is still at work ({} targets left)",
+                        state.run.id, state.remaining
+                    ),
+                });
+            }
+            // Finished without its summary (a sink failed), or never finished: said now. A
+            // sink that fails again is the next plan's to retry; this run goes ahead.
+            match post_summary(deps, sweep, &state.run, now).await {
+                Ok(()) => previous = Some(state.run.id.clone()),
+                Err(err) => {
+                    error!(decision = "failed", run = state.run.id, error = %err, "previous run's summary not posted")
+                }
+            }
         }
-        _ => None,
-    };
-    let accounts = deps
+    }
+    let mut accounts = deps
         .sweep_accounts(&sweep.ous)
         .await
         .map_err(HandlerError::Discovery)?;
+    // The function's own account stays swept, as the single-account sweep swept it.
+    accounts.push(home_account.clone());
+    accounts.sort();
+    accounts.dedup();
     let run = Run {
-        id: run_id(now, rand_nonce()),
+        id,
         home_account,
         accounts,
         regions: sweep.regions.clone(),
         started_at: now,
     };
-    sweep.runs.start(&run).await.map_err(HandlerError::Runs)?;
+    let new = sweep.runs.start(&run).await.map_err(HandlerError::Runs)?;
     let messages: Vec<String> = run
         .targets()
         .map(|t| {
@@ -111,11 +147,14 @@ pub(super) async fn plan(
             .expect("a work message serialises")
         })
         .collect();
-    let mut calls = 0;
-    for (chunk_index, chunk) in messages.chunks(BATCH).enumerate() {
-        send_batch(sweep, chunk_index, chunk).await?;
-        calls += 1;
-    }
+    let calls = messages.len().div_ceil(BATCH);
+    futures::stream::iter(messages.chunks(BATCH).enumerate())
+        .map(|(index, chunk)| send_batch(sweep, index, chunk))
+        .buffer_unordered(SENDS_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<()>, HandlerError>>()?;
     info!(
         decision = "planned",
         run = run.id,
@@ -123,6 +162,7 @@ pub(super) async fn plan(
         accounts = run.accounts.len(),
         regions = run.regions.len(),
         send_calls = calls,
+        resent = !new,
         previous_summarised = previous.as_deref(),
         "organisation sweep planned"
     );
@@ -230,7 +270,9 @@ pub(super) async fn work(payload: &Value, deps: &Deps) -> BatchAnswer {
                 }
             },
         };
-        if retry && !id.is_empty() {
+        if retry {
+            // A record without its ID cannot be named: an empty identifier makes Lambda deliver
+            // the whole batch again, which is what an unnamed failure needs.
             failures.push(ItemFailure {
                 item_identifier: id,
             });
@@ -273,7 +315,8 @@ async fn audit_target(
     {
         Claim::Done => {
             info!(decision = "skipped", %target, "already audited in this run");
-            return Ok(());
+            // The delivery that finished it may have died before the run's summary.
+            return summarise_if_finished(deps, sweep, &message.run).await;
         }
         Claim::Busy => return Err("another worker is auditing it".into()),
         Claim::Mine => {}
@@ -325,12 +368,26 @@ async fn audit_target(
         .map_err(|e| e.to_string())?;
     info!(decision = "audited", %target, remaining, not_inspected = result.not_inspected.as_deref(), "target done");
     if remaining == Some(0) {
-        if let Err(err) = post_summary(deps, sweep, &state.run, now_epoch_seconds()).await {
-            // The target is done; the summary is the next plan's to post.
-            error!(decision = "failed", error = %err, "run summary not posted");
-        }
+        // A failed post returns the message: its next delivery finds the target done and
+        // the run finished, and posts the summary then.
+        post_summary(deps, sweep, &state.run, now_epoch_seconds())
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Posts the summary of a finished run that has none yet.
+async fn summarise_if_finished(deps: &Deps, sweep: &OrgSweepDeps, run: &str) -> Result<(), String> {
+    let Some(state) = sweep.runs.state(run).await.map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    if state.remaining > 0 || state.summarised {
+        return Ok(());
+    }
+    post_summary(deps, sweep, &state.run, now_epoch_seconds())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// A target whose whole audit failed for a reason a retry may mend: every read throttled or

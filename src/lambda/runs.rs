@@ -7,16 +7,17 @@
 //! is not audited again; the run's count goes down once per target, and the summary is
 //! claimed once.
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::dedup::DedupError;
 use crate::sweep::{Target, TargetResult};
 
-/// How long a claimed target is the claimer's before another worker may take it over: longer
-/// than one audit of one account can take (the function's timeout bounds it).
-pub const CLAIM_SECONDS: u64 = 900;
+/// How long a claimed target is the claimer's before another worker may take it over: the
+/// function's timeout (90 s, which bounds one audit) and a margin.
+pub const CLAIM_SECONDS: u64 = 120;
 /// Run and target items are kept for this long, then the table's TTL removes them.
 const KEEP_SECONDS: u64 = 30 * 24 * 3600;
 const POINTER: &str = "sweep-run#current";
@@ -166,10 +167,12 @@ impl RunStore {
         }))
     }
 
-    /// Writes a new run and makes it the newest.
-    pub async fn start(&self, run: &Run) -> Result<(), DedupError> {
+    /// Writes a new run and makes it the newest; `false` when the run was written before (a
+    /// retried schedule event), whose targets are then sent again.
+    pub async fn start(&self, run: &Run) -> Result<bool, DedupError> {
         let json = serde_json::to_string(run).expect("a run serialises");
-        self.client
+        let written = self
+            .client
             .put_item()
             .table_name(&self.table)
             .item("pk", run_key(&run.id))
@@ -178,8 +181,12 @@ impl RunStore {
             .item("expires_at", n(run.started_at + KEEP_SECONDS))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map_err(|e| DedupError::from_sdk("dynamodb:PutItem", &self.table, &e))?;
+            .await;
+        let new = match written {
+            Ok(_) => true,
+            Err(err) if is_conditional(&err) => false,
+            Err(err) => return Err(DedupError::from_sdk("dynamodb:PutItem", &self.table, &err)),
+        };
         self.client
             .put_item()
             .table_name(&self.table)
@@ -188,7 +195,7 @@ impl RunStore {
             .send()
             .await
             .map_err(|e| DedupError::from_sdk("dynamodb:PutItem", &self.table, &e))?;
-        Ok(())
+        Ok(new)
     }
 
     /// Claims `target` of `run` at `now`.
@@ -261,8 +268,8 @@ impl RunStore {
         }
     }
 
-    /// Records the target's result and counts it off the run: the targets still left, or
-    /// `None` when another delivery recorded it first (and counted it).
+    /// Records the target's result and counts it off the run, in one transaction: the targets
+    /// still left, or `None` when another delivery recorded it first (and counted it).
     pub async fn finish(
         &self,
         run: &str,
@@ -270,9 +277,7 @@ impl RunStore {
         now: u64,
     ) -> Result<Option<u64>, DedupError> {
         let json = serde_json::to_string(result).expect("a result serialises");
-        let recorded = self
-            .client
-            .update_item()
+        let record = Update::builder()
             .table_name(&self.table)
             .key("pk", target_key(run, &result.target))
             .update_expression("SET #state = :done, #result = :result, expires_at = :expires")
@@ -283,11 +288,34 @@ impl RunStore {
             .expression_attribute_values(":working", s("working"))
             .expression_attribute_values(":result", s(json))
             .expression_attribute_values(":expires", n(now + KEEP_SECONDS))
+            .build()
+            .map_err(|e| self.error("dynamodb:UpdateItem", e.to_string()))?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .key("pk", run_key(run))
+            .update_expression("SET remaining = remaining - :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(|e| self.error("dynamodb:UpdateItem", e.to_string()))?;
+        let written = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(record).build())
+            .transact_items(TransactWriteItem::builder().update(count).build())
             .send()
             .await;
-        match recorded {
+        match written {
             Ok(_) => {}
-            Err(err) if is_conditional(&err) => return Ok(None),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .and_then(|e| e.code())
+                    .is_some_and(|c| c == "TransactionCanceledException") =>
+            {
+                // The target was not being worked on: another delivery finished it.
+                return Ok(None);
+            }
             Err(err) => {
                 return Err(DedupError::from_sdk(
                     "dynamodb:UpdateItem",
@@ -296,26 +324,7 @@ impl RunStore {
                 ))
             }
         }
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", run_key(run))
-            .update_expression("SET remaining = remaining - :one")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(|e| DedupError::from_sdk("dynamodb:UpdateItem", &self.table, &e))?;
-        Ok(Some(
-            out.attributes()
-                .and_then(|a| a.get("remaining"))
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or(0)
-                .max(0) as u64,
-        ))
+        Ok(self.state(run).await?.map(|state| state.remaining))
     }
 
     /// Claims the run's summary: true for the one invocation that posts it.
@@ -363,10 +372,15 @@ impl RunStore {
                 .iter()
                 .map(|k| std::collections::HashMap::from([("pk".to_string(), k.clone())]))
                 .collect();
-            // BatchGetItem may hand back part of the keys unprocessed: ask again for those.
-            for _ in 0..8 {
+            // BatchGetItem may hand back part of the keys unprocessed: ask again for those,
+            // waiting longer each time (the table was throttled).
+            for attempt in 0..8u32 {
                 if pending.is_empty() {
                     break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(6)))
+                        .await;
                 }
                 let request = KeysAndAttributes::builder()
                     .set_keys(Some(pending.clone()))
