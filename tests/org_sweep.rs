@@ -129,7 +129,10 @@ fn the_organisation_is_swept_target_by_target_with_one_summary_per_run() {
     let report = invoke(&proxy.endpoint, &vars, &[&schedule(2)], &[]);
     let skipped = &response_bodies(&report)[0];
     assert_eq!(skipped["status"], "skipped", "{skipped:#}");
-    assert!(skipped["why"].as_str().unwrap().contains("still at work (8 targets left)"));
+    assert!(skipped["why"]
+        .as_str()
+        .unwrap()
+        .contains("still at work (8 targets left)"));
 
     // The work, three workers at once, until the queue is empty.
     let polled = poll(&proxy.endpoint, &vars, &queue, 3);
