@@ -250,3 +250,65 @@ fn the_organisation_is_swept_target_by_target_with_one_summary_per_run() {
         .1
         .contains(&format!("TASK_SG_BLOCKS_HTTPS: {broken}/ap-northeast-2")));
 }
+
+/// A target throttled twice is delivered again until it is audited; a region the account has
+/// not enabled is not inspected, with AWS's answer as the reason, and not retried.
+#[test]
+fn a_throttled_target_is_retried_and_a_region_not_enabled_is_named_not_retried() {
+    let _serial = common::one_at_a_time();
+    let moto = Moto::start();
+    let org = fixture(&moto, "moto_organization.py", &["--accounts", "2"]);
+    let members = common::strings(&org["members"]);
+    let (throttled, closed) = (&members[0], &members[1]);
+    for account in &members {
+        fixture(
+            &moto,
+            "moto_account.py",
+            &["--state", "healthy", "--account-id", account],
+        );
+    }
+    let made = sinks(&moto, None);
+    let (queue, dead_letters) = queues(&moto);
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        &[
+            "--throttle-first",
+            &format!("{throttled}/ap-northeast-2/2"),
+            "--not-enabled",
+            &format!("{closed}/eu-west-1"),
+        ],
+    );
+    let allowed = members.join(",");
+    let vars = [
+        ("SNS_TOPIC_ARN", made["topic_arn"].as_str().unwrap()),
+        ("DEDUP_TABLE", made["table"].as_str().unwrap()),
+        ("MEMBER_ROLE_NAME", "ecs-pull-doctor-read"),
+        ("ALLOWED_ACCOUNTS", allowed.as_str()),
+        ("SWEEP_QUEUE_URL", queue.as_str()),
+        ("SWEEP_REGIONS", REGIONS),
+    ];
+    let report = invoke(&proxy.endpoint, &vars, &[&schedule(1)], &[]);
+    assert_eq!(response_bodies(&report)[0]["targets"], 6);
+    let polled = poll(&proxy.endpoint, &vars, &queue, 3);
+    assert_eq!(polled["deleted"], 6, "{:#}", polled["answers"]);
+    assert_eq!(polled["retried"], 2, "the throttled target came back twice");
+    let dead = fixture(&moto, "sqs_depth.py", &["--queue-url", &dead_letters]);
+    assert_eq!(dead["visible"], 0);
+    let summary = summaries(&moto);
+    assert_eq!(summary.len(), 1);
+    let (subject, message) = &summary[0];
+    assert_eq!(
+        subject,
+        "ECS pull preflight: organisation sweep, 5 of 6 audited, 0 new, 0 fixed"
+    );
+    assert!(
+        message.contains(&format!(
+            "{closed}/eu-west-1: ecs:ListClusters failed (UnrecognizedClientException"
+        )),
+        "{message}"
+    );
+    assert!(
+        !message.contains(&format!("{throttled}/ap-northeast-2:")),
+        "{message}"
+    );
+}

@@ -18,7 +18,6 @@ use tracing::{error, info, warn};
 use super::deps::Deps;
 use super::runs::{Claim, Run, RunStore};
 use super::{now_epoch_seconds, HandlerError, Outcome};
-use crate::alert::Sink;
 use crate::audit::Audit;
 use crate::network::live::AccountTarget;
 use crate::render::sweep::{summary_slack, summary_sns};
@@ -459,25 +458,12 @@ async fn post_summary(
         now.saturating_sub(run.started_at),
     );
     let lang = deps.lang;
-    let to_sns = async {
-        let sns = deps.sns.as_ref()?;
-        Some(
-            sns.publish(&summary_sns(&summary, lang))
-                .await
-                .map(|_| Sink::Sns),
-        )
-    };
-    let to_slack = async {
-        let slack = deps.slack.as_ref()?;
-        Some(
-            slack
-                .post(&summary_slack(&summary, lang))
-                .await
-                .map(|_| Sink::Slack),
-        )
-    };
-    let (sns, slack) = tokio::join!(to_sns, to_slack);
-    let (sent_to, failed) = super::sinks::split_deliveries([sns, slack]);
+    let (sent_to, failed) = super::preflight::post_to_sinks(
+        deps,
+        || summary_sns(&summary, lang),
+        || summary_slack(&summary, lang),
+    )
+    .await;
     if !failed.is_empty() {
         // Whoever comes next (a redelivered last target, the next plan) posts it again.
         let _ = sweep.runs.unclaim_summary(&run.id).await;

@@ -144,22 +144,28 @@ pub(super) async fn audit_for_sweep(
 /// Sends a digest to every sink; what went and what failed.
 async fn deliver(deps: &Deps, digest: &Digest<'_>) -> (Vec<Sink>, Vec<SinkError>) {
     let lang = deps.lang;
+    post_to_sinks(
+        deps,
+        || digest_sns(digest, lang),
+        || digest_slack(digest, lang),
+    )
+    .await
+}
+
+/// Publishes to SNS and posts to Slack at once (each when configured, its payload built only
+/// then); what went and what failed.
+pub(super) async fn post_to_sinks(
+    deps: &Deps,
+    sns_message: impl FnOnce() -> crate::render::sns::SnsMessage,
+    slack_payload: impl FnOnce() -> Value,
+) -> (Vec<Sink>, Vec<SinkError>) {
     let to_sns = async {
         let sns = deps.sns.as_ref()?;
-        Some(
-            sns.publish(&digest_sns(digest, lang))
-                .await
-                .map(|_| Sink::Sns),
-        )
+        Some(sns.publish(&sns_message()).await.map(|_| Sink::Sns))
     };
     let to_slack = async {
         let slack = deps.slack.as_ref()?;
-        Some(
-            slack
-                .post(&digest_slack(digest, lang))
-                .await
-                .map(|_| Sink::Slack),
-        )
+        Some(slack.post(&slack_payload()).await.map(|_| Sink::Slack))
     };
     let (sns, slack) = tokio::join!(to_sns, to_slack);
     super::sinks::split_deliveries([sns, slack])

@@ -66,7 +66,13 @@ pub fn emulator(
     for event in events {
         command.arg("--event").arg(event);
     }
-    aws_environment(&mut command, endpoint);
+    function_environment(&mut command, endpoint, vars);
+    command
+}
+
+/// The function's environment: moto's endpoint, no configuration but `vars`, the excerpt.
+fn function_environment(command: &mut Command, endpoint: &str, vars: &[(&str, &str)]) {
+    aws_environment(command, endpoint);
     for variable in CONFIG_VARIABLES {
         command.env_remove(variable);
     }
@@ -74,7 +80,6 @@ pub fn emulator(
     for (name, value) in vars {
         command.env(name, value);
     }
-    command
 }
 
 /// `tests/fixtures/sqs_poller.py` playing the event source mapping of `queue_url` for the
@@ -86,14 +91,7 @@ pub fn poll(endpoint: &str, vars: &[(&str, &str)], queue_url: &str, workers: usi
         .args(["--endpoint", endpoint, "--queue-url", queue_url])
         .args(["--bootstrap", env!("CARGO_BIN_EXE_bootstrap")])
         .args(["--workers", &workers.to_string()]);
-    aws_environment(&mut command, endpoint);
-    for variable in CONFIG_VARIABLES {
-        command.env_remove(variable);
-    }
-    command.env("IP_RANGES_FILE", super::ip_ranges_path());
-    for (name, value) in vars {
-        command.env(name, value);
-    }
+    function_environment(&mut command, endpoint, vars);
     report(command.output().unwrap())
 }
 
