@@ -107,6 +107,17 @@ def main():
                 value = record.get("calls", record.get("fields", {}).get("calls"))
                 if value is not None:
                     calls.append(int(value))
+        retried_why = {}
+        for line in polled["logs"]:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("decision") == "retry":
+                why = str(record.get("why", ""))[:120]
+                retried_why[why] = retried_why.get(why, 0) + 1
+        for why, count in sorted(retried_why.items(), key=lambda x: -x[1]):
+            print(f"  retried {count}×: {why}")
         rss = [kb / 1024 for kb in polled["peak_rss_kb"]]
         print(f"work: {polled['received']} messages in {polled['batches']} invocations, {polled['retried']} retried, "
               f"{polled['deleted']} done in {worked:.1f} s with {args.workers} workers "

@@ -360,11 +360,18 @@ async fn audit_target(
             fixed: vec![],
         },
     };
-    let remaining = sweep
+    let remaining = match sweep
         .runs
         .finish(&message.run, &result, now_epoch_seconds())
         .await
-        .map_err(|e| e.to_string())?;
+    {
+        Ok(remaining) => remaining,
+        Err(err) => {
+            // The next delivery audits it again rather than waiting out the lease.
+            let _ = sweep.runs.release(&message.run, &target).await;
+            return Err(err.to_string());
+        }
+    };
     info!(decision = "audited", %target, remaining, not_inspected = result.not_inspected.as_deref(), "target done");
     if remaining == Some(0) {
         // A failed post returns the message: its next delivery finds the target done and

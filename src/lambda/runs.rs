@@ -7,7 +7,7 @@
 //! is not audited again; the run's count goes down once per target, and the summary is
 //! claimed once.
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
@@ -298,31 +298,55 @@ impl RunStore {
             .expression_attribute_values(":one", n(1))
             .build()
             .map_err(|e| self.error("dynamodb:UpdateItem", e.to_string()))?;
-        let written = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(record).build())
-            .transact_items(TransactWriteItem::builder().update(count).build())
-            .send()
-            .await;
-        match written {
-            Ok(_) => {}
-            Err(err)
-                if err
-                    .as_service_error()
-                    .and_then(|e| e.code())
-                    .is_some_and(|c| c == "TransactionCanceledException") =>
+        // Every worker's transaction counts down the one run item, so concurrent ones can be
+        // cancelled for a conflict: those are tried again; a cancellation because the target
+        // was no longer being worked on means another delivery finished it.
+        let mut attempt = 0u32;
+        loop {
+            let written = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(record.clone()).build())
+                .transact_items(TransactWriteItem::builder().update(count.clone()).build())
+                .send()
+                .await;
+            let err = match written {
+                Ok(_) => break,
+                Err(err) => err,
+            };
+            let reasons: Vec<String> = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None").to_string())
+                    .collect(),
+                _ => vec![],
+            };
+            if reasons
+                .first()
+                .is_some_and(|c| c == "ConditionalCheckFailed")
             {
-                // The target was not being worked on: another delivery finished it.
                 return Ok(None);
             }
-            Err(err) => {
+            let conflict = reasons.iter().any(|c| c == "TransactionConflict")
+                || err.as_service_error().is_some_and(|e| {
+                    matches!(
+                        e,
+                        TransactWriteItemsError::TransactionInProgressException(_)
+                    )
+                });
+            attempt += 1;
+            if !conflict || attempt >= 6 {
                 return Err(DedupError::from_sdk(
                     "dynamodb:UpdateItem",
                     &self.table,
                     &err,
-                ))
+                ));
             }
+            tokio::time::sleep(std::time::Duration::from_millis(
+                25 * (1 << attempt) + u64::from(std::process::id() % 25),
+            ))
+            .await;
         }
         Ok(self.state(run).await?.map(|state| state.remaining))
     }

@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_ec2::types::Filter;
 
 use super::{ContainerInstance, EcsService, InspectionError, NetworkView, Reservation};
 
@@ -239,10 +238,6 @@ where
     }
 }
 
-fn vpc_filter(vpc_id: &str) -> Filter {
-    Filter::builder().name("vpc-id").values(vpc_id).build()
-}
-
 /// Reads the network of `target` from AWS.
 pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, LiveError> {
     let counter = Counter(AtomicUsize::new(0));
@@ -310,7 +305,7 @@ pub async fn inspect(clients: &Clients, target: &Target) -> Result<Inspection, L
     // Round 2: everything the rules read about the VPC, concurrently (a third round only
     // for endpoint interfaces the typed query missed).
     let (vpc, prefix_lists) = tokio::join!(
-        vpc::read_vpc(&clients.ec2, &vpc_id, &counter),
+        vpc::read_vpcs(&clients.ec2, std::slice::from_ref(&vpc_id), &counter),
         vpc::read_prefix_lists(&clients.ec2, &counter)
     );
     let (vpc, vpc_rounds) = vpc;

@@ -23,7 +23,7 @@ use crate::network::{
 
 /// Requests in flight at once within a round.
 const CONCURRENCY: usize = 8;
-/// VPCs read at once (each is ten requests).
+/// Groups of VPCs read at once (each group is seven list requests and two a VPC).
 const VPC_CONCURRENCY: usize = 4;
 
 /// What to read; everything in the region when both lists are empty.
@@ -295,18 +295,31 @@ pub async fn inspect_account(
     };
     if !vpcs.is_empty() {
         let (parts, prefix_lists) = tokio::join!(
-            stream::iter(vpcs)
-                .map(|vpc_id| async move { vpc::read_vpc(&clients.ec2, &vpc_id, counter).await })
-                .buffer_unordered(VPC_CONCURRENCY)
-                .collect::<Vec<_>>(),
+            stream::iter(
+                vpcs.into_iter()
+                    .collect::<Vec<_>>()
+                    .chunks(vpc::VPCS_PER_READ)
+                    .map(<[String]>::to_vec)
+                    .collect::<Vec<_>>()
+            )
+            .map(|group| async move {
+                (
+                    group.len(),
+                    vpc::read_vpcs(&clients.ec2, &group, counter).await,
+                )
+            })
+            .buffer_unordered(VPC_CONCURRENCY)
+            .collect::<Vec<_>>(),
             vpc::read_prefix_lists(&clients.ec2, counter)
         );
         view.prefix_lists = keep(prefix_lists, &mut errors);
         let mut deepest = 1;
-        for (done, (part, part_rounds)) in parts.into_iter().enumerate() {
+        let mut done = 0;
+        for (group, (part, part_rounds)) in parts {
             deepest = deepest.max(part_rounds);
             view.absorb(part);
-            progress("VPCs", done + 1, total_vpcs);
+            done += group;
+            progress("VPCs", done, total_vpcs);
         }
         rounds += deepest;
     }

@@ -1,34 +1,38 @@
-//! The VPC-scoped reads: everything the rules need about one VPC, concurrently, and AWS's
-//! managed prefix lists (region-wide, read once however many VPCs there are).
+//! The VPC-scoped reads: everything the rules need about a group of VPCs, concurrently, and
+//! AWS's managed prefix lists (region-wide, read once however many VPCs there are).
 //!
 //! A diagnosis reads one VPC; an audit reads every VPC its services run in, once each, and
-//! shares the result among them. Each failure is recorded with the VPC as its scope, so a
-//! denied read in one VPC leaves only that VPC's services uninspected.
+//! shares the result among them. The list calls take the group's VPC IDs as one filter, so an
+//! account's VPCs cost one call per part, not one per part and VPC; only the two DNS
+//! attributes are read VPC by VPC (the API takes one VPC). Each failure is recorded with every
+//! VPC of the group as its scope, so a denied read leaves only those VPCs' services
+//! uninspected.
 
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 
-use super::{convert, failure, keep, vpc_filter, Counter};
+use super::{convert, failure, keep, Counter};
 use crate::network::{InspectionError, NetworkView};
 
-/// One VPC's parts (no subnets and no prefix lists), and the sequential rounds it took.
-pub(super) async fn read_vpc(
+/// EC2 takes at most this many values in one filter.
+pub(super) const VPCS_PER_READ: usize = 100;
+
+fn vpcs_filter(name: &str, vpc_ids: &[String]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(vpc_ids.to_vec()))
+        .build()
+}
+
+/// One VPC's DNS attributes (two calls: the API reads one attribute of one VPC).
+async fn read_attributes(
     ec2: &aws_sdk_ec2::Client,
     vpc_id: &str,
     counter: &Counter,
-) -> (NetworkView, usize) {
-    let mut errors: Vec<InspectionError> = Vec::new();
-    let mut rounds = 1;
-    let (
-        dns_support,
-        dns_hostnames,
-        route_tables,
-        endpoints,
-        groups,
-        acls,
-        nats,
-        igws,
-        endpoint_interfaces,
-    ) = tokio::join!(
+) -> (
+    Result<crate::network::VpcAttributes, InspectionError>,
+    Result<crate::network::VpcAttributes, InspectionError>,
+) {
+    tokio::join!(
         async {
             counter.add();
             ec2.describe_vpc_attribute()
@@ -49,11 +53,26 @@ pub(super) async fn read_vpc(
                 .map(|o| convert::vpc_attributes(vpc_id, None, o.enable_dns_hostnames()))
                 .map_err(|e| failure("VpcAttributes", "ec2:DescribeVpcAttribute", &e))
         },
+    )
+}
+
+/// The parts of a group of VPCs (no subnets and no prefix lists; at most [`VPCS_PER_READ`]),
+/// and the sequential rounds it took.
+pub(super) async fn read_vpcs(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_ids: &[String],
+    counter: &Counter,
+) -> (NetworkView, usize) {
+    let mut errors: Vec<InspectionError> = Vec::new();
+    let mut rounds = 1;
+    let vpc_filter = |name: &str| vpcs_filter(name, vpc_ids);
+    let (attributes, route_tables, endpoints, groups, acls, nats, igws, endpoint_interfaces) = tokio::join!(
+        futures::future::join_all(vpc_ids.iter().map(|id| read_attributes(ec2, id, counter))),
         read_all!(
             counter,
             "RouteTables",
             "ec2:DescribeRouteTables",
-            ec2.describe_route_tables().filters(vpc_filter(vpc_id)),
+            ec2.describe_route_tables().filters(vpc_filter("vpc-id")),
             100,
             route_tables,
             convert::route_table
@@ -62,7 +81,7 @@ pub(super) async fn read_vpc(
             counter,
             "VpcEndpoints",
             "ec2:DescribeVpcEndpoints",
-            ec2.describe_vpc_endpoints().filters(vpc_filter(vpc_id)),
+            ec2.describe_vpc_endpoints().filters(vpc_filter("vpc-id")),
             1000,
             vpc_endpoints,
             convert::vpc_endpoint
@@ -71,7 +90,7 @@ pub(super) async fn read_vpc(
             counter,
             "SecurityGroups",
             "ec2:DescribeSecurityGroups",
-            ec2.describe_security_groups().filters(vpc_filter(vpc_id)),
+            ec2.describe_security_groups().filters(vpc_filter("vpc-id")),
             1000,
             security_groups,
             convert::security_group
@@ -80,7 +99,7 @@ pub(super) async fn read_vpc(
             counter,
             "NetworkAcls",
             "ec2:DescribeNetworkAcls",
-            ec2.describe_network_acls().filters(vpc_filter(vpc_id)),
+            ec2.describe_network_acls().filters(vpc_filter("vpc-id")),
             1000,
             network_acls,
             convert::network_acl
@@ -89,7 +108,7 @@ pub(super) async fn read_vpc(
             counter,
             "NatGateways",
             "ec2:DescribeNatGateways",
-            ec2.describe_nat_gateways().filter(vpc_filter(vpc_id)),
+            ec2.describe_nat_gateways().filter(vpc_filter("vpc-id")),
             1000,
             nat_gateways,
             convert::nat_gateway
@@ -98,12 +117,8 @@ pub(super) async fn read_vpc(
             counter,
             "InternetGateways",
             "ec2:DescribeInternetGateways",
-            ec2.describe_internet_gateways().filters(
-                Filter::builder()
-                    .name("attachment.vpc-id")
-                    .values(vpc_id)
-                    .build()
-            ),
+            ec2.describe_internet_gateways()
+                .filters(vpc_filter("attachment.vpc-id")),
             1000,
             internet_gateways,
             convert::internet_gateway
@@ -113,7 +128,7 @@ pub(super) async fn read_vpc(
             "NetworkInterfaces",
             "ec2:DescribeNetworkInterfaces",
             ec2.describe_network_interfaces()
-                .filters(vpc_filter(vpc_id))
+                .filters(vpc_filter("vpc-id"))
                 .filters(
                     // Interface endpoints and Gateway Load Balancer endpoints (appliances).
                     Filter::builder()
@@ -128,16 +143,24 @@ pub(super) async fn read_vpc(
         ),
     );
 
-    let vpc_attributes = match (dns_support, dns_hostnames) {
-        (Ok(a), Ok(b)) => Some(vec![a, b]),
-        (Ok(a), Err(e)) | (Err(e), Ok(a)) => {
-            errors.push(e);
-            Some(vec![a])
+    let mut attributes_read = Vec::new();
+    let mut attribute_errors = Vec::new();
+    for (vpc_id, (dns_support, dns_hostnames)) in vpc_ids.iter().zip(attributes) {
+        for attribute in [dns_support, dns_hostnames] {
+            match attribute {
+                Ok(a) => attributes_read.push(a),
+                Err(mut e) => {
+                    // An attribute's failure is its own VPC's, whatever the group.
+                    e.scope = Some(vpc_id.clone());
+                    attribute_errors.push(e);
+                }
+            }
         }
-        (Err(e), Err(_)) => {
-            errors.push(e);
-            None
-        }
+    }
+    let vpc_attributes = if attributes_read.is_empty() && !attribute_errors.is_empty() {
+        None
+    } else {
+        Some(attributes_read)
     };
     let route_tables = keep(route_tables, &mut errors);
     let vpc_endpoints = keep(endpoints, &mut errors);
@@ -195,9 +218,17 @@ pub(super) async fn read_vpc(
                 .extend(found);
         }
     }
-    for error in &mut errors {
-        error.scope = Some(vpc_id.to_string());
-    }
+    // A list call's failure is every VPC's of the group.
+    let errors: Vec<InspectionError> = errors
+        .into_iter()
+        .flat_map(|error| {
+            vpc_ids.iter().map(move |vpc_id| InspectionError {
+                scope: Some(vpc_id.clone()),
+                ..error.clone()
+            })
+        })
+        .chain(attribute_errors)
+        .collect();
     let view = NetworkView {
         vpc_attributes,
         route_tables,
