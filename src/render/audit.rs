@@ -126,26 +126,9 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
             line(format!("  • {item}"));
         }
     };
-    list(
-        if ko {
-            "대신 사용한 정보"
-        } else {
-            "Stand-ins"
-        },
-        audit
-            .notes
-            .iter()
-            .map(|n| n.get(lang).to_string())
-            .collect(),
-    );
-    list(
-        if ko {
-            "점검하지 못한 항목"
-        } else {
-            "Not inspected"
-        },
-        gaps(audit, lang),
-    );
+    for (title, items) in closing_lists(audit, lang) {
+        list(title, items);
+    }
 
     let blocks = matrix::blocks(audit, view);
     if !blocks.is_empty() {
@@ -158,6 +141,34 @@ pub fn audit_text(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
         }
     }
     out
+}
+
+/// The lists that end a report, titled: what stood in for what could not be read, then
+/// what was not inspected.
+fn closing_lists(audit: &Audit, lang: Lang) -> [(&'static str, Vec<String>); 2] {
+    let ko = lang == Lang::Ko;
+    [
+        (
+            if ko {
+                "대신 사용한 정보"
+            } else {
+                "Stand-ins"
+            },
+            audit
+                .notes
+                .iter()
+                .map(|n| n.get(lang).to_string())
+                .collect(),
+        ),
+        (
+            if ko {
+                "점검하지 못한 항목"
+            } else {
+                "Not inspected"
+            },
+            gaps(audit, lang),
+        ),
+    ]
 }
 
 /// What was not inspected: the audit's own gaps, then each service's, named.
@@ -279,26 +290,9 @@ pub fn audit_markdown(audit: &Audit, view: &NetworkView, lang: Lang) -> String {
             push(format!("- {}", escape(&item)));
         }
     };
-    list(
-        if ko {
-            "대신 사용한 정보"
-        } else {
-            "Stand-ins"
-        },
-        audit
-            .notes
-            .iter()
-            .map(|n| n.get(lang).to_string())
-            .collect(),
-    );
-    list(
-        if ko {
-            "점검하지 못한 항목"
-        } else {
-            "Not inspected"
-        },
-        gaps(audit, lang),
-    );
+    for (title, items) in closing_lists(audit, lang) {
+        list(title, items);
+    }
     let blocks = matrix::blocks(audit, view);
     if !blocks.is_empty() {
         push(String::new());

@@ -264,6 +264,19 @@ fn resources(ids: &[String]) -> String {
     }
 }
 
+/// `Fix: …` and the cause's commands, indented by `indent`, for the text digest.
+fn fix_lines(cause: &RootCause, lang: Lang, indent: &str) -> Vec<String> {
+    let fix = if lang == Lang::Ko { "조치:" } else { "Fix:" };
+    std::iter::once(format!("{indent}{fix} {}", cause.fix.get(lang)))
+        .chain(
+            cause
+                .commands
+                .iter()
+                .map(|command| format!("{indent}  $ {command}")),
+        )
+        .collect()
+}
+
 /// The post as plain text (the SNS body).
 pub fn digest_text(d: &Digest<'_>, lang: Lang) -> String {
     let ko = lang == Lang::Ko;
@@ -293,18 +306,13 @@ pub fn digest_text(d: &Digest<'_>, lang: Lang) -> String {
             cause.services.join(", "),
             cause.subnets.join(", ")
         ));
-        line(&format!(
-            "   {} {}",
-            if ko { "조치:" } else { "Fix:" },
-            cause.fix.get(lang)
-        ));
-        for command in &cause.commands {
-            line(&format!("     $ {command}"));
+        for fix_line in fix_lines(cause, lang, "   ") {
+            line(&fix_line);
         }
     }
-    for (title, mark, changes) in [
-        (if ko { "확대됨" } else { "Widened" }, "↑", &d.widened),
-        (if ko { "축소됨" } else { "Narrowed" }, "↓", &d.narrowed),
+    for (title, wider, changes) in [
+        (if ko { "확대됨" } else { "Widened" }, true, &d.widened),
+        (if ko { "축소됨" } else { "Narrowed" }, false, &d.narrowed),
     ] {
         if changes.is_empty() {
             continue;
@@ -314,19 +322,15 @@ pub fn digest_text(d: &Digest<'_>, lang: Lang) -> String {
         for change in changes {
             let cause = change.cause;
             line(&format!(
-                "  {mark} {}  {}",
+                "  {} {}  {}",
+                if wider { "↑" } else { "↓" },
                 cause.code,
                 cause.summary.get(lang)
             ));
-            line(&format!("     {}", scope_words(change, mark == "↑", lang)));
-            if mark == "↑" {
-                line(&format!(
-                    "     {} {}",
-                    if ko { "조치:" } else { "Fix:" },
-                    cause.fix.get(lang)
-                ));
-                for command in &cause.commands {
-                    line(&format!("       $ {command}"));
+            line(&format!("     {}", scope_words(change, wider, lang)));
+            if wider {
+                for fix_line in fix_lines(cause, lang, "     ") {
+                    line(&fix_line);
                 }
             }
         }
