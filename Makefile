@@ -48,7 +48,7 @@ RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 CROSS_CC_arm64 := aarch64-linux-gnu-gcc
 CROSS_CC_x86_64 := x86_64-linux-gnu-gcc
 
-.PHONY: demo test test-tools lint fmt build invoke ip-ranges bench bench-live bench-audit bench-sweep bench-lambda bench-soak clean sam-cli package deploy build-Function
+.PHONY: demo test test-tools lint fmt build invoke ip-ranges bench bench-live bench-audit bench-sweep bench-lambda bench-soak clean sam-cli package deploy build-Function build-SweepWorker
 
 ## demo: the seed scenario in full, every bundled sample's verdict, then the audit of a bundled
 ## account (no network needed)
@@ -113,7 +113,8 @@ build:
 	$(CARGO) build --release --bin ecs-pull-doctor --bin bootstrap
 
 ## build-Function: what `sam build` runs (BuildMethod: makefile): bootstrap for LAMBDA_ARCH and ip-ranges.json into ARTIFACTS_DIR
-build-Function:
+## (SweepWorker is the same binary)
+build-Function build-SweepWorker:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run sam build" >&2; exit 1; }
 	@ranges="$(IP_RANGES_FILE)"; test -n "$$ranges" && test -f "$$ranges" || { \
 	  echo "no ip-ranges.json to package: run make ip-ranges or set IP_RANGES_FILE" >&2; exit 1; }

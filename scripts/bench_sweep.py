@@ -70,7 +70,8 @@ def main():
         dlq = sqs.create_queue(QueueName="bench-sweep-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue = sqs.create_queue(QueueName="bench-sweep", Attributes={
-            "VisibilityTimeout": "540",
+            # The template's is 540 s; a retried target comes back in 10 here.
+            "VisibilityTimeout": "10",
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})})["QueueUrl"]
         env = environment(endpoint, {
             "SNS_TOPIC_ARN": topic, "DEDUP_TABLE": "bench-sweep", "MEMBER_ROLE_NAME": "ecs-pull-doctor-read",

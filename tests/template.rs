@@ -271,7 +271,7 @@ fn the_recovery_rule_is_there_only_with_an_incident_channel_and_matches_what_clo
         template["Resources"]["RecoveryPermission"]["Properties"]["SourceArn"]["Fn::GetAtt"][0],
         "RecoveryRule"
     );
-    let env = &template["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
     assert_eq!(
         env["PAGERDUTY_ROUTING_KEY_SECRET_ARN"]["Ref"],
         "PagerDutyRoutingKeySecretArn"
@@ -328,6 +328,66 @@ fn the_change_rule_watches_exactly_the_calls_the_code_reads() {
     );
 }
 
+/// The sweep's workers run apart from the event function, so a run neither takes the
+/// concurrency reserved for ECS's events nor is throttled by it, with the same binary, role
+/// and configuration (Globals, never set on one function alone).
+#[test]
+fn the_organisation_sweep_has_its_own_workers_on_the_function_role() {
+    let template = template();
+    let worker = &template["Resources"]["SweepWorker"];
+    assert_eq!(worker["Condition"], "HasOrgSweep");
+    assert_eq!(worker["Metadata"]["BuildMethod"], "makefile");
+    assert_eq!(
+        worker["Properties"]["Role"]["Fn::GetAtt"][0],
+        "FunctionRole"
+    );
+    assert!(
+        worker["Properties"]
+            .get("ReservedConcurrentExecutions")
+            .is_none(),
+        "the mapping's MaximumConcurrency bounds the workers"
+    );
+    let function = &template["Resources"]["Function"]["Properties"];
+    assert_eq!(
+        function["ReservedConcurrentExecutions"]["Fn::If"][1]["Ref"],
+        "ReservedConcurrency"
+    );
+    for properties in [function, &worker["Properties"]] {
+        for shared in [
+            "CodeUri",
+            "Runtime",
+            "Architectures",
+            "MemorySize",
+            "Timeout",
+            "Environment",
+            "LoggingConfig",
+        ] {
+            assert!(properties.get(shared).is_none(), "{shared} is in Globals");
+        }
+    }
+    let mapping = &template["Resources"]["SweepWorkMapping"]["Properties"];
+    assert_eq!(mapping["FunctionName"]["Ref"], "SweepWorker");
+    assert_eq!(mapping["BatchSize"], 1);
+    assert_eq!(
+        mapping["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+    assert_eq!(
+        mapping["ScalingConfig"]["MaximumConcurrency"]["Ref"],
+        "SweepConcurrency"
+    );
+    // Lambda's advice for an SQS source: a visibility timeout of six times the function's.
+    let timeout = template["Globals"]["Function"]["Timeout"].as_u64().unwrap();
+    let queue = &template["Resources"]["SweepQueue"]["Properties"];
+    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout);
+    assert!(
+        std::fs::read_to_string(common::repo("Makefile"))
+            .unwrap()
+            .contains("build-Function build-SweepWorker:"),
+        "sam build finds a make target for each function"
+    );
+}
+
 #[test]
 fn the_sweep_runs_daily_by_default_and_the_gate_role_invokes_only_this_function() {
     let template = template();
@@ -354,23 +414,24 @@ fn the_sweep_runs_daily_by_default_and_the_gate_role_invokes_only_this_function(
         template["Outputs"]["GateInvokeRoleArn"]["Value"]["Fn::GetAtt"][0],
         "GateInvokeRole"
     );
-    let variables = &template["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    let variables = &template["Globals"]["Function"]["Environment"]["Variables"];
     assert_eq!(variables["GATE_FAIL_CLOSED"]["Ref"], "GateFailClosed");
 }
 
 #[test]
 fn the_function_is_set_up_for_asynchronous_failures() {
     let template = template();
-    let function = &template["Resources"]["Function"]["Properties"];
-    assert_eq!(function["Runtime"], "provided.al2023");
-    assert_eq!(function["Handler"], "bootstrap");
-    assert_eq!(function["MemorySize"], 128);
+    let shared = &template["Globals"]["Function"];
+    assert_eq!(shared["Runtime"], "provided.al2023");
+    assert_eq!(shared["Handler"], "bootstrap");
+    assert_eq!(shared["MemorySize"], 128);
     // Three rounds of calls at up to 20 s each, then the sinks.
     assert!(
-        function["Timeout"].as_u64().unwrap() >= 70,
+        shared["Timeout"].as_u64().unwrap() >= 70,
         "{}",
-        function["Timeout"]
+        shared["Timeout"]
     );
+    let function = &template["Resources"]["Function"]["Properties"];
     let invoke = &function["EventInvokeConfig"];
     assert_eq!(invoke["MaximumRetryAttempts"], 2);
     assert_eq!(
@@ -505,7 +566,7 @@ fn the_central_function_may_assume_only_the_member_role_of_the_organisation() {
         bus["Condition"]["StringEquals"]["aws:PrincipalOrgID"]["Ref"],
         "OrganizationId"
     );
-    let variables = &template["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    let variables = &template["Globals"]["Function"]["Environment"]["Variables"];
     assert_eq!(variables["MEMBER_ROLE_NAME"]["Ref"], "MemberRoleName");
     assert_eq!(
         variables["ORGANIZATION_ID"]["Fn::If"][1]["Ref"],

@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
@@ -51,10 +51,7 @@ impl DedupError {
         DedupError {
             action,
             table: table.to_string(),
-            message: match err.code() {
-                Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
-                None => DisplayErrorContext(err).to_string(),
-            },
+            message: crate::network::live::error_text(err),
         }
     }
 }

@@ -9,7 +9,6 @@
 //! not enabled) is the target's result, "not inspected" and why. A run whose targets never
 //! all finish is summarised by the next run's plan, naming what is missing.
 
-use aws_sdk_sqs::error::ProvideErrorMetadata;
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
@@ -201,7 +200,7 @@ async fn send_batch(
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| HandlerError::Queue(sdk_message(&e)))?;
+            .map_err(|e| HandlerError::Queue(crate::network::live::error_text(&e)))?;
         let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
         pending.retain(|(id, _)| failed.contains(&id.as_str()));
         if pending.is_empty() {
@@ -212,16 +211,6 @@ async fn send_batch(
         "{} work messages were not taken by sqs:SendMessageBatch",
         pending.len()
     )))
-}
-
-fn sdk_message<E>(err: &aws_sdk_sqs::error::SdkError<E>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match err.code() {
-        Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
-        None => aws_sdk_sqs::error::DisplayErrorContext(err).to_string(),
-    }
 }
 
 fn rand_nonce() -> u32 {

@@ -281,6 +281,8 @@ pub(super) async fn remember_and_post(
     };
     let digest = Digest {
         trigger: change.map_or(Trigger::Sweep, Trigger::Change),
+        // Central mode posts for many accounts into the same channels.
+        account: deps.allowed_accounts.is_some().then_some(account),
         audit: Some(audit),
         new: delta.new.clone(),
         widened: delta.widened.clone(),
@@ -421,6 +423,7 @@ pub(super) async fn gate(payload: Value, deps: &Deps, call: &Call) -> HookAnswer
                     revision,
                     allowed: false,
                 },
+                account: None,
                 audit: Some(audit),
                 new: blocking,
                 widened: vec![],
@@ -466,6 +469,7 @@ pub(super) async fn gate(payload: Value, deps: &Deps, call: &Call) -> HookAnswer
             revision: &revision,
             allowed,
         },
+        account: None,
         audit: None,
         new: vec![],
         widened: vec![],

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde_json::Value;
 
@@ -89,13 +89,10 @@ impl SnsSink {
         }
         match request.send().await {
             Ok(out) => Ok(out.message_id().unwrap_or_default().to_string()),
-            Err(err) => Err(fail(match err.code() {
-                Some(code) => format!(
-                    "sns:Publish failed ({code}: {})",
-                    err.message().unwrap_or("")
-                ),
-                None => format!("sns:Publish failed ({})", DisplayErrorContext(&err)),
-            })),
+            Err(err) => Err(fail(format!(
+                "sns:Publish failed ({})",
+                crate::network::live::error_text(&err)
+            ))),
         }
     }
 }
@@ -134,12 +131,7 @@ impl FailureQueue {
             .send()
             .await
             .map(|_| ())
-            .map_err(|err| {
-                ForwardError(match err.code() {
-                    Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
-                    None => aws_sdk_sqs::error::DisplayErrorContext(&err).to_string(),
-                })
-            })
+            .map_err(|err| ForwardError(crate::network::live::error_text(&err)))
     }
 }
 

@@ -194,21 +194,34 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
+    InspectionError {
+        part: part.to_string(),
+        action: action.to_string(),
+        message: error_text(err),
+        scope: None,
+    }
+}
+
+/// What an AWS call's failure says, for logs and posts, from any service's SDK (they share
+/// one error type): AWS's code and message, or what happened without one.
+pub(crate) fn error_text<E, R>(err: &aws_sdk_ec2::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     use aws_sdk_ec2::error::SdkError;
     let message = match (err.code(), err) {
         (Some(code), _) => format!("{code}: {}", err.message().unwrap_or("")),
         // The SDK's text of an answer it could not read quotes the answer, which may hold
-        // task data (environment values, overrides): never shown.
+        // task data (environment values, overrides), or a whole error page: never shown.
         (None, SdkError::ResponseError(_)) => "the answer could not be read".to_string(),
+        (None, SdkError::ServiceError(_)) => {
+            "an error answer without an AWS error code (a server error)".to_string()
+        }
         (None, SdkError::TimeoutError(_)) => "no answer in time".to_string(),
         (None, _) => DisplayErrorContext(err).to_string(),
     };
-    InspectionError {
-        part: part.to_string(),
-        action: action.to_string(),
-        message: message.trim_end_matches([' ', ':']).to_string(),
-        scope: None,
-    }
+    message.trim_end_matches([' ', ':']).to_string()
 }
 
 /// Whether a failed call may succeed if made again later.
@@ -408,4 +421,39 @@ async fn describe_service(
     Ok(Some(
         out.services().iter().map(convert::ecs_service).collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::error::SdkError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::error_text;
+
+    fn answer(status: u16, body: &str) -> Response {
+        Response::new(
+            StatusCode::try_from(status).unwrap(),
+            SdkBody::from(body.to_string()),
+        )
+    }
+
+    #[test]
+    fn an_aws_error_is_its_code_and_message_and_an_error_page_is_never_quoted() {
+        let throttled = SdkError::service_error(
+            ErrorMetadata::builder()
+                .code("ThrottlingException")
+                .message("Rate exceeded")
+                .build(),
+            answer(400, "{}"),
+        );
+        assert_eq!(error_text(&throttled), "ThrottlingException: Rate exceeded");
+        let page = "<!doctype html><title>500 Internal Server Error</title>";
+        let server_error =
+            SdkError::service_error(ErrorMetadata::builder().build(), answer(500, page));
+        let text = error_text(&server_error);
+        assert!(!text.contains("doctype"), "{text}");
+        assert!(text.contains("without an AWS error code"), "{text}");
+    }
 }

@@ -36,6 +36,8 @@ pub enum Trigger<'a> {
 #[derive(Debug, Clone)]
 pub struct Digest<'a> {
     pub trigger: Trigger<'a>,
+    /// The account audited, named when the doctor posts for several (central mode).
+    pub account: Option<&'a str>,
     pub audit: Option<&'a Audit>,
     pub new: Vec<&'a RootCause>,
     /// Known causes that now affect more; the fix is the cause's whole fix as it stands.
@@ -52,6 +54,10 @@ impl Digest<'_> {
     fn headline(&self, lang: Lang) -> String {
         let ko = lang == Lang::Ko;
         let region = self.audit.map(|a| a.region.as_str()).unwrap_or("-");
+        let region = match self.account {
+            Some(account) => format!("{account}/{region}"),
+            None => region.to_string(),
+        };
         match self.trigger {
             Trigger::Sweep => {
                 let (n, f) = (self.new.len(), self.fixed.len());
@@ -379,6 +385,7 @@ pub fn digest_sns(d: &Digest<'_>, lang: Lang) -> SnsMessage {
     codes.dedup();
     let json = json!({
         "kind": kind,
+        "account": d.account,
         "new": d.new.iter().map(|c| super::audit::root_cause_json(c, lang)).collect::<Vec<_>>(),
         "widened": d.widened.iter().map(scope_json).collect::<Vec<_>>(),
         "narrowed": d.narrowed.iter().map(scope_json).collect::<Vec<_>>(),
@@ -389,7 +396,10 @@ pub fn digest_sns(d: &Digest<'_>, lang: Lang) -> SnsMessage {
         &format!("ECS pull preflight: {}", d.headline(Lang::En)),
         &digest_text(d, lang),
         json,
-        vec![("kind", kind.to_string()), ("codes", codes.join(","))],
+        [("kind", kind.to_string()), ("codes", codes.join(","))]
+            .into_iter()
+            .chain(d.account.map(|a| ("account", a.to_string())))
+            .collect(),
     )
 }
 
