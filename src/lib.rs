@@ -48,5 +48,6 @@ pub mod render;
 pub mod routes;
 pub mod service_event;
 pub mod sweep;
+pub mod tfplan;
 pub mod trust;
 pub mod untrusted;

@@ -37,6 +37,23 @@ pub struct RootCause {
     first_summary: Localized,
 }
 
+impl RootCause {
+    /// Rewrites what the cause shows (its texts, commands, identity and the IDs it names):
+    /// a plan's placeholder IDs become the plan's addresses.
+    pub fn rewrite(&mut self, rewrite: impl Fn(&str) -> String) {
+        for text in [&mut self.summary, &mut self.fix, &mut self.first_summary] {
+            text.en = rewrite(&text.en);
+            text.ko = rewrite(&text.ko);
+        }
+        self.identity = rewrite(&self.identity);
+        for list in [&mut self.resources, &mut self.subnets, &mut self.commands] {
+            for item in list.iter_mut() {
+                *item = rewrite(item);
+            }
+        }
+    }
+}
+
 /// Collects findings into root causes.
 #[derive(Debug, Default)]
 pub struct Causes {

@@ -11,6 +11,7 @@ use ecs_pull_doctor::localized::{Lang, Localized};
 use ecs_pull_doctor::network::source::NetworkSource;
 use ecs_pull_doctor::network::{live, snapshot};
 use ecs_pull_doctor::render::{self, Format};
+use ecs_pull_doctor::tfplan;
 
 use super::args::{parse_service, OutputArgs};
 use super::output::{emit, load_ip_ranges, pretty, runtime, say};
@@ -29,6 +30,7 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
         security_groups,
         accounts,
         organization,
+        plan,
         role,
         ip_ranges,
         output: OutputArgs { format, lang },
@@ -58,6 +60,15 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
         clusters: clusters.clone(),
         services: services.clone(),
         planned,
+    };
+    // Read before the account, so a wrong file fails at once.
+    let plan = match &plan {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Some(tfplan::Plan::parse(&path.display().to_string(), &bytes)?)
+        }
+        None => None,
     };
     let ranges = load_ip_ranges(&ip_ranges)?;
     let stand_in = |view: &mut ecs_pull_doctor::network::NetworkView| {
@@ -141,6 +152,15 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
     }
     let mut view = view;
     stand_in(&mut view);
+    if let Some(plan) = plan {
+        let preflight = tfplan::preflight(&plan, &view, &region, &selection);
+        match format {
+            Format::Json => emit(&pretty(&render::tfplan::preflight_json(&preflight, lang))?)?,
+            Format::Markdown => emit(&render::tfplan::preflight_markdown(&preflight, lang))?,
+            Format::Text => emit(&render::tfplan::preflight_text(&preflight, lang))?,
+        }
+        return Ok(ExitCode::from(preflight.exit_status()));
+    }
     let result = audit::audit(&view, &region, &selection);
     report_audit(&result, &view, calls, format, lang)
 }

@@ -86,6 +86,11 @@ pub(crate) enum Command {
         /// Audit every ACTIVE account of the organisation (organizations:ListAccounts).
         #[arg(long, requires = "live", conflicts_with = "accounts")]
         organization: bool,
+        /// A Terraform plan (`terraform show -json PLANFILE`): audit the network as it will be
+        /// after it, and say what it introduces, fixes and leaves. Exit 1: it introduces a
+        /// blocking cause; 3: a value known only after apply left a path undecided.
+        #[arg(long, value_name = "PLAN_JSON", conflicts_with_all = ["accounts", "organization", "task_definition", "subnets", "security_groups"])]
+        plan: Option<PathBuf>,
         #[command(flatten)]
         role: RoleArgs,
         /// AWS ip-ranges.json: its S3 ranges stand in for an S3 prefix list whose entries

@@ -15,6 +15,7 @@ pub mod slack;
 pub mod sns;
 pub mod sweep;
 pub mod teams;
+pub mod tfplan;
 
 use serde::Serialize;
 use serde_json::{json, Value};

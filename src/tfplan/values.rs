@@ -1,0 +1,384 @@
+//! What a planned attribute will be: the value the plan shows, or, where Terraform knows it
+//! only after apply, the resource the configuration points it at (an association's
+//! `route_table_id = aws_route_table.private_c.id` of a table the same plan creates). What
+//! neither says is unknown, and a decision that needs it is not taken.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::model::{Plan, ResourceChange};
+
+/// The ID prefix AWS gives each type the audit reads, so that a resource the plan creates
+/// (and which has no ID yet) is recognised by the rules as what it is. The ID is the prefix
+/// and the plan's address (`rtb-aws_route_table.private_c`); `ids::display` shows the
+/// address alone.
+pub fn id_prefix(resource_type: &str) -> Option<&'static str> {
+    Some(match resource_type {
+        "aws_vpc" => "vpc-",
+        "aws_subnet" => "subnet-",
+        "aws_route_table" => "rtb-",
+        "aws_vpc_endpoint" => "vpce-",
+        "aws_security_group" => "sg-",
+        "aws_network_acl" => "acl-",
+        "aws_nat_gateway" => "nat-",
+        "aws_internet_gateway" => "igw-",
+        "aws_egress_only_internet_gateway" => "eigw-",
+        _ => return None,
+    })
+}
+
+/// Every managed resource instance's ID after the plan (AWS's, when known) and its address.
+#[derive(Debug, Default)]
+pub struct Ids {
+    by_address: BTreeMap<String, String>,
+    /// ID → address, for the resources the plan changes (to name them in what it says).
+    pub addresses: BTreeMap<String, String>,
+    /// Placeholder ID → address, for what the plan creates: shown as the address.
+    pub placeholders: BTreeMap<String, String>,
+}
+
+impl Ids {
+    pub fn of(plan: &Plan) -> Ids {
+        let mut ids = Ids::default();
+        for rc in plan.resource_changes.iter().filter(|r| r.mode == "managed") {
+            let known = |v: &Value| {
+                v.get("id")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            let id = match known(&rc.change.after).or_else(|| {
+                (!rc.change.creates())
+                    .then(|| known(&rc.change.before))
+                    .flatten()
+            }) {
+                Some(id) => id,
+                None => {
+                    let placeholder = format!(
+                        "{}{}",
+                        id_prefix(&rc.resource_type).unwrap_or(""),
+                        rc.address
+                    );
+                    ids.placeholders
+                        .insert(placeholder.clone(), rc.address.clone());
+                    placeholder
+                }
+            };
+            if rc.change.changes() {
+                ids.addresses.insert(id.clone(), rc.address.clone());
+                if let Some(old) = known(&rc.change.before) {
+                    ids.addresses.insert(old, rc.address.clone());
+                }
+            }
+            ids.by_address.insert(rc.address.clone(), id);
+        }
+        ids
+    }
+
+    pub fn id(&self, address: &str) -> Option<&str> {
+        self.by_address.get(address).map(String::as_str)
+    }
+
+    /// The instances of a resource (`aws_route_table.private` with any index).
+    fn instances<'a>(&'a self, base: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.by_address
+            .range(base.to_string()..)
+            .take_while(move |(a, _)| a.starts_with(base))
+            .filter(move |(a, _)| a.len() == base.len() || a[base.len()..].starts_with('['))
+            .map(|(a, id)| (a.as_str(), id.as_str()))
+    }
+
+    /// `text` with every placeholder ID replaced by the plan address it stands for.
+    pub fn display(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (placeholder, address) in self.placeholders.iter().rev() {
+            if out.contains(placeholder.as_str()) {
+                out = out.replace(placeholder.as_str(), address);
+            }
+        }
+        out
+    }
+}
+
+/// An attribute's value after the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Planned {
+    Known(Value),
+    /// Known only after apply, and the configuration does not say what it will be: why.
+    Unknown(String),
+}
+
+/// Reads the attributes of one resource instance of `plan`.
+pub struct Instance<'a> {
+    pub rc: &'a ResourceChange,
+    plan: &'a Plan,
+    ids: &'a Ids,
+}
+
+/// Whether a value's `after_unknown` marks say any part of it is known only after apply.
+pub fn contains_unknown(marks: &Value) -> bool {
+    match marks {
+        Value::Bool(b) => *b,
+        Value::Array(items) => items.iter().any(contains_unknown),
+        Value::Object(map) => map.values().any(contains_unknown),
+        _ => false,
+    }
+}
+
+impl<'a> Instance<'a> {
+    pub fn new(rc: &'a ResourceChange, plan: &'a Plan, ids: &'a Ids) -> Instance<'a> {
+        Instance { rc, plan, ids }
+    }
+
+    /// The instance's ID after the plan (AWS's, or its placeholder).
+    pub fn id(&self) -> String {
+        self.ids
+            .id(&self.rc.address)
+            .unwrap_or(&self.rc.address)
+            .to_string()
+    }
+
+    /// Whether `id` stands for a resource the plan creates (it has no ID yet).
+    pub fn is_placeholder(&self, id: &str) -> bool {
+        self.ids.placeholders.contains_key(id)
+    }
+
+    /// The value before the plan (for a change that removes or replaces what was).
+    pub fn before(&self, attribute: &str) -> Option<&'a Value> {
+        self.rc
+            .change
+            .before
+            .get(attribute)
+            .filter(|v| !v.is_null())
+    }
+
+    /// `attribute` after the plan: the plan's value, else the configuration's references
+    /// resolved to the IDs they name.
+    pub fn get(&self, attribute: &str) -> Planned {
+        let marks = self
+            .rc
+            .change
+            .after_unknown
+            .get(attribute)
+            .unwrap_or(&Value::Null);
+        if !contains_unknown(marks) {
+            return Planned::Known(
+                self.rc
+                    .change
+                    .after
+                    .get(attribute)
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            );
+        }
+        let expression = self
+            .plan
+            .configuration
+            .as_ref()
+            .and_then(|c| c.resource(&self.rc.module_path(), &self.rc.config_address()))
+            .and_then(|r| r.expressions.get(attribute));
+        match expression {
+            Some(expression) => self.resolve(expression, attribute),
+            None => Planned::Unknown(format!(
+                "{}.{attribute} is known only after apply, and the plan does not say where it comes from",
+                self.rc.address
+            )),
+        }
+    }
+
+    /// Whether `attribute` is known only after apply because the configuration leaves it to
+    /// AWS (the resource is in the configuration, the attribute is not): AWS's default, or
+    /// for a block list (`route`, `egress`) what separate resources put there.
+    pub fn left_to_aws(&self, attribute: &str) -> bool {
+        let unknown = contains_unknown(
+            self.rc
+                .change
+                .after_unknown
+                .get(attribute)
+                .unwrap_or(&Value::Null),
+        );
+        unknown
+            && self
+                .plan
+                .configuration
+                .as_ref()
+                .and_then(|c| c.resource(&self.rc.module_path(), &self.rc.config_address()))
+                .is_some_and(|r| !r.expressions.contains_key(attribute))
+    }
+
+    /// A string attribute (`None` when unset).
+    pub fn text(&self, attribute: &str) -> Result<Option<String>, String> {
+        match self.get(attribute) {
+            Planned::Known(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+            Planned::Known(Value::Array(items)) if items.len() == 1 => {
+                Ok(items[0].as_str().map(str::to_string))
+            }
+            Planned::Known(_) => Ok(None),
+            Planned::Unknown(why) => Err(why),
+        }
+    }
+
+    /// A list of strings (a set or list attribute).
+    pub fn texts(&self, attribute: &str) -> Result<Vec<String>, String> {
+        match self.get(attribute) {
+            Planned::Known(Value::Array(items)) => Ok(items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()),
+            Planned::Known(Value::String(s)) if !s.is_empty() => Ok(vec![s]),
+            Planned::Known(_) => Ok(vec![]),
+            Planned::Unknown(why) => Err(why),
+        }
+    }
+
+    pub fn flag(&self, attribute: &str) -> Result<Option<bool>, String> {
+        match self.get(attribute) {
+            Planned::Known(v) => Ok(v.as_bool()),
+            Planned::Unknown(why) => Err(why),
+        }
+    }
+
+    /// A nested block list (`route`, `egress`, `network_configuration`): the plan's objects
+    /// when every value in them is known.
+    pub fn blocks(&self, attribute: &str) -> Result<Vec<serde_json::Map<String, Value>>, String> {
+        match self.get(attribute) {
+            Planned::Known(Value::Array(items)) => Ok(items
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::Object(map) => Some(map),
+                    _ => None,
+                })
+                .collect()),
+            Planned::Known(_) => Ok(vec![]),
+            Planned::Unknown(why) => Err(why),
+        }
+    }
+
+    /// The IDs an expression's references name, when they are all resources of the plan.
+    fn resolve(&self, expression: &Value, attribute: &str) -> Planned {
+        let unknown = |what: &str| {
+            Planned::Unknown(format!(
+                "{}.{attribute} is known only after apply ({what})",
+                self.rc.address
+            ))
+        };
+        let references: Vec<&str> = match expression.get("references").and_then(Value::as_array) {
+            Some(list) => list.iter().filter_map(Value::as_str).collect(),
+            None if expression.is_array() => {
+                return unknown("set by a nested block the plan does not resolve")
+            }
+            None => return unknown("computed by AWS"),
+        };
+        let own_key = self.rc.index.clone();
+        let per_instance = references
+            .iter()
+            .any(|r| *r == "count.index" || r.starts_with("each."));
+        let mut ids: Vec<String> = Vec::new();
+        let mut bases: Vec<&str> = Vec::new();
+        for reference in &references {
+            if *reference == "count.index" || reference.starts_with("each.") {
+                continue;
+            }
+            if [
+                "var.",
+                "local.",
+                "module.",
+                "data.",
+                "path.",
+                "terraform.",
+                "self.",
+            ]
+            .iter()
+            .any(|p| reference.starts_with(p))
+            {
+                return unknown(&format!("from {reference}"));
+            }
+            // `aws_route_table.private_c.id` and `aws_route_table.private_c` both come; the
+            // resource is the first two parts (with an index, when one is written).
+            let base = resource_base(reference);
+            if !bases.contains(&base) {
+                bases.push(base);
+            }
+        }
+        if bases.is_empty() {
+            return unknown("no resource referenced");
+        }
+        for base in bases {
+            let full = format!("{}{base}", self.rc.module_prefix());
+            if let Some(id) = self.ids.id(&full) {
+                ids.push(id.to_string());
+                continue;
+            }
+            let instances: Vec<(&str, &str)> = self.ids.instances(&full).collect();
+            let chosen = match (instances.len(), per_instance, &own_key) {
+                (1, _, _) => Some(instances[0].1),
+                (_, true, Some(key)) => {
+                    let wanted = format!("{full}[{key}]");
+                    instances
+                        .iter()
+                        .find(|(a, _)| *a == wanted)
+                        .map(|(_, id)| *id)
+                }
+                _ => None,
+            };
+            match chosen {
+                Some(id) => ids.push(id.to_string()),
+                None if instances.is_empty() => {
+                    return unknown(&format!("{full} is not in the plan"))
+                }
+                None => {
+                    return unknown(&format!(
+                        "{full} has {} instances and the reference does not say which",
+                        instances.len()
+                    ))
+                }
+            }
+        }
+        if ids.len() == 1 {
+            Planned::Known(Value::String(ids.remove(0)))
+        } else {
+            Planned::Known(Value::Array(ids.into_iter().map(Value::String).collect()))
+        }
+    }
+}
+
+/// `aws_route_table.private_c.id` → `aws_route_table.private_c`; `aws_subnet.a[0].id` →
+/// `aws_subnet.a[0]`.
+fn resource_base(reference: &str) -> &str {
+    let mut dots = 0;
+    let mut depth = 0;
+    for (i, c) in reference.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            '.' if depth == 0 => {
+                dots += 1;
+                if dots == 2 {
+                    return &reference[..i];
+                }
+            }
+            _ => {}
+        }
+    }
+    reference
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_names_its_resource() {
+        assert_eq!(
+            resource_base("aws_route_table.private_c.id"),
+            "aws_route_table.private_c"
+        );
+        assert_eq!(resource_base("aws_subnet.a[0].id"), "aws_subnet.a[0]");
+        assert_eq!(
+            resource_base("aws_subnet.a[\"x.y\"].id"),
+            "aws_subnet.a[\"x.y\"]"
+        );
+        assert_eq!(resource_base("aws_vpc.main"), "aws_vpc.main");
+    }
+}
