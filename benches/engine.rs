@@ -12,6 +12,11 @@
 //! - a view of 10,000 subnets, each with its own route table: one probe from the last subnet
 //!   (a scan would walk every table) and the audit of 2,500 services spread over them.
 //!
+//! - `audit --plan` of a 2,000-resource Terraform plan over the bundled account (400 new
+//!   subnets, each with its route table, association, security group and egress rule,
+//!   known only after apply and resolved through the configuration): parse, apply, both
+//!   audits and the comparison.
+//!
 //! Needs the full snapshot: `IP_RANGES_FILE`, else `data/ip-ranges.json` (`make ip-ranges`).
 
 use std::hint::black_box;
@@ -209,6 +214,24 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(audit(black_box(&wide), "ap-northeast-2", &everything)))
     });
     group.finish();
+    let plan_text = two_thousand_resource_plan();
+    let account = snapshot::load(&repo("events/audit/account.json")).unwrap();
+    let mut group = c.benchmark_group("plan");
+    group.sample_size(10);
+    group.bench_function("preflight_2000_resources_over_the_bundled_account", |b| {
+        b.iter(|| {
+            let plan =
+                ecs_pull_doctor::tfplan::Plan::parse("plan.json", black_box(plan_text.as_bytes()))
+                    .unwrap();
+            black_box(ecs_pull_doctor::tfplan::preflight(
+                &plan,
+                &account,
+                "ap-northeast-2",
+                &everything,
+            ))
+        })
+    });
+    group.finish();
     c.bench_function("diagnose/seed_sample", |b| {
         b.iter_batched(
             || (),
@@ -216,6 +239,61 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+}
+
+/// A plan of 2,000 resource changes in the bundled account's VPC: 400 × (subnet, route
+/// table, association, security group, egress rule), their IDs known only after apply.
+fn two_thousand_resource_plan() -> String {
+    use serde_json::json;
+    let vpc = "vpc-46ae039ebd0b9898a";
+    let mut changes = vec![];
+    let mut resources = vec![];
+    let create = |address: String, after: serde_json::Value, unknown: serde_json::Value| {
+        let (kind, name) = address.split_once('.').unwrap();
+        json!({"address": address, "mode": "managed", "type": kind, "name": name,
+               "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": unknown}})
+    };
+    let refs = |address: &str| json!({"references": [format!("{address}.id"), address]});
+    for i in 0..400 {
+        let cidr = format!("10.40.{}.{}/28", 100 + i / 16, (i % 16) * 16);
+        let (subnet, table, association, group, rule) = (
+            format!("aws_subnet.s{i}"),
+            format!("aws_route_table.t{i}"),
+            format!("aws_route_table_association.a{i}"),
+            format!("aws_security_group.g{i}"),
+            format!("aws_vpc_security_group_egress_rule.r{i}"),
+        );
+        changes.push(create(
+            subnet.clone(),
+            json!({"vpc_id": vpc, "cidr_block": cidr}),
+            json!({"id": true}),
+        ));
+        changes.push(create(
+            table.clone(),
+            json!({"vpc_id": vpc}),
+            json!({"id": true, "route": true}),
+        ));
+        changes.push(create(
+            association.clone(),
+            json!({}),
+            json!({"id": true, "subnet_id": true, "route_table_id": true}),
+        ));
+        changes.push(create(
+            group.clone(),
+            json!({"vpc_id": vpc, "name": format!("g{i}"), "ingress": []}),
+            json!({"id": true, "egress": true}),
+        ));
+        changes.push(create(rule.clone(), json!({"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "0.0.0.0/0"}), json!({"id": true, "security_group_id": true})));
+        resources.push(json!({"address": subnet, "mode": "managed", "expressions": {"vpc_id": {"constant_value": vpc}}}));
+        resources.push(json!({"address": table, "mode": "managed", "expressions": {"vpc_id": {"constant_value": vpc}}}));
+        resources.push(json!({"address": association, "mode": "managed", "expressions": {"subnet_id": refs(&subnet), "route_table_id": refs(&table)}}));
+        resources.push(json!({"address": group, "mode": "managed", "expressions": {"vpc_id": {"constant_value": vpc}}}));
+        resources.push(json!({"address": rule, "mode": "managed", "expressions": {"security_group_id": refs(&group)}}));
+    }
+    assert_eq!(changes.len(), 2000);
+    json!({"format_version": "1.2", "terraform_version": "1.9.8", "resource_changes": changes,
+           "configuration": {"root_module": {"resources": resources}}})
+    .to_string()
 }
 
 /// How many (service, subnet, hop) checks an audit of everything in `view` makes.

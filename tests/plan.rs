@@ -1,5 +1,6 @@
 //! `audit --plan`: a Terraform plan's effect on the pull paths of the bundled account
-//! (`events/audit/account.json`), through the real CLI. The plans in `tests/fixtures/plans/`
+//! (`events/audit/account.json`), through the real CLI; and the same plan over moto's live
+//! account and over a snapshot of it, which must agree. The plans in `tests/fixtures/plans/`
 //! are written for these cases in `terraform show -json`'s format; those in `real/` are real
 //! plans from public repositories (sources in `research/terraform-plans/SOURCES.md`). Every
 //! one is checked against the documented schema first.
@@ -401,4 +402,108 @@ fn what_is_not_a_plan_is_refused_saying_how_to_make_one() {
         "tests/fixtures/plans/new-table-without-endpoint.json",
     ]);
     assert_eq!(code, 2, "{err}");
+}
+
+/// A service the plan adds, with a task definition and a security group the same plan
+/// creates (known only after apply, resolved through the configuration), in a subnet the S3
+/// endpoint does not cover: the known cause now also blocks it.
+#[test]
+fn a_service_the_plan_adds_is_audited_from_what_the_plan_gives_it() {
+    let (plan, code) = preflight(&fixture("new-service-in-subnet-c"));
+    assert_eq!(code, 1, "{plan:#}");
+    assert_eq!(codes(&plan["introduced"]), ["S3_ROUTE_MISSING"]);
+    let cause = &plan["introduced"][0];
+    assert_eq!(cause["widened_to"], serde_json::json!(["prod/app"]));
+    assert_eq!(
+        cause["addresses"],
+        serde_json::json!(["aws_ecs_service.app"])
+    );
+    assert_eq!(plan["undecided"], false);
+    assert_eq!(
+        codes(&plan["unchanged"]),
+        ["INTERFACE_ENDPOINT_MISSING", "TASK_SG_BLOCKS_HTTPS"]
+    );
+}
+
+/// The reference plan, its IDs swapped for those of the broken account moto builds (the
+/// bundled snapshot was captured from that account, zone by zone): `audit --live --plan`
+/// and `audit --network <its snapshot> --plan` give the same verdict.
+#[test]
+fn the_live_account_and_its_snapshot_give_the_same_verdict() {
+    use common::moto::{audit_json, doctor, fixture as moto_fixture, Moto};
+    let moto = Moto::start();
+    let built = moto_fixture(&moto, "moto_account.py", &["--state", "broken"]);
+    let bundled = common::sample_account();
+    let mut swap: Vec<(String, String)> = vec![];
+    for (zone, subnet) in ["a", "b", "c", "d"].iter().zip([
+        "subnet-df6a6dd76653547f6",
+        "subnet-71de7b30fb7a1acfe",
+        "subnet-6c09c3279ffae8906",
+        "subnet-e31349cc350c2923e",
+    ]) {
+        let (table, _) = bundled
+            .route_table_for_subnet(subnet, "vpc-46ae039ebd0b9898a")
+            .unwrap();
+        swap.push((
+            subnet.into(),
+            built["subnets"][zone].as_str().unwrap().into(),
+        ));
+        swap.push((
+            table.route_table_id.clone(),
+            built["route_tables"][zone].as_str().unwrap().into(),
+        ));
+    }
+    swap.push((
+        "vpc-46ae039ebd0b9898a".into(),
+        built["vpc"].as_str().unwrap().into(),
+    ));
+    swap.push((
+        "vpce-ff5729b239ee10202".into(),
+        built["s3_endpoint"].as_str().unwrap().into(),
+    ));
+    swap.push((
+        "pl-78a54011".into(),
+        built["s3_prefix_list"].as_str().unwrap().into(),
+    ));
+    let mut text = std::fs::read_to_string(fixture("new-table-without-endpoint")).unwrap();
+    for (from, to) in &swap {
+        text = text.replace(from.as_str(), to);
+    }
+    let dir =
+        std::env::temp_dir().join(format!("ecs-pull-doctor-plan-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plan_path = dir.join("plan.json");
+    std::fs::write(&plan_path, text).unwrap();
+    let plan_arg = plan_path.to_str().unwrap();
+
+    let (live, live_code) = audit_json(&moto.endpoint, &["--plan", plan_arg]);
+    let out = doctor(
+        &moto.endpoint,
+        &["snapshot", "--cluster", "prod", "--cluster", "batch"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snapshot = dir.join("account.json");
+    std::fs::write(&snapshot, &out.stdout).unwrap();
+    let (code, stdout, stderr) = run(&[
+        "audit",
+        "--network",
+        snapshot.to_str().unwrap(),
+        "--plan",
+        plan_arg,
+        "--format",
+        "json",
+    ]);
+    let from_snapshot: Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    assert_eq!(live_code, 1, "{:#}", live["plan"]);
+    assert_eq!(code, live_code);
+    assert_eq!(from_snapshot["plan"], live["plan"]);
+    assert_eq!(codes(&live["plan"]["introduced"]), ["S3_ROUTE_MISSING"]);
+    assert_eq!(
+        live["plan"]["introduced"][0]["addresses"],
+        serde_json::json!(["aws_route_table.private_e", "aws_route_table_association.b"])
+    );
 }

@@ -1389,6 +1389,14 @@ impl Editor<'_, '_> {
             .instance
             .text("cluster")?
             .ok_or("a service without a cluster")?;
+        // A cluster the plan creates is named by its `name` (its ARN is known after apply).
+        let cluster = match self.instance.is_placeholder(&cluster) {
+            true => self
+                .instance
+                .attribute_of(&cluster, "name")
+                .unwrap_or(cluster),
+            false => cluster,
+        };
         let task_definition = self.instance.text("task_definition")?;
         let network = self.instance.blocks("network_configuration")?;
         let awsvpc = network.first().map(|block| AwsVpcConfiguration {
@@ -1403,21 +1411,6 @@ impl Editor<'_, '_> {
                 .into(),
             ),
         });
-        if network.first().is_some_and(|b| {
-            super::values::contains_unknown(
-                self.instance
-                    .rc
-                    .change
-                    .after_unknown
-                    .get("network_configuration")
-                    .unwrap_or(&Value::Null),
-            ) && b.get("subnets").is_none()
-        }) {
-            return Err(format!(
-                "{}.network_configuration is known only after apply",
-                self.instance.rc.address
-            ));
-        }
         let strategy: Vec<CapacityProviderItem> = self
             .instance
             .blocks("capacity_provider_strategy")?

@@ -139,6 +139,20 @@ impl<'a> Instance<'a> {
             .to_string()
     }
 
+    /// A known string attribute, after the plan, of the resource whose placeholder is `id`.
+    pub fn attribute_of(&self, id: &str, attribute: &str) -> Option<String> {
+        let address = self.ids.placeholders.get(id)?;
+        self.plan
+            .resource_changes
+            .iter()
+            .find(|rc| &rc.address == address)?
+            .change
+            .after
+            .get(attribute)?
+            .as_str()
+            .map(str::to_string)
+    }
+
     /// Whether `id` stands for a resource the plan creates (it has no ID yet).
     pub fn is_placeholder(&self, id: &str) -> bool {
         self.ids.placeholders.contains_key(id)
@@ -179,7 +193,14 @@ impl<'a> Instance<'a> {
             .and_then(|c| c.resource(&self.rc.module_path(), &self.rc.config_address()))
             .and_then(|r| r.expressions.get(attribute));
         match expression {
-            Some(expression) => self.resolve(expression, attribute),
+            Some(expression) => match self.resolve(expression, attribute) {
+                Planned::Known(value) => Planned::Known(with_known_elements(
+                    self.rc.change.after.get(attribute),
+                    marks,
+                    value,
+                )),
+                unknown => unknown,
+            },
             None => Planned::Unknown(format!(
                 "{}.{attribute} is known only after apply, and the plan does not say where it comes from",
                 self.rc.address
@@ -242,6 +263,9 @@ impl<'a> Instance<'a> {
     /// A nested block list (`route`, `egress`, `network_configuration`): the plan's objects
     /// when every value in them is known.
     pub fn blocks(&self, attribute: &str) -> Result<Vec<serde_json::Map<String, Value>>, String> {
+        if let Some(resolved) = self.nested_blocks(attribute) {
+            return resolved;
+        }
         match self.get(attribute) {
             Planned::Known(Value::Array(items)) => Ok(items
                 .into_iter()
@@ -253,6 +277,72 @@ impl<'a> Instance<'a> {
             Planned::Known(_) => Ok(vec![]),
             Planned::Unknown(why) => Err(why),
         }
+    }
+
+    /// A nested block (`network_configuration { subnets = [...] }`) with unknown values,
+    /// resolved key by key: the configuration writes a nested block as a list of objects of
+    /// expressions, one per block. `None` when the attribute is not such a block.
+    fn nested_blocks(
+        &self,
+        attribute: &str,
+    ) -> Option<Result<Vec<serde_json::Map<String, Value>>, String>> {
+        let marks = self.rc.change.after_unknown.get(attribute)?.as_array()?;
+        if !contains_unknown(&Value::Array(marks.clone())) {
+            return None;
+        }
+        let expressions = self
+            .plan
+            .configuration
+            .as_ref()
+            .and_then(|c| c.resource(&self.rc.module_path(), &self.rc.config_address()))
+            .and_then(|r| r.expressions.get(attribute))
+            .and_then(Value::as_array)?;
+        let after = self
+            .rc
+            .change
+            .after
+            .get(attribute)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut blocks = Vec::new();
+        for (i, mark) in marks.iter().enumerate() {
+            let mut block = after
+                .get(i)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            for (key, unknown) in mark.as_object().into_iter().flatten() {
+                if !contains_unknown(unknown) {
+                    continue;
+                }
+                let Some(expression) = expressions.get(i).and_then(|e| e.get(key)) else {
+                    return Some(Err(format!(
+                        "{}.{attribute}.{key} is known only after apply, and the plan does not say where it comes from",
+                        self.rc.address
+                    )));
+                };
+                match self.resolve(expression, &format!("{attribute}.{key}")) {
+                    Planned::Known(value) => {
+                        let value = with_known_elements(block.get(key), unknown, value);
+                        // A list attribute stays a list when it names one resource.
+                        let value = match (value, block.get(key)) {
+                            (Value::String(s), Some(Value::Array(_)))
+                            | (Value::String(s), None)
+                                if key.ends_with('s') =>
+                            {
+                                Value::Array(vec![Value::String(s)])
+                            }
+                            (value, _) => value,
+                        };
+                        block.insert(key.clone(), value);
+                    }
+                    Planned::Unknown(why) => return Some(Err(why)),
+                }
+            }
+            blocks.push(block);
+        }
+        Some(Ok(blocks))
     }
 
     /// The IDs an expression's references name, when they are all resources of the plan.
@@ -341,6 +431,30 @@ impl<'a> Instance<'a> {
             Planned::Known(Value::Array(ids.into_iter().map(Value::String).collect()))
         }
     }
+}
+
+/// A list the plan knows in part (`["subnet-1", (known after apply)]`, marked per element):
+/// its known elements and what the references resolved to, each once.
+fn with_known_elements(after: Option<&Value>, marks: &Value, resolved: Value) -> Value {
+    let (Some(Value::Array(items)), Value::Array(marks)) = (after, marks) else {
+        return resolved;
+    };
+    let mut merged: Vec<Value> = items
+        .iter()
+        .zip(marks)
+        .filter(|(item, mark)| !contains_unknown(mark) && !item.is_null())
+        .map(|(item, _)| item.clone())
+        .collect();
+    let resolved = match resolved {
+        Value::Array(list) => list,
+        one => vec![one],
+    };
+    for value in resolved {
+        if !merged.contains(&value) {
+            merged.push(value);
+        }
+    }
+    Value::Array(merged)
 }
 
 /// `aws_route_table.private_c.id` → `aws_route_table.private_c`; `aws_subnet.a[0].id` →

@@ -153,10 +153,22 @@ impl Namer<'_> {
                 .get("service_name")
                 .and_then(|v| v.as_str())
                 .is_some_and(|service| cause.identity.ends_with(&format!("#{service}")));
+            // A service the plan adds or changes, among those the cause affects.
+            let service = rc.resource_type == "aws_ecs_service"
+                && match (
+                    rc.change.after.get("cluster").and_then(|v| v.as_str()),
+                    rc.change.after.get("name").and_then(|v| v.as_str()),
+                ) {
+                    (Some(cluster), Some(name)) => cause
+                        .services
+                        .contains(&format!("{}/{name}", crate::network::cluster_name(cluster))),
+                    _ => false,
+                };
             if ids.contains(id)
                 || before_id.is_some_and(|b| ids.contains(b))
                 || links > 0
                 || provides
+                || service
             {
                 found.push(rc.address.clone());
             }
