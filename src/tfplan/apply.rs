@@ -1611,6 +1611,91 @@ mod tests {
         assert_eq!(errors[0].message, "aws_route_table_association.a.route_table_id is known only after apply (from var.table)");
     }
 
+    /// An inline route to a NAT gateway of the same plan: the configuration's one
+    /// expression for all `route` blocks decides a single unknown target, never two.
+    #[test]
+    fn an_inline_route_to_a_new_nat_gateway_is_resolved_and_two_unknowns_are_not() {
+        let route = |unknown: serde_json::Value| {
+            change(
+                "aws_route_table.b",
+                &["create"],
+                json!(null),
+                json!({"vpc_id": "vpc-1", "route": [{"cidr_block": "0.0.0.0/0", "gateway_id": ""}]}),
+                json!({"id": true, "route": [unknown]}),
+            )
+        };
+        let nat = change(
+            "aws_nat_gateway.x",
+            &["create"],
+            json!(null),
+            json!({"subnet_id": "subnet-a", "connectivity_type": "public"}),
+            json!({"id": true}),
+        );
+        let config = json!([
+            configured(
+                "aws_route_table.b",
+                json!({"vpc_id": {"constant_value": "vpc-1"}, "route": {"references": ["aws_nat_gateway.x.id", "aws_nat_gateway.x"]}})
+            ),
+            configured(
+                "aws_nat_gateway.x",
+                json!({"subnet_id": {"constant_value": "subnet-a"}})
+            ),
+        ]);
+        let applied = apply(
+            &plan(
+                json!([nat.clone(), route(json!({"nat_gateway_id": true}))]),
+                config.clone(),
+            ),
+            &view(),
+        );
+        assert!(
+            applied.view.inspection_errors.is_none(),
+            "{:?}",
+            applied.view.inspection_errors
+        );
+        let table = applied
+            .view
+            .route_tables
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|t| t.route_table_id == "rtb-aws_route_table.b")
+            .unwrap();
+        let default = table
+            .routes
+            .iter()
+            .find(|r| r.destination() == "0.0.0.0/0")
+            .unwrap();
+        assert_eq!(
+            default.nat_gateway_id.as_deref(),
+            Some("nat-aws_nat_gateway.x")
+        );
+
+        let applied = apply(
+            &plan(
+                json!([
+                    nat,
+                    route(json!({"nat_gateway_id": true, "transit_gateway_id": true}))
+                ]),
+                config,
+            ),
+            &view(),
+        );
+        let errors = applied.view.inspection_errors.unwrap();
+        assert!(
+            errors[0]
+                .message
+                .contains("does not say which value goes where"),
+            "{errors:?}"
+        );
+        assert!(!applied
+            .view
+            .route_tables
+            .unwrap()
+            .iter()
+            .any(|t| t.route_table_id == "rtb-aws_route_table.b"));
+    }
+
     /// `count.index` picks the instance with the referring resource's own index.
     #[test]
     fn count_index_references_pick_the_same_instance() {

@@ -235,6 +235,12 @@ impl<'a> Instance<'a> {
             Planned::Known(Value::Array(items)) if items.len() == 1 => {
                 Ok(items[0].as_str().map(str::to_string))
             }
+            // Several resources for one value (`coalesce(a.id, b.id)`): which is not known.
+            Planned::Known(Value::Array(items)) if items.len() > 1 => Err(format!(
+                "{}.{attribute} is known only after apply, and the configuration names {} resources for it",
+                self.rc.address,
+                items.len()
+            )),
             Planned::Known(_) => Ok(None),
             Planned::Unknown(why) => Err(why),
         }
@@ -274,7 +280,12 @@ impl<'a> Instance<'a> {
                     _ => None,
                 })
                 .collect()),
-            Planned::Known(_) => Ok(vec![]),
+            Planned::Known(Value::Null) => Ok(vec![]),
+            // Resolved to resource IDs: not blocks (never read as "no blocks").
+            Planned::Known(_) => Err(format!(
+                "{}.{attribute} is known only after apply, and its configuration does not say which value goes where",
+                self.rc.address
+            )),
             Planned::Unknown(why) => Err(why),
         }
     }
@@ -290,13 +301,18 @@ impl<'a> Instance<'a> {
         if !contains_unknown(&Value::Array(marks.clone())) {
             return None;
         }
-        let expressions = self
+        let expression = self
             .plan
             .configuration
             .as_ref()
             .and_then(|c| c.resource(&self.rc.module_path(), &self.rc.config_address()))
-            .and_then(|r| r.expressions.get(attribute))
-            .and_then(Value::as_array)?;
+            .and_then(|r| r.expressions.get(attribute))?;
+        let Some(expressions) = expression.as_array() else {
+            // An attribute written as blocks (`route { … }`, `egress { … }`) has one
+            // expression for all of them: it says which resources, not which key of which
+            // block. It decides only a single unknown value.
+            return Some(self.single_unknown_in_blocks(attribute, marks, expression));
+        };
         let after = self
             .rc
             .change
@@ -343,6 +359,52 @@ impl<'a> Instance<'a> {
             blocks.push(block);
         }
         Some(Ok(blocks))
+    }
+
+    fn single_unknown_in_blocks(
+        &self,
+        attribute: &str,
+        marks: &[Value],
+        expression: &Value,
+    ) -> Result<Vec<serde_json::Map<String, Value>>, String> {
+        let unknown: Vec<(usize, &String)> = marks
+            .iter()
+            .enumerate()
+            .flat_map(|(i, mark)| {
+                mark.as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, m)| contains_unknown(m))
+                    .map(move |(key, _)| (i, key))
+            })
+            .collect();
+        let undecided = || {
+            format!(
+                "{}.{attribute} is known only after apply, and its configuration does not say which value goes where",
+                self.rc.address
+            )
+        };
+        let [(index, key)] = unknown.as_slice() else {
+            return Err(undecided());
+        };
+        let Planned::Known(Value::String(id)) = self.resolve(expression, attribute) else {
+            return Err(undecided());
+        };
+        let mut blocks: Vec<serde_json::Map<String, Value>> = self
+            .rc
+            .change
+            .after
+            .get(attribute)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|b| b.as_object().cloned().unwrap_or_default())
+            .collect();
+        while blocks.len() <= *index {
+            blocks.push(serde_json::Map::new());
+        }
+        blocks[*index].insert((*key).clone(), Value::String(id));
+        Ok(blocks)
     }
 
     /// The IDs an expression's references name, when they are all resources of the plan.
