@@ -47,7 +47,7 @@ fn headline(preflight: &Preflight, lang: Lang) -> String {
             line.push_str(&format!(", 다시 확인 못 함 {n}개"));
         }
         if undecided {
-            line.push_str(" (적용 후에야 알 수 있는 값이 있어 일부 경로는 판단하지 못함)");
+            line.push_str(" (일부 경로는 판단하지 못함: 아래 참고)");
         }
         line
     } else {
@@ -59,7 +59,7 @@ fn headline(preflight: &Preflight, lang: Lang) -> String {
             line.push_str(&format!(", {n} not checked again"));
         }
         if undecided {
-            line.push_str(" (some paths undecided: values known only after apply)");
+            line.push_str(" (some paths undecided: see below)");
         }
         line
     }
@@ -93,6 +93,7 @@ fn undecided_lines(preflight: &Preflight) -> Vec<String> {
             }
             _ => why,
         })
+        .chain(preflight.newly_unknown())
         .collect()
 }
 
@@ -208,6 +209,12 @@ pub fn preflight_text(preflight: &Preflight, lang: Lang) -> String {
     out
 }
 
+/// `text` as a Markdown code span: nothing in it is markup or HTML (a backtick would end
+/// the span, so it becomes a quote).
+fn code_span(text: &str) -> String {
+    format!("`{}`", text.replace('`', "'"))
+}
+
 /// The preflight as a pull-request comment.
 pub fn preflight_markdown(preflight: &Preflight, lang: Lang) -> String {
     use matrix::markdown_cell as escape;
@@ -249,11 +256,8 @@ pub fn preflight_markdown(preflight: &Preflight, lang: Lang) -> String {
                 escape(cause.summary.get(lang))
             ));
             if !planned.addresses.is_empty() {
-                let addresses: Vec<String> = planned
-                    .addresses
-                    .iter()
-                    .map(|a| format!("`{}`", a.replace('`', "'")))
-                    .collect();
+                let addresses: Vec<String> =
+                    planned.addresses.iter().map(|a| code_span(a)).collect();
                 push(format!(
                     "   - {} {}",
                     if ko {
@@ -322,17 +326,21 @@ pub fn preflight_markdown(preflight: &Preflight, lang: Lang) -> String {
         }
     }
     if !v.ignored.is_empty() {
+        // A plain list: an HTML block (`<details>`) would not escape what the plan names.
         push(String::new());
         push(format!(
-            "<details><summary>{} ({})</summary>\n\n{}\n\n</details>",
+            "#### {} ({})",
             if ko {
                 "읽지 않은 리소스"
             } else {
                 "Resources not read"
             },
-            v.ignored.len(),
-            escape(&v.ignored.join(", "))
+            v.ignored.len()
         ));
+        push(String::new());
+        for address in &v.ignored {
+            push(format!("- {}", code_span(address)));
+        }
     }
     out
 }

@@ -70,7 +70,7 @@ impl Plan {
                 "no resource_changes: a state file, not a plan?".into(),
             ));
         }
-        serde_json::from_value(value).map_err(|e| PlanError::NotAPlan(source.into(), e.to_string()))
+        Plan::from_value(value).map_err(|e| PlanError::NotAPlan(source.into(), e.to_string()))
     }
 }
 
@@ -99,9 +99,40 @@ impl Preflight {
     /// Whether a value known only after apply kept a decision about today's VPCs from being
     /// taken (what is undecided in a VPC the plan creates concerns no service yet).
     pub fn undecided(&self) -> bool {
-        self.undecided_reasons()
+        let reasons = self
+            .undecided_reasons()
             .iter()
-            .any(|(scope, _)| scope.as_deref() != Some(apply::NEW_VPC_SCOPE))
+            .any(|(scope, _)| scope.as_deref() != Some(apply::NEW_VPC_SCOPE));
+        reasons || !self.newly_unknown().is_empty()
+    }
+
+    /// Services decided before the plan (or new) that are unknown after it, each with the
+    /// first thing not inspected: whatever the reason, not decided.
+    pub fn newly_unknown(&self) -> Vec<String> {
+        let verdict_before = |s: &audit::ServiceAudit| {
+            self.before
+                .services
+                .iter()
+                .find(|b| b.cluster == s.cluster && b.service == s.service)
+                .map(|b| b.verdict)
+        };
+        self.after
+            .services
+            .iter()
+            .filter(|s| s.verdict == audit::ServiceVerdict::Unknown)
+            .filter(|s| verdict_before(s) != Some(audit::ServiceVerdict::Unknown))
+            .map(|s| {
+                let why = s
+                    .not_inspected
+                    .first()
+                    .map(|n| n.en.clone())
+                    .unwrap_or_default();
+                format!(
+                    "{}/{} is unknown after the plan: {why}",
+                    s.cluster, s.service
+                )
+            })
+            .collect()
     }
 
     /// Every value known only after apply that a decision needed: (scope, why).

@@ -35,6 +35,8 @@ pub struct ResourceChange {
     pub name: String,
     /// The `count` index or `for_each` key, when there is one.
     pub index: Option<Value>,
+    /// Set on an old object a replacement left behind (`create_before_destroy`).
+    pub deposed: Option<String>,
     pub change: Change,
 }
 
@@ -75,6 +77,14 @@ impl Change {
 #[serde(default)]
 pub struct Configuration {
     pub root_module: ConfigModule,
+    /// Every module's resources by module path and address (`vpc.inner|aws_subnet.a`),
+    /// built once by [`Plan::from_value`]: each attribute of each change looks one up.
+    #[serde(skip)]
+    by_address: std::collections::HashMap<String, ConfigResource>,
+}
+
+fn config_key(path: &[String], address: &str) -> String {
+    format!("{}|{address}", path.join("."))
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -142,14 +152,40 @@ pub fn module_path(module_address: &str) -> Vec<String> {
 impl Configuration {
     /// The configuration of the resource at `path`/`address`, when the plan carries it.
     pub fn resource(&self, path: &[String], address: &str) -> Option<&ConfigResource> {
-        let mut module = &self.root_module;
-        for call in path {
-            module = &module.module_calls.get(call)?.module;
+        self.by_address.get(&config_key(path, address))
+    }
+
+    fn index(&mut self) {
+        fn walk(
+            module: &ConfigModule,
+            path: &mut Vec<String>,
+            into: &mut std::collections::HashMap<String, ConfigResource>,
+        ) {
+            for resource in module.resources.iter().filter(|r| r.mode != "data") {
+                into.entry(config_key(path, &resource.address))
+                    .or_insert_with(|| resource.clone());
+            }
+            for (name, call) in &module.module_calls {
+                path.push(name.clone());
+                walk(&call.module, path, into);
+                path.pop();
+            }
         }
-        module
-            .resources
-            .iter()
-            .find(|r| r.address == address && r.mode != "data")
+        let mut by_address = std::collections::HashMap::new();
+        walk(&self.root_module, &mut Vec::new(), &mut by_address);
+        self.by_address = by_address;
+    }
+}
+
+impl Plan {
+    /// The plan in `value` (the JSON of `terraform show -json`), its configuration indexed.
+    pub fn from_value(value: Value) -> Result<Plan, serde_json::Error> {
+        let mut plan: Plan = serde_json::from_value(value)?;
+        if let Some(configuration) = &mut plan.configuration {
+            configuration.index();
+            configuration.root_module = ConfigModule::default();
+        }
+        Ok(plan)
     }
 }
 

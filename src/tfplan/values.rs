@@ -32,8 +32,7 @@ pub fn id_prefix(resource_type: &str) -> Option<&'static str> {
 #[derive(Debug, Default)]
 pub struct Ids {
     by_address: BTreeMap<String, String>,
-    /// ID → address, for the resources the plan changes (to name them in what it says).
-    pub addresses: BTreeMap<String, String>,
+    by_id: std::collections::HashMap<String, String>,
     /// Placeholder ID → address, for what the plan creates: shown as the address.
     pub placeholders: BTreeMap<String, String>,
 }
@@ -41,7 +40,12 @@ pub struct Ids {
 impl Ids {
     pub fn of(plan: &Plan) -> Ids {
         let mut ids = Ids::default();
-        for rc in plan.resource_changes.iter().filter(|r| r.mode == "managed") {
+        // A deposed object (an old one a replacement left behind) names no address's ID.
+        for rc in plan
+            .resource_changes
+            .iter()
+            .filter(|r| r.mode == "managed" && r.deposed.is_none())
+        {
             let known = |v: &Value| {
                 v.get("id")
                     .and_then(Value::as_str)
@@ -65,15 +69,15 @@ impl Ids {
                     placeholder
                 }
             };
-            if rc.change.changes() {
-                ids.addresses.insert(id.clone(), rc.address.clone());
-                if let Some(old) = known(&rc.change.before) {
-                    ids.addresses.insert(old, rc.address.clone());
-                }
-            }
+            ids.by_id.insert(id.clone(), rc.address.clone());
             ids.by_address.insert(rc.address.clone(), id);
         }
         ids
+    }
+
+    /// The plan's address of the resource with this ID (changed or not).
+    pub fn address(&self, id: &str) -> Option<&str> {
+        self.by_id.get(id).map(String::as_str)
     }
 
     pub fn id(&self, address: &str) -> Option<&str> {
@@ -90,13 +94,33 @@ impl Ids {
     }
 
     /// `text` with every placeholder ID replaced by the plan address it stands for.
+    /// One pass over `text`, the longest placeholder at each place, so a placeholder inside
+    /// another (`aws_subnet.a` in `aws_subnet.a1`, or in a `for_each` key) is left alone.
     pub fn display(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for (placeholder, address) in self.placeholders.iter().rev() {
-            if out.contains(placeholder.as_str()) {
-                out = out.replace(placeholder.as_str(), address);
-            }
+        let mut found: Vec<(usize, usize, &str)> = self
+            .placeholders
+            .iter()
+            .filter(|(placeholder, _)| text.contains(placeholder.as_str()))
+            .flat_map(|(placeholder, address)| {
+                text.match_indices(placeholder.as_str())
+                    .map(move |(at, _)| (at, at + placeholder.len(), address.as_str()))
+            })
+            .collect();
+        if found.is_empty() {
+            return text.to_string();
         }
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end, address) in found {
+            if start < at {
+                continue;
+            }
+            out.push_str(&text[at..start]);
+            out.push_str(address);
+            at = end;
+        }
+        out.push_str(&text[at..]);
         out
     }
 }
@@ -151,6 +175,19 @@ impl<'a> Instance<'a> {
             .get(attribute)?
             .as_str()
             .map(str::to_string)
+    }
+
+    /// Whether a resource of the plan of one of `types` names this one in `attribute` (a
+    /// separate rule of a security group, a route of a table).
+    pub fn named_by(&self, types: &[&str], attribute: &str) -> bool {
+        let id = self.id();
+        self.plan
+            .resource_changes
+            .iter()
+            .filter(|rc| rc.mode == "managed" && types.contains(&rc.resource_type.as_str()))
+            .any(|rc| {
+                Instance::new(rc, self.plan, self.ids).text(attribute) == Ok(Some(id.clone()))
+            })
     }
 
     /// Whether `id` stands for a resource the plan creates (it has no ID yet).
@@ -226,6 +263,25 @@ impl<'a> Instance<'a> {
                 .as_ref()
                 .and_then(|c| c.resource(&self.rc.module_path(), &self.rc.config_address()))
                 .is_some_and(|r| !r.expressions.contains_key(attribute))
+    }
+
+    /// `attributes` after the plan, every one checked: known, or resolved through the
+    /// configuration, or left to AWS (then absent); any other unknown is an error.
+    pub fn resolved(&self, attributes: &[&str]) -> Result<serde_json::Map<String, Value>, String> {
+        let mut out = serde_json::Map::new();
+        for attribute in attributes {
+            if self.left_to_aws(attribute) {
+                continue;
+            }
+            match self.get(attribute) {
+                Planned::Known(Value::Null) => {}
+                Planned::Known(value) => {
+                    out.insert((*attribute).to_string(), value);
+                }
+                Planned::Unknown(why) => return Err(why),
+            }
+        }
+        Ok(out)
     }
 
     /// A string attribute (`None` when unset).
@@ -422,12 +478,13 @@ impl<'a> Instance<'a> {
             }
             None => return unknown("computed by AWS"),
         };
-        let own_key = self.rc.index.clone();
         let per_instance = references
             .iter()
             .any(|r| *r == "count.index" || r.starts_with("each."));
-        let mut ids: Vec<String> = Vec::new();
-        let mut bases: Vec<&str> = Vec::new();
+        // (resource, attribute) for each reference: `aws_route_table.private_c.id` and
+        // `aws_route_table.private_c` both come, the resource being the first two parts
+        // (with its key when one is written).
+        let mut named: Vec<(&str, Option<&str>)> = Vec::new();
         for reference in &references {
             if *reference == "count.index" || reference.starts_with("each.") {
                 continue;
@@ -446,45 +503,74 @@ impl<'a> Instance<'a> {
             {
                 return unknown(&format!("from {reference}"));
             }
-            // `aws_route_table.private_c.id` and `aws_route_table.private_c` both come; the
-            // resource is the first two parts (with an index, when one is written).
             let base = resource_base(reference);
-            if !bases.contains(&base) {
-                bases.push(base);
-            }
+            let attribute = reference[base.len()..]
+                .strip_prefix('.')
+                .map(|rest| rest.split(['.', '[']).next().unwrap_or(rest));
+            named.push((base, attribute));
         }
+        // `x[0].id` comes with `x[0]` and `x`: the keyless one is the keyed one's parent.
+        let keyed: Vec<&str> = named
+            .iter()
+            .filter_map(|(base, _)| base.split_once('[').map(|(parent, _)| parent))
+            .collect();
+        named.retain(|(base, _)| base.contains('[') || !keyed.contains(base));
+        let mut bases: Vec<&str> = named.iter().map(|(base, _)| *base).collect();
+        bases.dedup();
+        bases.sort_unstable();
+        bases.dedup();
         if bases.is_empty() {
             return unknown("no resource referenced");
         }
+        if per_instance {
+            // `private[count.index]`, `private[floor(count.index / 2)]`, `rt[each.value.x]`:
+            // the reference does not say which instance, only that one is computed.
+            return unknown("the instance it names depends on count.index or each");
+        }
+        let mut ids: Vec<String> = Vec::new();
         for base in bases {
-            let full = format!("{}{base}", self.rc.module_prefix());
-            if let Some(id) = self.ids.id(&full) {
-                ids.push(id.to_string());
-                continue;
-            }
-            let instances: Vec<(&str, &str)> = self.ids.instances(&full).collect();
-            let chosen = match (instances.len(), per_instance, &own_key) {
-                (1, _, _) => Some(instances[0].1),
-                (_, true, Some(key)) => {
-                    let wanted = format!("{full}[{key}]");
-                    instances
-                        .iter()
-                        .find(|(a, _)| *a == wanted)
-                        .map(|(_, id)| *id)
-                }
-                _ => None,
+            let attributes: Vec<&str> = named
+                .iter()
+                .filter(|(b, _)| *b == base)
+                .filter_map(|(_, a)| *a)
+                .collect();
+            let resource_type = base.split('.').next().unwrap_or("");
+            let is_id = |a: &&str| {
+                *a == "id"
+                    || (*a == "arn" && resource_type.starts_with("aws_ecs_"))
+                    || (*a == "name" && resource_type == "aws_ecs_cluster")
             };
-            match chosen {
-                Some(id) => ids.push(id.to_string()),
-                None if instances.is_empty() => {
-                    return unknown(&format!("{full} is not in the plan"))
+            match attributes.iter().find(|a| !is_id(a)) {
+                Some(other) => return unknown(&format!("from {base}.{other}, not its ID")),
+                None if attributes.is_empty() => {
+                    let format = &self.plan.format_version;
+                    return unknown(&if format.starts_with("0.") {
+                        format!("from {base}: a plan of format {format} does not record which attribute")
+                    } else {
+                        format!("from {base}, no attribute of it named")
+                    });
                 }
+                None => {}
+            }
+            let full = format!("{}{base}", self.rc.module_prefix());
+            let id = match self.ids.id(&full) {
+                Some(id) => id.to_string(),
                 None => {
-                    return unknown(&format!(
-                        "{full} has {} instances and the reference does not say which",
-                        instances.len()
-                    ))
+                    let instances: Vec<(&str, &str)> = self.ids.instances(&full).collect();
+                    match instances.as_slice() {
+                        [(_, id)] => id.to_string(),
+                        [] => return unknown(&format!("{full} is not in the plan")),
+                        more => {
+                            return unknown(&format!(
+                                "{full} has {} instances and the reference does not say which",
+                                more.len()
+                            ))
+                        }
+                    }
                 }
+            };
+            if !ids.contains(&id) {
+                ids.push(id);
             }
         }
         if ids.len() == 1 {

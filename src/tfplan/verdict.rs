@@ -120,12 +120,11 @@ impl Namer<'_> {
             .map(String::as_str)
             .collect();
         let mut found: Vec<String> = Vec::new();
-        for rc in self
-            .plan
-            .resource_changes
-            .iter()
-            .filter(|rc| rc.mode == "managed" && rc.change.changes())
-        {
+        for rc in self.plan.resource_changes.iter().filter(|rc| {
+            rc.mode == "managed"
+                && rc.change.changes()
+                && super::apply::READ_TYPES.contains(&rc.resource_type.as_str())
+        }) {
             let id = self.applied.ids.id(&rc.address).unwrap_or("");
             let before_id = rc.change.before.get("id").and_then(|v| v.as_str());
             let links = [
@@ -201,12 +200,7 @@ impl Namer<'_> {
     /// The plan's address of a resource ID, when the plan holds that resource (changed or
     /// not).
     fn address_of(&self, id: &str) -> Option<String> {
-        self.plan
-            .resource_changes
-            .iter()
-            .filter(|rc| rc.mode == "managed")
-            .find(|rc| self.applied.ids.id(&rc.address) == Some(id))
-            .map(|rc| rc.address.clone())
+        self.applied.ids.address(id).map(str::to_string)
     }
 
     fn terraform_fix(&self, cause: &RootCause) -> Option<String> {
@@ -241,14 +235,35 @@ impl Namer<'_> {
                 ))
             }
             Code::TaskSgBlocksHttps => {
-                let group = cause.resources.iter().find(|r| r.starts_with("sg-"))?;
+                // The command names the task's group and the destination it needs.
+                let command = cause.commands.first()?;
+                let group = command
+                    .split_once("--group-id ")?
+                    .1
+                    .split_whitespace()
+                    .next()?;
                 let group_address = self.address_of(group)?;
-                let destination = cause
-                    .resources
-                    .iter()
-                    .find(|r| r.starts_with("pl-"))
-                    .map(|pl| format!("  prefix_list_id    = \"{pl}\""))
-                    .unwrap_or_else(|| "  cidr_ipv4         = \"0.0.0.0/0\"".into());
+                let value_after = |key: &str| {
+                    command.split_once(key).map(|(_, rest)| {
+                        rest.split(['}', ',', ']'])
+                            .next()
+                            .unwrap_or(rest)
+                            .to_string()
+                    })
+                };
+                let destination = if let Some(pl) = value_after("PrefixListId=") {
+                    format!("  prefix_list_id    = \"{pl}\"")
+                } else if let Some(peer) = value_after("GroupId=") {
+                    let peer = self
+                        .address_of(&peer)
+                        .map(|a| format!("{a}.id"))
+                        .unwrap_or_else(|| format!("\"{peer}\""));
+                    format!("  referenced_security_group_id = {peer}")
+                } else if let Some(cidr) = value_after("CidrIpv6=") {
+                    format!("  cidr_ipv6         = \"{cidr}\"")
+                } else {
+                    format!("  cidr_ipv4         = \"{}\"", value_after("CidrIp=")?)
+                };
                 Some(format!(
                     "resource \"aws_vpc_security_group_egress_rule\" \"…\" {{\n  security_group_id = {group_address}.id\n  ip_protocol       = \"tcp\"\n  from_port         = 443\n  to_port           = 443\n{destination}\n}}"
                 ))
