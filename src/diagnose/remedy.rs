@@ -102,6 +102,8 @@ impl Remedy {
                         route_tables.push(table.clone());
                     }
                 }
+                // The same whatever order the account lists its tables in.
+                route_tables.sort();
                 true
             }
             (
@@ -116,13 +118,22 @@ impl Remedy {
                     ..
                 },
             ) => {
+                // The lowest ID of each zone, and of the groups: the same fix whatever order
+                // the account lists them in.
                 for (zone, subnet) in more {
                     subnets_by_zone
                         .entry(zone.clone())
+                        .and_modify(|chosen| {
+                            if subnet < chosen {
+                                chosen.clone_from(subnet);
+                            }
+                        })
                         .or_insert_with(|| subnet.clone());
                 }
-                if security_group.is_none() {
-                    security_group.clone_from(other_group);
+                if let Some(theirs) = other_group {
+                    if security_group.as_ref().is_none_or(|mine| theirs < mine) {
+                        *security_group = Some(theirs.clone());
+                    }
                 }
                 true
             }

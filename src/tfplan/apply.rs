@@ -83,6 +83,7 @@ pub struct Applied {
 /// Applies `plan` to `before` (the account as it is, or a snapshot of it).
 pub fn apply(plan: &Plan, before: &NetworkView) -> Applied {
     let ids = Ids::of(plan);
+    let ruled = ruled(plan, &ids);
     let mut view = before.clone();
     view.index = Default::default();
     let mut ignored = Vec::new();
@@ -99,6 +100,7 @@ pub fn apply(plan: &Plan, before: &NetworkView) -> Applied {
             let editor = Editor {
                 view: &mut view,
                 instance: &instance,
+                ruled: &ruled,
             };
             let scope = editor.scope();
             let why = format!(
@@ -119,6 +121,7 @@ pub fn apply(plan: &Plan, before: &NetworkView) -> Applied {
             let mut editor = Editor {
                 view: &mut view,
                 instance: &instance,
+                ruled: &ruled,
             };
             if let Err(why) = editor.apply() {
                 let scope = editor.scope();
@@ -155,6 +158,30 @@ fn mark_unknown(view: &mut NetworkView, rc: &ResourceChange, why: String, scope:
 struct Editor<'v, 'p> {
     view: &'v mut NetworkView,
     instance: &'p Instance<'p>,
+    /// The groups and ACLs that separate rule resources of the plan name.
+    ruled: &'p std::collections::HashSet<String>,
+}
+
+/// The rule resources that keep a group's or an ACL's rules apart from it.
+const RULE_LINKS: &[(&str, &str)] = &[
+    ("aws_security_group_rule", "security_group_id"),
+    ("aws_vpc_security_group_egress_rule", "security_group_id"),
+    ("aws_vpc_security_group_ingress_rule", "security_group_id"),
+    ("aws_network_acl_rule", "network_acl_id"),
+];
+
+/// The groups and ACLs that rule resources of the plan name, found once.
+fn ruled(plan: &Plan, ids: &Ids) -> std::collections::HashSet<String> {
+    plan.resource_changes
+        .iter()
+        .filter(|rc| rc.mode == "managed")
+        .filter_map(|rc| {
+            let (_, link) = RULE_LINKS
+                .iter()
+                .find(|(kind, _)| *kind == rc.resource_type)?;
+            Instance::new(rc, plan, ids).text(link).ok().flatten()
+        })
+        .collect()
 }
 
 type Applies = Result<(), String>;
@@ -695,14 +722,9 @@ impl Editor<'_, '_> {
     /// plan's configuration leaves out `dynamic` blocks, so "none" and "dynamic rules known
     /// after apply" look the same: none is taken only when separate rule resources of the
     /// plan name it (rules kept apart from it); else its rules are undecided.
-    fn rules_or_none(
-        &self,
-        attribute: &str,
-        rule_types: &[&str],
-        link: &str,
-    ) -> Result<Vec<Map<String, Value>>, String> {
+    fn rules_or_none(&self, attribute: &str) -> Result<Vec<Map<String, Value>>, String> {
         if self.instance.left_to_aws(attribute) && self.creates() {
-            if self.instance.named_by(rule_types, link) {
+            if self.ruled.contains(&self.instance.id()) {
                 return Ok(vec![]);
             }
             return Err(format!(
@@ -866,13 +888,8 @@ impl Editor<'_, '_> {
             return Ok(());
         }
         // Terraform removes the egress rule AWS adds to a new group: `egress` is all it has.
-        const RULES: &[&str] = &[
-            "aws_security_group_rule",
-            "aws_vpc_security_group_egress_rule",
-            "aws_vpc_security_group_ingress_rule",
-        ];
-        let ingress = self.rules_or_none("ingress", RULES, "security_group_id")?;
-        let egress = self.rules_or_none("egress", RULES, "security_group_id")?;
+        let ingress = self.rules_or_none("ingress")?;
+        let egress = self.rules_or_none("egress")?;
         let group = SecurityGroup {
             group_id: id.clone(),
             group_name: self.instance.text("name").unwrap_or(None),
@@ -1301,9 +1318,8 @@ impl Editor<'_, '_> {
             }
             return Ok(());
         }
-        let rules = &["aws_network_acl_rule"];
-        let ingress = self.rules_or_none("ingress", rules, "network_acl_id")?;
-        let egress = self.rules_or_none("egress", rules, "network_acl_id")?;
+        let ingress = self.rules_or_none("ingress")?;
+        let egress = self.rules_or_none("egress")?;
         let subnets = self.optional_texts("subnet_ids")?;
         let mut entries: Vec<NaclEntry> = ingress
             .iter()

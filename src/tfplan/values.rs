@@ -177,19 +177,6 @@ impl<'a> Instance<'a> {
             .map(str::to_string)
     }
 
-    /// Whether a resource of the plan of one of `types` names this one in `attribute` (a
-    /// separate rule of a security group, a route of a table).
-    pub fn named_by(&self, types: &[&str], attribute: &str) -> bool {
-        let id = self.id();
-        self.plan
-            .resource_changes
-            .iter()
-            .filter(|rc| rc.mode == "managed" && types.contains(&rc.resource_type.as_str()))
-            .any(|rc| {
-                Instance::new(rc, self.plan, self.ids).text(attribute) == Ok(Some(id.clone()))
-            })
-    }
-
     /// Whether `id` stands for a resource the plan creates (it has no ID yet).
     pub fn is_placeholder(&self, id: &str) -> bool {
         self.ids.placeholders.contains_key(id)
