@@ -55,8 +55,6 @@ pub fn sanitize(text: &str) -> String {
         .map(|c| match c {
             '\n' | '\r' | '\t' => ' ',
             c if c.is_control() => '\u{fffd}',
-            // Bidirectional overrides reorder what follows them on screen.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
             c => c,
         })
         .collect()
