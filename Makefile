@@ -1,7 +1,6 @@
 # ecs-pull-doctor: the commands a user and CI run. See README.md.
 
 CARGO ?= cargo
-IP_RANGES_URL := https://ip-ranges.amazonaws.com/ip-ranges.json
 
 # The full ip-ranges snapshot for tests, benchmarks and the demo: IP_RANGES_FILE when set,
 # else the copy `make ip-ranges` downloads into data/.
@@ -39,16 +38,17 @@ export SAM_CLI_TELEMETRY = 0
 # The tests find python3 (moto, boto3, cfn-lint) and the SAM CLI through these.
 TEST_ENV := PATH="$(TEST_VENV)/bin:$$PATH" SAM_CLI="$(SAM)"
 
-# The function's architecture for `sam build` (the template's Architecture parameter must
-# match: sam build --parameter-overrides Architecture=x86_64 with LAMBDA_ARCH=x86_64).
-LAMBDA_ARCH ?= arm64
+# The function's architecture for `sam build` and `sam deploy` (passed as the template's
+# Architecture parameter): this machine's by default, so `make package` can run what it built;
+# LAMBDA_ARCH=arm64 on an x86_64 machine cross-compiles (Graviton is the cheaper Lambda).
 HOST_ARCH := $(shell uname -m | sed 's/aarch64/arm64/')
+LAMBDA_ARCH ?= $(HOST_ARCH)
 RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
 RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 CROSS_CC_arm64 := aarch64-linux-gnu-gcc
 CROSS_CC_x86_64 := x86_64-linux-gnu-gcc
 
-.PHONY: demo test test-tools lint fmt build invoke ip-ranges bench bench-live bench-audit bench-sweep bench-lambda bench-soak clean sam-cli package deploy build-Function build-SweepWorker
+.PHONY: demo test test-tools lint fmt build install invoke ip-ranges bench bench-live bench-audit bench-sweep bench-lambda bench-soak clean sam-cli package deploy build-Function build-SweepWorker
 
 ## demo: the seed scenario in full, every bundled sample's verdict, then the audit of a bundled
 ## account (no network needed)
@@ -140,10 +140,13 @@ ifeq ($(LAMBDA_ARCH),$(HOST_ARCH))
 	  python3 scripts/lambda_emulator.py --bootstrap .aws-sam/build/Function/bootstrap \
 	  --event events/s3-route-missing.json --slack-receiver >/dev/null
 	@echo "package: .aws-sam/build/Function/bootstrap ($(LAMBDA_ARCH)) answered the seed sample"
+else
+	@echo "package: .aws-sam/build/Function/bootstrap built for $(LAMBDA_ARCH), not this machine's $(HOST_ARCH): not run here"
 endif
 
 ## deploy: sam build and a guided sam deploy (asks for the stack name, region and parameters)
 deploy: sam-cli
+	@echo "deploy: building for $(LAMBDA_ARCH) (LAMBDA_ARCH=arm64|x86_64 to choose)"
 	$(SAM) build --parameter-overrides Architecture=$(LAMBDA_ARCH)
 	$(SAM) deploy --guided --parameter-overrides Architecture=$(LAMBDA_ARCH)
 
@@ -153,17 +156,13 @@ invoke:
 	@if [ -n "$(NETWORK)" ]; then export NETWORK_SNAPSHOT_FILE="$(NETWORK)"; fi; \
 	python3 scripts/lambda_emulator.py --bootstrap $(TARGET_DIR)/debug/bootstrap --event $(EVENT) --slack-receiver
 
-## ip-ranges: download AWS's current ip-ranges.json into data/ (needs network)
+## ip-ranges: download AWS's current ip-ranges.json into data/ (needs network; `ecs-pull-doctor ip-ranges update` keeps the user's copy)
 ip-ranges:
-	@mkdir -p data
-	@if curl -fsS --max-time 30 -o data/ip-ranges.json.part $(IP_RANGES_URL); then \
-	  mv data/ip-ranges.json.part data/ip-ranges.json; \
-	  echo "data/ip-ranges.json: $$(grep -o '"createDate": *"[^"]*"' data/ip-ranges.json)"; \
-	else \
-	  rm -f data/ip-ranges.json.part; \
-	  echo "cannot download $(IP_RANGES_URL) (no network?): pass a copy with --ip-ranges FILE or IP_RANGES_FILE=FILE" >&2; \
-	  exit 1; \
-	fi
+	$(DOCTOR) ip-ranges update --to data/ip-ranges.json
+
+## install: the CLI on the PATH (cargo install: ~/.cargo/bin), then `ecs-pull-doctor ip-ranges update`
+install:
+	$(CARGO) install --locked --path . --bin ecs-pull-doctor
 
 ## bench: criterion benchmarks (needs the full ip-ranges snapshot)
 bench:

@@ -125,6 +125,9 @@ pub enum EventError {
     },
     #[error("the event's detail is not an ECS task: {0}")]
     BadDetail(serde_json::Error),
+    /// A document that is none of the shapes a task comes in.
+    #[error("not an ECS task: expected an EventBridge \"ECS Task State Change\" event, the output of `aws ecs describe-tasks` ({{\"tasks\": [...]}}) or one task object from it ({what})")]
+    NotATask { what: String },
     /// An account, region or ARN that is malformed or names another account or region than
     /// the envelope: never inspected, with any credentials.
     #[error("the event's identity cannot be trusted: {0}")]
@@ -235,6 +238,97 @@ pub fn is_pull_or_init_failure(message: &str) -> bool {
 pub fn parse_task_event(json: &str) -> Result<TaskEvent, EventError> {
     let value: Value = serde_json::from_str(json).map_err(EventError::NotJson)?;
     parse_task_event_value(value)
+}
+
+/// The task documents in `value`, each as the EventBridge event ECS sent when the task
+/// stopped: an event is itself; `aws ecs describe-tasks` output gives one per task; one task
+/// object (as describe-tasks prints it, or an event's `detail`) gives one. A task's account
+/// and region come from its ARN, checked like an event's.
+pub fn task_events(value: Value) -> Result<Vec<Value>, EventError> {
+    let Value::Object(object) = value else {
+        return Err(EventError::NotATask {
+            what: "not a JSON object".into(),
+        });
+    };
+    if object.contains_key("detail-type") {
+        return Ok(vec![Value::Object(object)]);
+    }
+    if let Some(tasks) = object.get("tasks") {
+        let Some(tasks) = tasks.as_array() else {
+            return Err(EventError::NotATask {
+                what: "\"tasks\" is not a list".into(),
+            });
+        };
+        if tasks.is_empty() {
+            let failures = object
+                .get("failures")
+                .and_then(Value::as_array)
+                .map(|f| {
+                    f.iter()
+                        .map(|x| {
+                            format!(
+                                "{}: {}",
+                                x.get("arn").and_then(Value::as_str).unwrap_or("?"),
+                                x.get("reason").and_then(Value::as_str).unwrap_or("?")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default();
+            return Err(EventError::NotATask {
+                what: format!(
+                    "describe-tasks returned no task{}",
+                    if failures.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({}); ECS keeps a stopped task for about an hour",
+                            untrusted::one_line(&failures, untrusted::MAX_NAME_BYTES)
+                        )
+                    }
+                ),
+            });
+        }
+        return tasks
+            .iter()
+            .map(|task| event_for_task(task.clone()))
+            .collect();
+    }
+    if object.contains_key("taskArn") {
+        return Ok(vec![event_for_task(Value::Object(object))?]);
+    }
+    Err(EventError::NotATask {
+        what: "it has neither detail-type, tasks nor taskArn".into(),
+    })
+}
+
+/// One task object as the Task State Change event that carries it.
+fn event_for_task(task: Value) -> Result<Value, EventError> {
+    let arn = task
+        .get("taskArn")
+        .and_then(Value::as_str)
+        .ok_or_else(|| EventError::NotATask {
+            what: "a task without taskArn".into(),
+        })?;
+    let Some((region, account)) = crate::trust::arn_region_and_account(arn) else {
+        return Err(EventError::NotATask {
+            what: format!(
+                "taskArn {} is not a task ARN",
+                untrusted::one_line(arn, untrusted::MAX_NAME_BYTES)
+            ),
+        });
+    };
+    Ok(serde_json::json!({
+        "version": "0",
+        "id": "describe-tasks",
+        "detail-type": TASK_STATE_CHANGE,
+        "source": ECS_SOURCE,
+        "account": account,
+        "region": region,
+        "resources": [arn],
+        "detail": task,
+    }))
 }
 
 /// Like [`parse_task_event`], for a document already parsed as JSON.

@@ -24,7 +24,7 @@ impl Kind {
         match self {
             Kind::Event => 1 << 20,
             Kind::Snapshot => 512 << 20,
-            Kind::IpRanges => 64 << 20,
+            Kind::IpRanges => crate::ipranges::MAX_BYTES as u64,
         }
     }
 

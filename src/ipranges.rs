@@ -509,18 +509,36 @@ pub fn load_file(path: &Path) -> Result<IpRanges, IpRangesError> {
     IpRanges::from_json(&text, &path.display().to_string())
 }
 
+/// AWS's published ranges, which `ecs-pull-doctor ip-ranges update` and `make ip-ranges`
+/// download.
+pub const PUBLISHED_URL: &str = "https://ip-ranges.amazonaws.com/ip-ranges.json";
+
+/// The largest ip-ranges file read or downloaded (today's is about 2.6 MB).
+pub const MAX_BYTES: usize = 64 << 20;
+
+/// Where `ip-ranges update` keeps the user's copy: `$XDG_DATA_HOME/ecs-pull-doctor/
+/// ip-ranges.json`, else `~/.local/share/ecs-pull-doctor/ip-ranges.json`.
+pub fn user_location() -> Option<std::path::PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let data = non_empty("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| non_empty("HOME").map(|home| Path::new(&home).join(".local/share")))?;
+    Some(data.join("ecs-pull-doctor").join("ip-ranges.json"))
+}
+
 /// Where an ip-ranges file comes from, in order: an explicit path (the `--ip-ranges` flag or
 /// the `IP_RANGES_FILE` variable, decided by the caller), else `ip-ranges.json` next to the
-/// executable (how the Lambda package carries it). `None` means classification is unavailable.
+/// executable (how the Lambda package carries it), else the user's copy ([`user_location`],
+/// what `ip-ranges update` writes). `None` means classification is unavailable.
 pub fn default_location(explicit: Option<&Path>) -> Option<std::path::PathBuf> {
     if let Some(p) = explicit {
         return Some(p.to_path_buf());
     }
     let beside = std::env::current_exe()
-        .ok()?
-        .parent()?
-        .join("ip-ranges.json");
-    beside.is_file().then_some(beside)
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("ip-ranges.json")))
+        .filter(|p| p.is_file());
+    beside.or_else(|| user_location().filter(|p| p.is_file()))
 }
 
 #[cfg(test)]

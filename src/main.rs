@@ -11,6 +11,12 @@ use cli::output::{is_closed_pipe, say, CLOSED_PIPE_STATUS};
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // Set but empty means unset, as in the Lambda (a template's empty parameter).
+    for name in ["DIAGNOSIS_LANG", "IP_RANGES_FILE"] {
+        if std::env::var_os(name).is_some_and(|v| v.is_empty()) {
+            std::env::remove_var(name);
+        }
+    }
     let cli = Cli::parse();
     // An audit's 1 means "blocked", so its own failures exit 2, as usage errors do.
     let (result, failure) = if let Command::Audit { .. } = cli.command {

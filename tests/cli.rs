@@ -11,6 +11,8 @@ fn doctor(args: &[&str]) -> Output {
         .args(args)
         .current_dir(common::repo("."))
         .env_remove("IP_RANGES_FILE")
+        // Nor the user's copy (`ip-ranges update`): these runs have no ip-ranges.
+        .env("XDG_DATA_HOME", common::no_user_data())
         .env_remove("DIAGNOSIS_LANG")
         .output()
         .expect("the binary runs")
@@ -150,6 +152,8 @@ fn explain_reads_standard_input() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
         .args(["explain", "-"])
         .env_remove("IP_RANGES_FILE")
+        // Nor the user's copy (`ip-ranges update`): these runs have no ip-ranges.
+        .env("XDG_DATA_HOME", common::no_user_data())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -163,7 +167,14 @@ fn explain_reads_standard_input() {
     let o = child.wait_with_output().unwrap();
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(doc["symptom"], "refused");
-    assert_eq!(doc["ip_owner"], serde_json::Value::Null);
+    // Nobody looked: not `null`, which would read as "not AWS's".
+    assert!(
+        doc["ip_owner"]["unknown"]
+            .as_str()
+            .unwrap()
+            .starts_with("ip-ranges.json is not loaded"),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -584,4 +595,170 @@ fn an_unreadable_s3_prefix_list_is_stood_in_for_by_ip_ranges_and_said() {
         .as_str()
         .unwrap()
         .contains("(com.amazonaws.ap-northeast-2.s3) could not be read; AWS's published ranges (ip-ranges.json of"));
+}
+
+/// Set but empty means unset, as in the Lambda: English, and no ip-ranges (not a file
+/// named "").
+#[test]
+fn empty_language_and_ip_ranges_variables_mean_unset() {
+    let o = Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
+        .args([
+            "diagnose",
+            "--event",
+            "events/s3-route-missing.json",
+            "--network",
+            "events/network/s3-route-missing.json",
+        ])
+        .current_dir(common::repo("."))
+        .env("DIAGNOSIS_LANG", "")
+        .env("IP_RANGES_FILE", "")
+        .env("XDG_DATA_HOME", common::no_user_data())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("S3_ROUTE_MISSING"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("ip-ranges: not loaded"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Flags that would mislead are refused: a region other than the snapshot's would put the
+/// wrong region in every command; a role is only ever assumed live.
+#[test]
+fn flags_that_would_mislead_are_refused() {
+    let o = doctor(&[
+        "audit",
+        "--network",
+        "events/audit/account.json",
+        "--region",
+        "us-east-1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_one_line_error(
+        &o,
+        &["the snapshot is of ap-northeast-2", "--region us-east-1"],
+    );
+    let same = doctor(&[
+        "audit",
+        "--network",
+        "events/audit/account.json",
+        "--region",
+        "ap-northeast-2",
+    ]);
+    assert_eq!(same.status.code(), Some(1), "{}", stderr(&same));
+    let o = doctor(&[
+        "audit",
+        "--network",
+        "events/audit/account.json",
+        "--role-name",
+        "reader",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_one_line_error(&o, &["--role-name", "needs --live"]);
+    let o = doctor(&[
+        "diagnose",
+        "--event",
+        "events/s3-route-missing.json",
+        "--role-name",
+        "reader",
+    ]);
+    assert_one_line_error(&o, &["--role-name", "needs --live"]);
+    let o = doctor(&["diagnose", "--task", "abc"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "clap refuses --task without --live: {}",
+        stderr(&o)
+    );
+}
+
+/// A child process stopped however the test ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `ip-ranges update` from a local server (the published file's stand-in): written whole,
+/// then found by every command without a flag; a failed download leaves nothing behind.
+#[test]
+fn ip_ranges_update_writes_the_users_copy_that_every_command_then_finds() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _server = Server(
+        Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+                "--directory",
+            ])
+            .arg(common::repo("tests/fixtures"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("http://127.0.0.1:{port}/ip-ranges-excerpt.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the local server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let data = std::env::temp_dir().join(format!("ecs-pull-doctor-xdg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ecs-pull-doctor"))
+            .args(args)
+            .current_dir(common::repo("."))
+            .env_remove("IP_RANGES_FILE")
+            .env("XDG_DATA_HOME", &data)
+            .output()
+            .unwrap()
+    };
+    let none = run(&["ip-ranges", "path"]);
+    assert_one_line_error(&none, &["ecs-pull-doctor ip-ranges update"]);
+    let failed = run(&[
+        "ip-ranges",
+        "update",
+        "--url",
+        &format!("http://127.0.0.1:{port}/missing.json"),
+    ]);
+    assert_one_line_error(&failed, &["cannot download"]);
+    let copy = data.join("ecs-pull-doctor/ip-ranges.json");
+    assert!(!copy.exists() && !copy.with_extension("json.part").exists());
+
+    let updated = run(&["ip-ranges", "update", "--url", &url]);
+    assert_eq!(updated.status.code(), Some(0), "{}", stderr(&updated));
+    assert!(
+        stderr(&updated).contains("createDate"),
+        "{}",
+        stderr(&updated)
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(common::repo("tests/fixtures/ip-ranges-excerpt.json")).unwrap()
+    );
+    let found = run(&["ip-ranges", "path"]);
+    assert!(
+        stdout(&found).starts_with(&copy.display().to_string()),
+        "{}",
+        stdout(&found)
+    );
+    let classified = run(&["classify", "52.219.204.42"]);
+    let owner: serde_json::Value = serde_json::from_str(&stdout(&classified)).unwrap();
+    assert_eq!(owner["service"], "S3", "{owner}");
 }

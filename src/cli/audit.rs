@@ -38,6 +38,9 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
     else {
         unreachable!("run_audit is called for the audit command");
     };
+    if role.role_name.is_some() && !live {
+        bail!("--role-name reaches other accounts' live APIs: it needs --live");
+    }
     let services = services
         .iter()
         .map(|s| parse_service(s))
@@ -138,9 +141,14 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
     } else {
         let path = network.expect("clap requires --network without --live");
         let view = snapshot::load(&path)?;
-        let region = match region.or_else(|| view.region()) {
-            Some(region) => region,
-            None => bail!(
+        let region = match (region, view.region()) {
+            (Some(given), Some(own)) if given != own => bail!(
+                "{}: the snapshot is of {own}; --region {given} would put the wrong region in every cause and command (leave --region out)",
+                path.display()
+            ),
+            (_, Some(own)) => own,
+            (Some(given), None) => given,
+            (None, None) => bail!(
                 "{}: no region in the snapshot's service ARNs or subnets; pass --region",
                 path.display()
             ),

@@ -1,23 +1,29 @@
-//! `diagnose`: one Task State Change event against a snapshot, the live account or nothing,
-//! in text, JSON or Markdown.
+//! `diagnose`: a stopped task (a Task State Change event, `aws ecs describe-tasks` output or
+//! one task object, or `--task` read with `DescribeTasks`) against a snapshot, the live
+//! account or nothing, in text, JSON or Markdown. A live read that fails leaves the
+//! diagnosis to the message, saying what was not inspected.
 
 use anyhow::{bail, Context, Result};
 
 use ecs_pull_doctor::diagnose::{self, MissingInput};
-use ecs_pull_doctor::event::{parse_task_event, FailedTask, TaskEvent};
+use ecs_pull_doctor::event::{self, EventError, FailedTask, TaskEvent};
 use ecs_pull_doctor::localized::Localized;
 use ecs_pull_doctor::network::{live, snapshot};
 use ecs_pull_doctor::render::{self, Format};
 use ecs_pull_doctor::t;
 
-use super::args::OutputArgs;
+use super::args::{OutputArgs, RoleArgs};
 use super::output::{emit, load_ip_ranges, pretty, read_input, runtime, say};
 use super::Command;
 
-/// Diagnoses the event and prints the verdict, context, evidence and fix.
+/// Diagnoses each task given (an event, `describe-tasks` output, a task object, or
+/// `--task` read live) and prints the verdict, context, evidence and fix.
 pub(crate) fn run(command: Command) -> Result<()> {
     let Command::Diagnose {
         event,
+        task,
+        cluster,
+        region,
         network,
         live,
         report_calls,
@@ -28,60 +34,196 @@ pub(crate) fn run(command: Command) -> Result<()> {
     else {
         unreachable!("called for its own command only");
     };
-    let text = read_input(&event)?;
-    let parsed = parse_task_event(&text).with_context(|| event.display().to_string())?;
-    let task = match parsed {
-        TaskEvent::Skipped { task_arn, why } => {
-            match format {
-                Format::Json => emit(&format!(
-                    "{}\n",
-                    render::skipped_json(task_arn.as_deref(), &why)
-                ))?,
-                Format::Text | Format::Markdown => {
-                    emit(&render::skipped_text(task_arn.as_deref(), &why, lang))?
-                }
-            }
-            return Ok(());
+    if role.role_name.is_some() && !live {
+        bail!("--role-name reaches other accounts' live APIs: it needs --live");
+    }
+    let documents = match (&event, &task) {
+        (Some(path), _) => {
+            let text = read_input(path)?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(EventError::NotJson)
+                .with_context(|| path.display().to_string())?;
+            event::task_events(value).with_context(|| path.display().to_string())?
         }
-        TaskEvent::PullFailure(task) => task,
-    };
-    let view = if live {
-        let target = live_target(&task)?;
-        let inspection = runtime()?.block_on(async {
-            let config = live::load_config(task.region.as_deref()).await;
-            let source = role.source(&config).await?;
-            let clients = match source.clients(task.account.as_deref(), None).await {
-                Some(Ok(clients)) => clients,
-                Some(Err(err)) => bail!("{err}"),
-                None => unreachable!("a live source has clients"),
-            };
-            Ok(live::inspect(&clients, &target).await?)
-        })?;
-        if report_calls {
-            say(&format!(
-                "inspection: {} API calls in {} sequential rounds",
-                inspection.calls, inspection.rounds
-            ));
-        }
-        Some(inspection.view)
-    } else {
-        network.as_deref().map(snapshot::load).transpose()?
+        (None, Some(task)) => vec![described_task(
+            task,
+            cluster.as_deref(),
+            region.as_deref(),
+            &role,
+        )?],
+        (None, None) => unreachable!("clap requires --event or --task"),
     };
     let ranges = load_ip_ranges(&ip_ranges)?;
-    let diagnosis = diagnose::diagnose(&task, view.as_ref(), ranges.as_ref());
-    match format {
-        Format::Json => emit(&pretty(&render::diagnosis_json(&diagnosis, lang))?)?,
-        Format::Markdown => emit(&render::diagnosis_markdown(&diagnosis, lang))?,
-        Format::Text => {
-            let mut text = render::diagnosis_text(&diagnosis, lang);
-            for missing in &diagnosis.missing_inputs {
-                text.push_str(how_to_give(*missing).get(lang));
-                text.push('\n');
+    let snapshot = network.as_deref().map(snapshot::load).transpose()?;
+    let mut answers = Vec::new();
+    for document in documents {
+        let source = match &event {
+            Some(path) => path.display().to_string(),
+            None => format!("--task {}", task.as_deref().unwrap_or("")),
+        };
+        let task = match event::parse_task_event_value(document).with_context(|| source)? {
+            TaskEvent::Skipped { task_arn, why } => {
+                answers.push(Answer::Skipped { task_arn, why });
+                continue;
             }
-            emit(&text)?;
+            TaskEvent::PullFailure(task) => task,
+        };
+        let diagnosis = if live {
+            match inspect_live(&task, &role, report_calls) {
+                Ok(view) => diagnose::diagnose(&task, Some(&view), ranges.as_ref()),
+                // What the account would not show: the message still says much.
+                Err(why) => diagnose::diagnose_without_network(&task, why, ranges.as_ref()),
+            }
+        } else {
+            diagnose::diagnose(&task, snapshot.as_ref(), ranges.as_ref())
+        };
+        answers.push(Answer::Diagnosed(Box::new(diagnosis)));
+    }
+    print(&answers, format, lang)
+}
+
+/// One task's answer.
+enum Answer {
+    Skipped {
+        task_arn: Option<String>,
+        why: String,
+    },
+    Diagnosed(Box<diagnose::Diagnosis>),
+}
+
+fn print(answers: &[Answer], format: Format, lang: ecs_pull_doctor::localized::Lang) -> Result<()> {
+    let json = |answer: &Answer| -> serde_json::Value {
+        match answer {
+            Answer::Skipped { task_arn, why } => render::skipped_json(task_arn.as_deref(), why),
+            Answer::Diagnosed(diagnosis) => render::diagnosis_json(diagnosis, lang),
+        }
+    };
+    if format == Format::Json {
+        // One task: its object, as always; several (describe-tasks output): a list.
+        return match answers {
+            [skipped @ Answer::Skipped { .. }] => emit(&format!("{}\n", json(skipped))),
+            [one] => emit(&pretty(&json(one))?),
+            many => emit(&pretty(&many.iter().map(json).collect::<Vec<_>>())?),
+        };
+    }
+    for (i, answer) in answers.iter().enumerate() {
+        if i > 0 {
+            emit("\n")?;
+        }
+        match answer {
+            Answer::Skipped { task_arn, why } => {
+                emit(&render::skipped_text(task_arn.as_deref(), why, lang))?
+            }
+            Answer::Diagnosed(diagnosis) if format == Format::Markdown => {
+                emit(&render::diagnosis_markdown(diagnosis, lang))?
+            }
+            Answer::Diagnosed(diagnosis) => {
+                let mut text = render::diagnosis_text(diagnosis, lang);
+                for missing in &diagnosis.missing_inputs {
+                    text.push_str(how_to_give(*missing).get(lang));
+                    text.push('\n');
+                }
+                emit(&text)?;
+            }
         }
     }
     Ok(())
+}
+
+/// The task's network, read live; `Err` says what could not be read (a denied call, a role
+/// that could not be assumed), for a diagnosis from the message alone.
+fn inspect_live(
+    task: &FailedTask,
+    role: &RoleArgs,
+    report_calls: bool,
+) -> Result<ecs_pull_doctor::network::NetworkView, Localized> {
+    let not_inspected = |why: String| {
+        t!(
+            "the task's network: {why}",
+            "태스크의 네트워크: {why}",
+            why = why.clone()
+        )
+    };
+    let target = live_target(task).map_err(|e| not_inspected(e.to_string()))?;
+    let inspection = runtime()
+        .map_err(|e| not_inspected(e.to_string()))?
+        .block_on(async {
+            let config = live::load_config(task.region.as_deref()).await;
+            let source = role.source(&config).await.map_err(|e| e.to_string())?;
+            let clients = match source.clients(task.account.as_deref(), None).await {
+                Some(Ok(clients)) => clients,
+                Some(Err(err)) => return Err(err.to_string()),
+                None => unreachable!("a live source has clients"),
+            };
+            live::inspect(&clients, &target)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .map_err(not_inspected)?;
+    if report_calls {
+        say(&format!(
+            "inspection: {} API calls in {} sequential rounds",
+            inspection.calls, inspection.rounds
+        ));
+    }
+    Ok(inspection.view)
+}
+
+/// `--task ID|ARN`: the task as `DescribeTasks` returns it, as its Task State Change event.
+/// Its cluster, region and account come from the ARN when it is one.
+fn described_task(
+    task: &str,
+    cluster: Option<&str>,
+    region: Option<&str>,
+    role: &RoleArgs,
+) -> Result<serde_json::Value> {
+    let from_arn = task.strip_prefix("arn:").map(|_| {
+        let (arn_region, account) =
+            ecs_pull_doctor::trust::arn_region_and_account(task).unwrap_or(("", ""));
+        let arn_cluster = task
+            .split_once(":task/")
+            .and_then(|(_, path)| path.split_once('/'))
+            .map(|(cluster, _)| cluster.to_string());
+        (arn_region.to_string(), account.to_string(), arn_cluster)
+    });
+    if let Some((arn_region, account, _)) = &from_arn {
+        if !ecs_pull_doctor::trust::is_account_id(account)
+            || !ecs_pull_doctor::trust::is_region(arn_region)
+        {
+            bail!("--task {task}: not a task ARN (arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID)");
+        }
+    }
+    let cluster = match (cluster, from_arn.as_ref().and_then(|(_, _, c)| c.clone())) {
+        (Some(given), _) => given.to_string(),
+        (None, Some(in_arn)) => in_arn,
+        (None, None) => {
+            bail!("--task {task}: give its --cluster (or the task's full ARN, which names it)")
+        }
+    };
+    let region = region
+        .map(str::to_string)
+        .or_else(|| from_arn.as_ref().map(|(r, _, _)| r.clone()));
+    let account = from_arn.as_ref().map(|(_, a, _)| a.clone());
+    let found = runtime()?.block_on(async {
+        let config = live::load_config(region.as_deref()).await;
+        let source = role.source(&config).await?;
+        let clients = match source.clients(account.as_deref(), None).await {
+            Some(Ok(clients)) => clients,
+            Some(Err(err)) => bail!("{err}"),
+            None => unreachable!("a live source has clients"),
+        };
+        live::described_task(&clients, &cluster, task)
+            .await
+            .map_err(|e| anyhow::anyhow!("{} failed ({})", e.action, e.message))
+    })?;
+    match found {
+        Some(detail) => Ok(event::task_events(detail)?.remove(0)),
+        None => bail!(
+            "task {task} is not in cluster {cluster}: ECS keeps a stopped task for about an hour. \
+             What still works: the service's events (aws ecs describe-services --cluster {cluster} --services SERVICE --query 'services[0].events[:5]'), \
+             which name the failure, and `ecs-pull-doctor audit --live --cluster {cluster}`, which checks every service's pull path now"
+        ),
+    }
 }
 
 /// The command line's way to give what the diagnosis lacked.

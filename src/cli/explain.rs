@@ -26,6 +26,12 @@ pub(crate) fn explain(command: Command) -> Result<()> {
     let ranges = load_ip_ranges(&ip_ranges)?;
     let failure = classify_message(&message, ranges.as_ref(), None);
     let mut out = render::failure_json(&failure);
+    if ranges.is_none() && failure.ip.is_some() {
+        // `null` would read as "not AWS's": say that nobody looked.
+        out["ip_owner"] = json!({
+            "unknown": "ip-ranges.json is not loaded: pass --ip-ranges FILE or set IP_RANGES_FILE (make ip-ranges downloads AWS's current file)"
+        });
+    }
     let decision = decide(&message);
     out["decided_by"] = json!({
         "symptom": decision.symptom_family.map(family_json),

@@ -5,6 +5,7 @@ pub(crate) mod args;
 pub(crate) mod audit;
 mod diagnose;
 mod explain;
+mod ip_ranges;
 pub(crate) mod output;
 mod snapshot;
 
@@ -28,11 +29,28 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Diagnose one ECS Task State Change event.
+    /// Diagnose a stopped task: its ECS Task State Change event, `aws ecs describe-tasks`
+    /// output (each stopped task), one task object, or --task read live. Exit status: 0 a
+    /// diagnosis (from the message alone when the network could not be read: it says what
+    /// was not inspected), 1 an error (unreadable input, a task ECS no longer has).
     Diagnose {
-        /// The EventBridge event (JSON); `-` reads standard input.
-        #[arg(long, value_name = "FILE")]
-        event: PathBuf,
+        /// The event, describe-tasks output or task (JSON); `-` reads standard input.
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "task",
+            conflicts_with = "task"
+        )]
+        event: Option<PathBuf>,
+        /// With --live: the task to read with ecs:DescribeTasks, by ID (with --cluster) or ARN.
+        #[arg(long, value_name = "ID|ARN", requires = "live")]
+        task: Option<String>,
+        /// With --task: its cluster (default: the one its ARN names).
+        #[arg(long, value_name = "NAME", requires = "task")]
+        cluster: Option<String>,
+        /// With --task: the region (default: the ARN's, else the AWS configuration's).
+        #[arg(long, requires = "task")]
+        region: Option<String>,
         /// A network snapshot (AWS CLI JSON members, see the README).
         #[arg(long, value_name = "FILE", conflicts_with = "live")]
         network: Option<PathBuf>,
@@ -149,6 +167,32 @@ pub(crate) enum Command {
         #[command(flatten)]
         ip_ranges: IpRangesArg,
     },
+    /// AWS's published IP ranges, which name the owner of a dialled address.
+    #[command(name = "ip-ranges")]
+    IpRanges {
+        #[command(subcommand)]
+        action: IpRangesAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum IpRangesAction {
+    /// Download AWS's current ip-ranges.json to where every command looks for it (after
+    /// --ip-ranges, IP_RANGES_FILE and a copy next to the executable):
+    /// $XDG_DATA_HOME/ecs-pull-doctor/ip-ranges.json, else ~/.local/share/ecs-pull-doctor/.
+    Update {
+        /// Where to download from (default: AWS's published URL).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Where to write it (default: the user's copy).
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
+    },
+    /// Print the file the commands would use, or say that none is found.
+    Path {
+        #[command(flatten)]
+        ip_ranges: IpRangesArg,
+    },
 }
 
 /// Runs every command but `audit` (whose exit status says more than success or failure).
@@ -158,6 +202,12 @@ pub(crate) fn run(command: Command) -> Result<()> {
         Command::Snapshot { .. } => snapshot::run(command),
         Command::Explain { .. } => explain::explain(command),
         Command::Classify { .. } => explain::classify(command),
+        Command::IpRanges {
+            action: IpRangesAction::Update { url, to },
+        } => ip_ranges::update(url, to),
+        Command::IpRanges {
+            action: IpRangesAction::Path { ip_ranges },
+        } => ip_ranges::path(&ip_ranges),
         Command::Audit { .. } => unreachable!("main runs the audit itself"),
     }
 }

@@ -49,7 +49,7 @@ pub use members::{
     account_name, accounts_under, organization_accounts, own_account, AssumeError, MemberRoles,
     MEMBER_IAM_ACTIONS, RENEW_BEFORE, SWEEP_DISCOVERY_IAM_ACTIONS,
 };
-pub use tasks::newest_stopped_task;
+pub use tasks::{described_task, newest_stopped_task};
 
 /// Every call gets this long in all, retries included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
@@ -219,6 +219,19 @@ where
             "an error answer without an AWS error code (a server error)".to_string()
         }
         (None, SdkError::TimeoutError(_)) => "no answer in time".to_string(),
+        // The causes' words, not their debug dumps: "tcp connect error: Connection refused".
+        (None, SdkError::DispatchFailure(_)) => {
+            let mut said: Vec<String> = Vec::new();
+            let mut cause = std::error::Error::source(err);
+            while let Some(inner) = cause {
+                let text = inner.to_string();
+                if !text.is_empty() && !said.iter().any(|s| s.contains(&text)) {
+                    said.push(text);
+                }
+                cause = inner.source();
+            }
+            format!("cannot connect ({})", said.join(": "))
+        }
         (None, _) => DisplayErrorContext(err).to_string(),
     };
     message.trim_end_matches([' ', ':']).to_string()

@@ -154,3 +154,9 @@ pub fn strings(value: &serde_json::Value) -> Vec<String> {
         .map(|v| v.as_str().unwrap().to_string())
         .collect()
 }
+
+/// An `XDG_DATA_HOME` with nothing in it: a run that must have no ip-ranges does not find
+/// the user's copy (`ecs-pull-doctor ip-ranges update`) of whoever runs the tests.
+pub fn no_user_data() -> &'static str {
+    "/nonexistent/ecs-pull-doctor-tests"
+}

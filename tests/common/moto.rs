@@ -224,6 +224,8 @@ pub fn doctor(endpoint: &str, args: &[&str]) -> std::process::Output {
         .args(args)
         .env_remove("DIAGNOSIS_LANG")
         .env_remove("IP_RANGES_FILE")
+        // Nor the user's copy (`ip-ranges update`): these runs have no ip-ranges.
+        .env("XDG_DATA_HOME", super::no_user_data())
         .output()
         .unwrap()
 }

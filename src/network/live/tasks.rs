@@ -3,6 +3,8 @@
 //! `desiredStatus=STOPPED`, then `DescribeTasks`, shaped as the `detail` of the `ECS Task
 //! State Change` event ECS sent when it stopped, so the diagnosis reads it like any other.
 //!
+//! One named task is read the same way for `diagnose --task`.
+//!
 //! ECS keeps a stopped task visible for about an hour; `Ok(None)` says none is left.
 
 use aws_sdk_ecs::types::Task;
@@ -55,6 +57,24 @@ pub async fn newest_stopped_task(
                 .map(|at| (at.secs(), at.subsec_nanos()))
         });
     Ok(newest.map(detail))
+}
+
+/// One task of `cluster` by its ID or ARN (its event `detail`); `Ok(None)` when ECS no longer
+/// has it (it keeps a stopped task for about an hour).
+pub async fn described_task(
+    clients: &Clients,
+    cluster: &str,
+    task: &str,
+) -> Result<Option<Value>, InspectionError> {
+    let described = clients
+        .ecs
+        .describe_tasks()
+        .cluster(cluster)
+        .tasks(task)
+        .send()
+        .await
+        .map_err(|e| failure("Task", "ecs:DescribeTasks", &e))?;
+    Ok(described.tasks().first().map(detail))
 }
 
 fn time(at: Option<&aws_sdk_ecs::primitives::DateTime>) -> Option<String> {
