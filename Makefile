@@ -48,7 +48,7 @@ RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 CROSS_CC_arm64 := aarch64-linux-gnu-gcc
 CROSS_CC_x86_64 := x86_64-linux-gnu-gcc
 
-.PHONY: demo test test-tools lint fmt build install invoke ip-ranges bench bench-live bench-audit bench-sweep bench-lambda bench-soak clean sam-cli package deploy build-Function build-SweepWorker
+.PHONY: demo test test-tools test-prerequisites lint fmt build install invoke ip-ranges bench bench-live bench-audit bench-sweep bench-lambda bench-soak clean sam-cli package deploy build-Function build-SweepWorker
 
 ## demo: the seed scenario in full, every bundled sample's verdict, then the audit of a bundled
 ## account (no network needed)
@@ -88,7 +88,10 @@ lint: test-tools sam-cli
 	$(SAM) validate --lint --region ap-northeast-2 --template-file deploy/member.yaml
 
 ## test-tools: the pinned Python test tools (tests/requirements.txt) in their venv ($(TEST_VENV))
-test-tools: $(TEST_TOOLS)
+test-tools: $(TEST_TOOLS) test-prerequisites
+## test-prerequisites: what make test calls besides Rust and Python: objdump (the bootstrap's glibc check)
+test-prerequisites:
+	@command -v objdump >/dev/null || { echo "make test needs objdump (binutils: apt-get install binutils, dnf install binutils)" >&2; exit 1; }
 # The pins' checksum is in the stamp's name, so a clone's newer file time does not reinstall.
 $(TEST_TOOLS):
 	rm -rf $(TEST_VENV)
@@ -180,6 +183,7 @@ bench-sweep: test-tools
 
 ## bench-audit: audit --live of 500 services in 4 clusters over 20 VPCs, and of 50 member accounts, against moto (calls, rounds, wall time, peak RSS)
 bench-audit: test-tools
+	@test -x /usr/bin/time || { echo "make bench-audit measures peak RSS with GNU time: apt-get install time" >&2; exit 1; }
 	$(CARGO) build --release --bin ecs-pull-doctor --bin bootstrap
 	$(TEST_VENV)/bin/python3 scripts/bench_audit.py --binary $(TARGET_DIR)/release/ecs-pull-doctor --bootstrap $(TARGET_DIR)/release/bootstrap
 	$(TEST_VENV)/bin/python3 scripts/bench_audit.py --binary $(TARGET_DIR)/release/ecs-pull-doctor --accounts 50

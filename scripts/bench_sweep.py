@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -131,8 +132,8 @@ def main():
                   f"per account and region's worker")
         if rss:
             print(f"worker peak RSS: median {statistics.median(rss):.1f} MB, max {max(rss):.1f} MB")
-        published = [m for t in json.loads(subprocess.run(
-            ["curl", "-s", endpoint + "/moto-api/data.json"], capture_output=True, text=True).stdout)["sns"]["Topic"]
+        published = [m for t in json.loads(urllib.request.urlopen(
+            endpoint + "/moto-api/data.json", timeout=600).read())["sns"]["Topic"]
                      for m in t["sent_notifications"]]
         summaries = [m for m in published if "organisation sweep" in (m[2] or "")]
         print(f"posts: {len(published)} ({len(summaries)} run summary: {summaries[0][2] if summaries else '-'})")

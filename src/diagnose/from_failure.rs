@@ -228,9 +228,9 @@ pub(super) fn run(
                 "경로 일부를 점검하지 못했습니다: {list_ko}."
             ),
             evidence: vec![],
-            fix: t!(
-                "Provide the missing parts (snapshot keys, or the IAM read permissions listed in the README) and run the diagnosis again.",
-                "빠진 정보(스냅샷 키 또는 README에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
+            fix: incomplete_fix(
+                !ip_ranges_loaded && failure.ip.is_some() && failure.ip_owner.is_none(),
+                not_inspected.len(),
             ),
             commands: vec![],
             remedy: None,
@@ -495,6 +495,27 @@ fn region_in_arn(message: &str) -> Option<String> {
     None
 }
 
+/// What to give for a path not wholly inspected: AWS's ip-ranges when that is what was
+/// missing (the dialled address's owner), the snapshot's parts or read permissions for the
+/// rest.
+fn incomplete_fix(ip_ranges_missing: bool, parts_missing: usize) -> Localized {
+    let others = parts_missing.saturating_sub(usize::from(ip_ranges_missing));
+    match (ip_ranges_missing, others) {
+        (true, 0) => t!(
+            "Load AWS's published IP ranges (ecs-pull-doctor ip-ranges update, or --ip-ranges FILE / IP_RANGES_FILE) and run the diagnosis again.",
+            "AWS가 공개한 IP 범위를 불러온 뒤(ecs-pull-doctor ip-ranges update, 또는 --ip-ranges FILE / IP_RANGES_FILE) 다시 진단하세요."
+        ),
+        (true, _) => t!(
+            "Load AWS's published IP ranges (ecs-pull-doctor ip-ranges update, or --ip-ranges FILE / IP_RANGES_FILE), provide the other missing parts (snapshot keys, or the IAM read permissions listed in the README), and run the diagnosis again.",
+            "AWS가 공개한 IP 범위를 불러오고(ecs-pull-doctor ip-ranges update, 또는 --ip-ranges FILE / IP_RANGES_FILE) 나머지 빠진 정보(스냅샷 키 또는 README에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
+        ),
+        (false, _) => t!(
+            "Provide the missing parts (snapshot keys, or the IAM read permissions listed in the README) and run the diagnosis again.",
+            "빠진 정보(스냅샷 키 또는 README에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
+        ),
+    }
+}
+
 fn join<'s>(items: impl Iterator<Item = &'s str>) -> String {
     items.collect::<Vec<_>>().join("; ")
 }
@@ -564,6 +585,29 @@ mod tests {
             commands: vec![],
             remedy: None,
         }
+    }
+
+    /// The advice names what was missing: ip-ranges alone is not a snapshot key or a
+    /// permission.
+    #[test]
+    fn an_incomplete_path_asks_for_what_it_lacked() {
+        let only_ranges = incomplete_fix(true, 1).en;
+        assert!(
+            only_ranges
+                .starts_with("Load AWS's published IP ranges (ecs-pull-doctor ip-ranges update"),
+            "{only_ranges}"
+        );
+        assert!(!only_ranges.contains("snapshot keys"), "{only_ranges}");
+        let both = incomplete_fix(true, 2).en;
+        assert!(
+            both.contains("ip-ranges update") && both.contains("snapshot keys"),
+            "{both}"
+        );
+        let parts = incomplete_fix(false, 2).en;
+        assert!(
+            parts.starts_with("Provide the missing parts") && !parts.contains("ip-ranges"),
+            "{parts}"
+        );
     }
 
     #[test]
