@@ -83,6 +83,18 @@ fn section_titles(lang: Lang) -> [&'static str; 4] {
     }
 }
 
+/// The verdict's non-empty lists with their titles, in the order they are said.
+fn sections(
+    preflight: &Preflight,
+    lang: Lang,
+) -> impl Iterator<Item = (&'static str, &Vec<PlannedCause>)> {
+    let v = &preflight.verdict;
+    section_titles(lang)
+        .into_iter()
+        .zip([&v.introduced, &v.fixed, &v.unchanged, &v.unverified])
+        .filter(|(_, causes)| !causes.is_empty())
+}
+
 fn undecided_lines(preflight: &Preflight) -> Vec<String> {
     preflight
         .undecided_reasons()
@@ -107,14 +119,7 @@ pub fn preflight_text(preflight: &Preflight, lang: Lang) -> String {
     };
     line(headline(preflight, lang));
     let v = &preflight.verdict;
-    for (title, causes) in
-        section_titles(lang)
-            .into_iter()
-            .zip([&v.introduced, &v.fixed, &v.unchanged, &v.unverified])
-    {
-        if causes.is_empty() {
-            continue;
-        }
+    for (title, causes) in sections(preflight, lang) {
         line(String::new());
         line(format!("{title}:"));
         for planned in causes {
@@ -236,14 +241,7 @@ pub fn preflight_markdown(preflight: &Preflight, lang: Lang) -> String {
     push(String::new());
     push(format!("**{}**", escape(&headline(preflight, lang))));
     let v = &preflight.verdict;
-    for (title, causes) in
-        section_titles(lang)
-            .into_iter()
-            .zip([&v.introduced, &v.fixed, &v.unchanged, &v.unverified])
-    {
-        if causes.is_empty() {
-            continue;
-        }
+    for (title, causes) in sections(preflight, lang) {
         push(String::new());
         push(format!("#### {title}"));
         for (i, planned) in causes.iter().enumerate() {

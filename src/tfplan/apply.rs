@@ -144,6 +144,20 @@ pub fn apply(plan: &Plan, before: &NetworkView) -> Applied {
     }
 }
 
+/// The VPC of the resource with `id` in one part of the view, as it stands mid-apply (the
+/// view's index would be stale: every change edits the view).
+fn vpc_of<T>(
+    part: &Option<Vec<T>>,
+    id: &str,
+    id_and_vpc: impl Fn(&T) -> (&String, &Option<String>),
+) -> Option<String> {
+    part.iter()
+        .flatten()
+        .map(&id_and_vpc)
+        .find(|(found, _)| found.as_str() == id)
+        .and_then(|(_, vpc)| vpc.clone())
+}
+
 fn mark_unknown(view: &mut NetworkView, rc: &ResourceChange, why: String, scope: Option<String>) {
     view.inspection_errors
         .get_or_insert_with(Vec::new)
@@ -385,53 +399,29 @@ impl Editor<'_, '_> {
     }
 
     fn vpc_of_subnet(&self, id: &str) -> Option<String> {
-        self.view
-            .subnets
-            .iter()
-            .flatten()
-            .find(|s| s.subnet_id == id)?
-            .vpc_id
-            .clone()
+        vpc_of(&self.view.subnets, id, |s| (&s.subnet_id, &s.vpc_id))
     }
 
     fn vpc_of_endpoint(&self, id: &str) -> Option<String> {
-        self.view
-            .vpc_endpoints
-            .iter()
-            .flatten()
-            .find(|e| e.vpc_endpoint_id == id)?
-            .vpc_id
-            .clone()
+        vpc_of(&self.view.vpc_endpoints, id, |e| {
+            (&e.vpc_endpoint_id, &e.vpc_id)
+        })
     }
 
     fn vpc_of_table(&self, id: &str) -> Option<String> {
-        self.view
-            .route_tables
-            .iter()
-            .flatten()
-            .find(|t| t.route_table_id == id)?
-            .vpc_id
-            .clone()
+        vpc_of(&self.view.route_tables, id, |t| {
+            (&t.route_table_id, &t.vpc_id)
+        })
     }
 
     fn vpc_of_group(&self, id: &str) -> Option<String> {
-        self.view
-            .security_groups
-            .iter()
-            .flatten()
-            .find(|g| g.group_id == id)?
-            .vpc_id
-            .clone()
+        vpc_of(&self.view.security_groups, id, |g| (&g.group_id, &g.vpc_id))
     }
 
     fn vpc_of_acl(&self, id: &str) -> Option<String> {
-        self.view
-            .network_acls
-            .iter()
-            .flatten()
-            .find(|a| a.network_acl_id == id)?
-            .vpc_id
-            .clone()
+        vpc_of(&self.view.network_acls, id, |a| {
+            (&a.network_acl_id, &a.vpc_id)
+        })
     }
 
     fn apply(&mut self) -> Applies {
