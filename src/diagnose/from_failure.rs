@@ -502,12 +502,12 @@ fn incomplete_fix(ip_ranges_missing: bool, parts_missing: usize) -> Localized {
     let others = parts_missing.saturating_sub(usize::from(ip_ranges_missing));
     match (ip_ranges_missing, others) {
         (true, 0) => t!(
-            "Load AWS's published IP ranges (ecs-pull-doctor ip-ranges update, or --ip-ranges FILE / IP_RANGES_FILE) and run the diagnosis again.",
-            "AWS가 공개한 IP 범위를 불러온 뒤(ecs-pull-doctor ip-ranges update, 또는 --ip-ranges FILE / IP_RANGES_FILE) 다시 진단하세요."
+            "Load AWS's published IP ranges (`ecs-pull-doctor ip-ranges update`, or `--ip-ranges FILE` / `IP_RANGES_FILE`) and run the diagnosis again.",
+            "AWS가 공개한 IP 범위를 불러온 뒤(`ecs-pull-doctor ip-ranges update`, 또는 `--ip-ranges FILE` / `IP_RANGES_FILE`) 다시 진단하세요."
         ),
         (true, _) => t!(
-            "Load AWS's published IP ranges (ecs-pull-doctor ip-ranges update, or --ip-ranges FILE / IP_RANGES_FILE), provide the other missing parts (snapshot keys, or the IAM read permissions listed in the README), and run the diagnosis again.",
-            "AWS가 공개한 IP 범위를 불러오고(ecs-pull-doctor ip-ranges update, 또는 --ip-ranges FILE / IP_RANGES_FILE) 나머지 빠진 정보(스냅샷 키 또는 README에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
+            "Load AWS's published IP ranges (`ecs-pull-doctor ip-ranges update`, or `--ip-ranges FILE` / `IP_RANGES_FILE`), provide the other missing parts (snapshot keys, or the IAM read permissions listed in the README), and run the diagnosis again.",
+            "AWS가 공개한 IP 범위를 불러오고(`ecs-pull-doctor ip-ranges update`, 또는 `--ip-ranges FILE` / `IP_RANGES_FILE`) 나머지 빠진 정보(스냅샷 키 또는 README에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
         ),
         (false, _) => t!(
             "Provide the missing parts (snapshot keys, or the IAM read permissions listed in the README) and run the diagnosis again.",
@@ -594,7 +594,7 @@ mod tests {
         let only_ranges = incomplete_fix(true, 1).en;
         assert!(
             only_ranges
-                .starts_with("Load AWS's published IP ranges (ecs-pull-doctor ip-ranges update"),
+                .starts_with("Load AWS's published IP ranges (`ecs-pull-doctor ip-ranges update`"),
             "{only_ranges}"
         );
         assert!(!only_ranges.contains("snapshot keys"), "{only_ranges}");
