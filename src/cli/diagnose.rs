@@ -37,6 +37,9 @@ pub(crate) fn run(command: Command) -> Result<()> {
     if role.role_name.is_some() && !live {
         bail!("--role-name reaches other accounts' live APIs: it needs --live");
     }
+    // One runtime and one credential source for every live call of this run (a role is
+    // assumed once per account, the caller's account looked up once).
+    let mut reader: Option<LiveReader> = None;
     let documents = match (&event, &task) {
         (Some(path), _) => {
             let text = read_input(path)?;
@@ -50,6 +53,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
             cluster.as_deref(),
             region.as_deref(),
             &role,
+            &mut reader,
         )?],
         (None, None) => unreachable!("clap requires --event or --task"),
     };
@@ -69,7 +73,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
             TaskEvent::PullFailure(task) => task,
         };
         let diagnosis = if live {
-            match inspect_live(&task, &role, report_calls) {
+            match inspect_live(&task, &role, report_calls, &mut reader) {
                 Ok(view) => diagnose::diagnose(&task, Some(&view), ranges.as_ref()),
                 // What the account would not show: the message still says much.
                 Err(why) => diagnose::diagnose_without_network(&task, why, ranges.as_ref()),
@@ -130,12 +134,51 @@ fn print(answers: &[Answer], format: Format, lang: ecs_pull_doctor::localized::L
     Ok(())
 }
 
+/// The runtime and credential source of the live calls, made on the first one (its region
+/// is the configuration's; each call names its task's region and account).
+struct LiveReader {
+    runtime: tokio::runtime::Runtime,
+    source: ecs_pull_doctor::network::source::NetworkSource,
+}
+
+impl LiveReader {
+    fn get<'a>(
+        slot: &'a mut Option<LiveReader>,
+        region: Option<&str>,
+        role: &RoleArgs,
+    ) -> Result<&'a LiveReader> {
+        if slot.is_none() {
+            let runtime = runtime()?;
+            let source = runtime.block_on(async {
+                let config = live::load_config(region).await;
+                role.source(&config).await
+            })?;
+            *slot = Some(LiveReader { runtime, source });
+        }
+        Ok(slot.as_ref().expect("made above"))
+    }
+
+    /// The clients for `account` in `region`, through the member role when it is not ours.
+    async fn clients(
+        &self,
+        account: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<std::borrow::Cow<'_, live::Clients>> {
+        match self.source.clients(account, region).await {
+            Some(Ok(clients)) => Ok(clients),
+            Some(Err(err)) => bail!("{err}"),
+            None => unreachable!("a live source has clients"),
+        }
+    }
+}
+
 /// The task's network, read live; `Err` says what could not be read (a denied call, a role
 /// that could not be assumed), for a diagnosis from the message alone.
 fn inspect_live(
     task: &FailedTask,
     role: &RoleArgs,
     report_calls: bool,
+    reader: &mut Option<LiveReader>,
 ) -> Result<ecs_pull_doctor::network::NetworkView, Localized> {
     let not_inspected = |why: String| {
         t!(
@@ -145,16 +188,15 @@ fn inspect_live(
         )
     };
     let target = live_target(task).map_err(|e| not_inspected(e.to_string()))?;
-    let inspection = runtime()
-        .map_err(|e| not_inspected(e.to_string()))?
+    let reader = LiveReader::get(reader, task.region.as_deref(), role)
+        .map_err(|e| not_inspected(format!("{e:#}")))?;
+    let inspection = reader
+        .runtime
         .block_on(async {
-            let config = live::load_config(task.region.as_deref()).await;
-            let source = role.source(&config).await.map_err(|e| e.to_string())?;
-            let clients = match source.clients(task.account.as_deref(), None).await {
-                Some(Ok(clients)) => clients,
-                Some(Err(err)) => return Err(err.to_string()),
-                None => unreachable!("a live source has clients"),
-            };
+            let clients = reader
+                .clients(task.account.as_deref(), task.region.as_deref())
+                .await
+                .map_err(|e| format!("{e:#}"))?;
             live::inspect(&clients, &target)
                 .await
                 .map_err(|e| e.to_string())
@@ -176,6 +218,7 @@ fn described_task(
     cluster: Option<&str>,
     region: Option<&str>,
     role: &RoleArgs,
+    reader: &mut Option<LiveReader>,
 ) -> Result<serde_json::Value> {
     let from_arn = task.strip_prefix("arn:").map(|_| {
         let (arn_region, account) =
@@ -204,14 +247,11 @@ fn described_task(
         .map(str::to_string)
         .or_else(|| from_arn.as_ref().map(|(r, _, _)| r.clone()));
     let account = from_arn.as_ref().map(|(_, a, _)| a.clone());
-    let found = runtime()?.block_on(async {
-        let config = live::load_config(region.as_deref()).await;
-        let source = role.source(&config).await?;
-        let clients = match source.clients(account.as_deref(), None).await {
-            Some(Ok(clients)) => clients,
-            Some(Err(err)) => bail!("{err}"),
-            None => unreachable!("a live source has clients"),
-        };
+    let reader = LiveReader::get(reader, region.as_deref(), role)?;
+    let found = reader.runtime.block_on(async {
+        let clients = reader
+            .clients(account.as_deref(), region.as_deref())
+            .await?;
         live::described_task(&clients, &cluster, task)
             .await
             .map_err(|e| anyhow::anyhow!("{} failed ({})", e.action, e.message))
