@@ -158,6 +158,20 @@ fn vpc_of<T>(
         .and_then(|(_, vpc)| vpc.clone())
 }
 
+/// The resource with `id` in one part of the view, to edit; an error names it when neither
+/// the account nor the plan holds it.
+fn found_mut<'v, T>(
+    part: &'v mut Option<Vec<T>>,
+    id: &str,
+    id_of: impl Fn(&T) -> &String,
+    what: &str,
+) -> Result<&'v mut T, String> {
+    part.get_or_insert_with(Vec::new)
+        .iter_mut()
+        .find(|x| id_of(x) == id)
+        .ok_or_else(|| format!("{what} {id} is neither in the account nor in the plan"))
+}
+
 fn mark_unknown(view: &mut NetworkView, rc: &ResourceChange, why: String, scope: Option<String>) {
     view.inspection_errors
         .get_or_insert_with(Vec::new)
@@ -576,12 +590,12 @@ impl Editor<'_, '_> {
     }
 
     fn table_mut(&mut self, id: &str) -> Result<&mut RouteTable, String> {
-        self.view
-            .route_tables
-            .get_or_insert_with(Vec::new)
-            .iter_mut()
-            .find(|t| t.route_table_id == id)
-            .ok_or_else(|| format!("route table {id} is neither in the account nor in the plan"))
+        found_mut(
+            &mut self.view.route_tables,
+            id,
+            |x| &x.route_table_id,
+            "route table",
+        )
     }
 
     fn route_table(&mut self) -> Applies {
@@ -862,12 +876,12 @@ impl Editor<'_, '_> {
     }
 
     fn group_mut(&mut self, id: &str) -> Result<&mut SecurityGroup, String> {
-        self.view
-            .security_groups
-            .get_or_insert_with(Vec::new)
-            .iter_mut()
-            .find(|g| g.group_id == id)
-            .ok_or_else(|| format!("security group {id} is neither in the account nor in the plan"))
+        found_mut(
+            &mut self.view.security_groups,
+            id,
+            |x| &x.group_id,
+            "security group",
+        )
     }
 
     fn security_group(&mut self) -> Applies {
@@ -1034,12 +1048,12 @@ impl Editor<'_, '_> {
     }
 
     fn endpoint_mut(&mut self, id: &str) -> Result<&mut VpcEndpoint, String> {
-        self.view
-            .vpc_endpoints
-            .get_or_insert_with(Vec::new)
-            .iter_mut()
-            .find(|e| e.vpc_endpoint_id == id)
-            .ok_or_else(|| format!("VPC endpoint {id} is neither in the account nor in the plan"))
+        found_mut(
+            &mut self.view.vpc_endpoints,
+            id,
+            |x| &x.vpc_endpoint_id,
+            "VPC endpoint",
+        )
     }
 
     /// The prefix list AWS routes a gateway endpoint's service through.
@@ -1260,12 +1274,12 @@ impl Editor<'_, '_> {
     }
 
     fn acl_mut(&mut self, id: &str) -> Result<&mut NetworkAcl, String> {
-        self.view
-            .network_acls
-            .get_or_insert_with(Vec::new)
-            .iter_mut()
-            .find(|a| a.network_acl_id == id)
-            .ok_or_else(|| format!("network ACL {id} is neither in the account nor in the plan"))
+        found_mut(
+            &mut self.view.network_acls,
+            id,
+            |x| &x.network_acl_id,
+            "network ACL",
+        )
     }
 
     /// Moves `subnet` to `acl`, or back to its VPC's default ACL when `acl` is `None`.
