@@ -455,24 +455,24 @@ fn denied_secret_is_not_blamed_on_the_network() {
 }
 
 #[test]
-fn every_iam_action_of_the_live_inspection_is_documented_in_the_readme() {
-    let readme = common::read("README.md");
+fn every_iam_action_of_the_live_inspection_is_documented() {
+    let page = common::read("docs/diagnosing.md");
     for action in ecs_pull_doctor::network::live::IAM_ACTIONS {
         assert!(
-            readme.contains(&format!("\n{action}\n")),
-            "README does not list {action}"
+            page.contains(&format!("\n{action}\n")),
+            "docs/diagnosing.md does not list {action}"
         );
     }
 }
 
 #[test]
-fn every_member_a_snapshot_holds_is_in_the_readmes_snapshot_table() {
-    let readme = common::read("README.md");
-    let table = readme
+fn every_member_a_snapshot_holds_is_in_the_snapshot_table() {
+    let reference = common::read("docs/reference.md");
+    let table = reference
         .split("## Network snapshots")
         .nth(1)
         .and_then(|s| s.split("\n## ").next())
-        .expect("the README's snapshot section");
+        .expect("the reference's snapshot section");
     let full = ecs_pull_doctor::network::NetworkView {
         vpcs: Some(vec![]),
         vpc_attributes: Some(vec![]),
@@ -499,7 +499,7 @@ fn every_member_a_snapshot_holds_is_in_the_readmes_snapshot_table() {
     for member in members {
         assert!(
             table.contains(&format!("| `{member}` |")),
-            "the README's snapshot table lacks {member}"
+            "the reference's snapshot table lacks {member}"
         );
     }
 }

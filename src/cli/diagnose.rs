@@ -270,8 +270,8 @@ fn described_task(
 fn how_to_give(missing: MissingInput) -> Localized {
     match missing {
         MissingInput::NetworkView => t!(
-            "To inspect the network: pass --network FILE (a snapshot; the README lists the AWS CLI commands that build one) or --live.",
-            "네트워크를 점검하려면 --network FILE(스냅샷; 만드는 AWS CLI 명령은 README 참고) 또는 --live를 지정하세요."
+            "To inspect the network: pass --network FILE (a snapshot; docs/reference.md lists the AWS CLI commands that build one) or --live.",
+            "네트워크를 점검하려면 --network FILE(스냅샷; 만드는 AWS CLI 명령은 `docs/reference.md` 참고) 또는 --live를 지정하세요."
         ),
         MissingInput::IpRanges => t!(
             "To name the owner of an address outside the VPC: pass --ip-ranges FILE or set IP_RANGES_FILE (make ip-ranges downloads AWS's current file).",

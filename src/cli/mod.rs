@@ -51,11 +51,11 @@ pub(crate) enum Command {
         /// With --task: the region (default: the ARN's, else the AWS configuration's).
         #[arg(long, requires = "task")]
         region: Option<String>,
-        /// A network snapshot (AWS CLI JSON members, see the README).
+        /// A network snapshot (AWS CLI JSON members, see docs/reference.md).
         #[arg(long, value_name = "FILE", conflicts_with = "live")]
         network: Option<PathBuf>,
         /// Inspect the task's VPC in the event's account and region with the default AWS
-        /// credential chain (read-only Describe calls; see the README for the IAM actions).
+        /// credential chain (read-only Describe calls; see docs/diagnosing.md for the IAM actions).
         #[arg(long)]
         live: bool,
         /// With --live: print how many API calls and sequential rounds the inspection made.
@@ -72,8 +72,8 @@ pub(crate) enum Command {
     /// definition needs. Exit status: 0 all ok, 1 some service blocked, 3 none blocked but
     /// something not inspected, 2 usage or input error.
     Audit {
-        /// Read the account with the default AWS credential chain (read-only calls; see the
-        /// README for the IAM actions).
+        /// Read the account with the default AWS credential chain (read-only calls; see
+        /// docs/diagnosing.md for the IAM actions).
         #[arg(long, conflicts_with = "network", required_unless_present = "network")]
         live: bool,
         /// A snapshot holding services, task definitions and their VPCs (`snapshot --cluster`).

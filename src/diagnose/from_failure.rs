@@ -506,12 +506,12 @@ fn incomplete_fix(ip_ranges_missing: bool, parts_missing: usize) -> Localized {
             "AWS가 공개한 IP 범위를 불러온 뒤(`ecs-pull-doctor ip-ranges update`, 또는 `--ip-ranges FILE` / `IP_RANGES_FILE`) 다시 진단하세요."
         ),
         (true, _) => t!(
-            "Load AWS's published IP ranges (`ecs-pull-doctor ip-ranges update`, or `--ip-ranges FILE` / `IP_RANGES_FILE`), provide the other missing parts (snapshot keys, or the IAM read permissions listed in the README), and run the diagnosis again.",
-            "AWS가 공개한 IP 범위를 불러오고(`ecs-pull-doctor ip-ranges update`, 또는 `--ip-ranges FILE` / `IP_RANGES_FILE`) 나머지 빠진 정보(스냅샷 키 또는 README에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
+            "Load AWS's published IP ranges (`ecs-pull-doctor ip-ranges update`, or `--ip-ranges FILE` / `IP_RANGES_FILE`), provide the other missing parts (snapshot keys, or the IAM read permissions listed in `docs/diagnosing.md`), and run the diagnosis again.",
+            "AWS가 공개한 IP 범위를 불러오고(`ecs-pull-doctor ip-ranges update`, 또는 `--ip-ranges FILE` / `IP_RANGES_FILE`) 나머지 빠진 정보(스냅샷 키 또는 `docs/diagnosing.md`에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
         ),
         (false, _) => t!(
-            "Provide the missing parts (snapshot keys, or the IAM read permissions listed in the README) and run the diagnosis again.",
-            "빠진 정보(스냅샷 키 또는 README에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
+            "Provide the missing parts (snapshot keys, or the IAM read permissions listed in `docs/diagnosing.md`) and run the diagnosis again.",
+            "빠진 정보(스냅샷 키 또는 `docs/diagnosing.md`에 나열된 IAM 읽기 권한)를 제공한 뒤 다시 진단하세요."
         ),
     }
 }

@@ -58,7 +58,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The read-only API calls the inspection and the audit make, as IAM actions. The SAM
-/// template's policy and the README are checked against this list.
+/// template's policy and docs/diagnosing.md are checked against this list.
 pub const IAM_ACTIONS: &[&str] = &[
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcAttribute",

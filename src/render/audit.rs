@@ -1,6 +1,6 @@
 //! An audit as text for people (summary, root causes with their fixes, what was not
 //! inspected, a services × subnets matrix per VPC), as Markdown for CI, and as the JSON
-//! contract the README documents.
+//! contract docs/reference.md documents.
 
 use serde_json::{json, Value};
 
@@ -50,7 +50,7 @@ fn service_json(s: &ServiceAudit, lang: Lang) -> Value {
     })
 }
 
-/// The audit as the README's JSON contract.
+/// The audit as docs/reference.md's JSON contract.
 pub fn audit_json(audit: &Audit, calls: Option<Calls>, lang: Lang) -> Value {
     json!({
         "region": audit.region,

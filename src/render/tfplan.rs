@@ -19,7 +19,7 @@ fn planned_json(planned: &PlannedCause, lang: Lang) -> Value {
     cause
 }
 
-/// The audit after the plan, as the README's JSON contract, with `plan`.
+/// The audit after the plan, as docs/reference.md's JSON contract, with `plan`.
 pub fn preflight_json(preflight: &Preflight, lang: Lang) -> Value {
     let mut out = audit_json(&preflight.after, None, lang);
     let list = |causes: &[PlannedCause]| -> Vec<Value> {
