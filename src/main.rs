@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use cli::args::UsageError;
 use cli::output::{is_closed_pipe, say, CLOSED_PIPE_STATUS};
 use cli::{Cli, Command};
 
@@ -32,7 +33,11 @@ fn main() -> ExitCode {
         Err(error) if is_closed_pipe(&error) => ExitCode::from(CLOSED_PIPE_STATUS),
         Err(error) => {
             say(&format!("error: {error:#}"));
-            failure
+            if error.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                failure
+            }
         }
     }
 }

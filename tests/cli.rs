@@ -664,6 +664,7 @@ fn flags_that_would_mislead_are_refused() {
         "--role-name",
         "reader",
     ]);
+    assert_eq!(o.status.code(), Some(2), "a usage error, as clap's own");
     assert_one_line_error(&o, &["--role-name", "needs --live"]);
     let o = doctor(&["diagnose", "--task", "abc"]);
     assert_eq!(

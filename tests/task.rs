@@ -90,9 +90,9 @@ fn the_task_by_its_arn_or_its_id_is_read_and_diagnosed_live() {
     );
     assert_eq!(codes(&json_of(&by_id)), codes(&diagnosis));
 
-    // An ID alone names no cluster.
+    // An ID alone names no cluster: a usage error.
     let no_cluster = doctor(&proxy.endpoint, &["diagnose", "--live", "--task", id]);
-    assert_eq!(no_cluster.status.code(), Some(1));
+    assert_eq!(no_cluster.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_cluster.stderr).contains("give its --cluster"));
 }
 

@@ -8,9 +8,34 @@ use ecs_pull_doctor::network::live;
 use ecs_pull_doctor::network::source::{Members, NetworkSource};
 use ecs_pull_doctor::render::Format;
 
+/// A command line that asks for something the command cannot do: exit status 2, as clap's own
+/// usage errors, where other failures of `diagnose` exit 1.
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Refuses `--role-name` where nothing live is read.
+pub(crate) fn role_needs_live(role: &RoleArgs, live: bool) -> Result<()> {
+    if role.role_name.is_some() && !live {
+        return Err(UsageError(
+            "--role-name reaches other accounts' live APIs: it needs --live".into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 #[derive(clap::Args)]
 pub(crate) struct IpRangesArg {
-    /// AWS ip-ranges.json to classify IPs with (default: ip-ranges.json next to the executable).
+    /// AWS ip-ranges.json to classify IPs with (default: ip-ranges.json next to the
+    /// executable, else the user's copy that `ecs-pull-doctor ip-ranges update` writes).
     #[arg(long = "ip-ranges", env = "IP_RANGES_FILE", value_name = "FILE")]
     pub(crate) ip_ranges: Option<std::path::PathBuf>,
 }
@@ -18,8 +43,9 @@ pub(crate) struct IpRangesArg {
 /// Reaching another account: the role to assume in it.
 #[derive(clap::Args)]
 pub(crate) struct RoleArgs {
-    /// With --live (or --account): assume this role in the event's (or each) account when it
-    /// is not the caller's own, e.g. ecs-pull-doctor-read from the member stack.
+    /// Assume this role in the event's (or each --account's) account when it is not the
+    /// caller's own, e.g. ecs-pull-doctor-read from the member stack (diagnose and audit: with
+    /// --live).
     #[arg(long, value_name = "NAME")]
     pub(crate) role_name: Option<String>,
     /// The external ID the member role's trust requires, when it does.

@@ -13,7 +13,7 @@ use ecs_pull_doctor::network::{live, snapshot};
 use ecs_pull_doctor::render::{self, Format};
 use ecs_pull_doctor::tfplan;
 
-use super::args::{parse_service, OutputArgs};
+use super::args::{parse_service, role_needs_live, OutputArgs};
 use super::output::{emit, load_ip_ranges, pretty, runtime, say};
 use super::Command;
 
@@ -38,9 +38,7 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
     else {
         unreachable!("run_audit is called for the audit command");
     };
-    if role.role_name.is_some() && !live {
-        bail!("--role-name reaches other accounts' live APIs: it needs --live");
-    }
+    role_needs_live(&role, live)?;
     let services = services
         .iter()
         .map(|s| parse_service(s))

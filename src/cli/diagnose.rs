@@ -12,7 +12,7 @@ use ecs_pull_doctor::network::{live, snapshot};
 use ecs_pull_doctor::render::{self, Format};
 use ecs_pull_doctor::t;
 
-use super::args::{OutputArgs, RoleArgs};
+use super::args::{role_needs_live, OutputArgs, RoleArgs, UsageError};
 use super::output::{emit, load_ip_ranges, pretty, read_input, runtime, say};
 use super::Command;
 
@@ -34,9 +34,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
     else {
         unreachable!("called for its own command only");
     };
-    if role.role_name.is_some() && !live {
-        bail!("--role-name reaches other accounts' live APIs: it needs --live");
-    }
+    role_needs_live(&role, live)?;
     // One runtime and one credential source for every live call of this run (a role is
     // assumed once per account, the caller's account looked up once).
     let mut reader: Option<LiveReader> = None;
@@ -233,14 +231,20 @@ fn described_task(
         if !ecs_pull_doctor::trust::is_account_id(account)
             || !ecs_pull_doctor::trust::is_region(arn_region)
         {
-            bail!("--task {task}: not a task ARN (arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID)");
+            return Err(UsageError(format!(
+                "--task {task}: not a task ARN (arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID)"
+            ))
+            .into());
         }
     }
     let cluster = match (cluster, from_arn.as_ref().and_then(|(_, _, c)| c.clone())) {
         (Some(given), _) => given.to_string(),
         (None, Some(in_arn)) => in_arn,
         (None, None) => {
-            bail!("--task {task}: give its --cluster (or the task's full ARN, which names it)")
+            return Err(UsageError(format!(
+                "--task {task}: give its --cluster (or the task's full ARN, which names it)"
+            ))
+            .into())
         }
     };
     let region = region

@@ -32,7 +32,8 @@ pub(crate) enum Command {
     /// Diagnose a stopped task: its ECS Task State Change event, `aws ecs describe-tasks`
     /// output (each stopped task), one task object, or --task read live. Exit status: 0 a
     /// diagnosis (from the message alone when the network could not be read: it says what
-    /// was not inspected), 1 an error (unreadable input, a task ECS no longer has).
+    /// was not inspected), 1 an error (unreadable input, a task ECS no longer has), 2 a
+    /// usage error.
     Diagnose {
         /// The event, describe-tasks output or task (JSON); `-` reads standard input.
         #[arg(
