@@ -505,13 +505,18 @@ fn every_member_a_snapshot_holds_is_in_the_snapshot_table() {
 }
 
 #[test]
-fn every_code_is_documented_in_the_readme() {
+fn every_code_is_in_the_readme_and_its_meaning_in_the_finding_code_table() {
     let readme = common::read("README.md");
+    let table = common::read("docs/diagnosing.md");
     for code in Code::ALL {
+        assert!(
+            readme.contains(&format!("`{code}`")),
+            "the README's list of codes lacks {code}"
+        );
         let row = format!("| `{code}` | {} |", code.meaning());
         assert!(
-            readme.lines().any(|line| line == row),
-            "README's finding-code table does not say: {row}"
+            table.lines().any(|line| line == row),
+            "docs/diagnosing.md's finding-code table does not say: {row}"
         );
     }
 }

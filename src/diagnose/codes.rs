@@ -1,5 +1,5 @@
 //! The finding codes: one table, from which the enum, the list of every code, each code's
-//! name, severity and meaning (the README's finding-code table, which a test keeps equal) are
+//! name, severity and meaning (the finding-code table of docs/diagnosing.md, which a test keeps equal) are
 //! derived. A new code is one row here.
 
 use serde::{Serialize, Serializer};
@@ -40,7 +40,7 @@ macro_rules! codes {
                 }
             }
 
-            /// What the code means, as the README's finding-code table says it.
+            /// What the code means, as the finding-code table of docs/diagnosing.md says it.
             pub fn meaning(self) -> &'static str {
                 match self {
                     $(Code::$variant => $meaning,)*
