@@ -17,13 +17,16 @@ pub enum Kind {
     Snapshot,
     /// AWS's ip-ranges.json (about 3 MB in 2026).
     IpRanges,
+    /// A Terraform plan as `terraform show -json` writes it (a few MB for thousands of
+    /// resources; the cap stops a wrong file, such as a state dump, before it fills memory).
+    Plan,
 }
 
 impl Kind {
     pub fn max_bytes(self) -> u64 {
         match self {
             Kind::Event => 1 << 20,
-            Kind::Snapshot => 512 << 20,
+            Kind::Snapshot | Kind::Plan => 512 << 20,
             Kind::IpRanges => crate::ipranges::MAX_BYTES as u64,
         }
     }
@@ -33,6 +36,7 @@ impl Kind {
             Kind::Event => "an event",
             Kind::Snapshot => "a network snapshot",
             Kind::IpRanges => "ip-ranges.json",
+            Kind::Plan => "a Terraform plan",
         }
     }
 }
@@ -51,6 +55,15 @@ pub enum ReadError {
 /// Reads `reader` to its end as text, failing as soon as it holds more than `kind` may;
 /// `shown` names it in errors.
 pub fn read_capped(reader: impl Read, kind: Kind, shown: &str) -> Result<String, ReadError> {
+    let bytes = read_capped_bytes(reader, kind, shown)?;
+    String::from_utf8(bytes).map_err(|_| ReadError::NotText {
+        path: shown.to_string(),
+    })
+}
+
+/// As [`read_capped`], without requiring UTF-8 (for inputs whose parser names a wrong
+/// encoding itself).
+pub fn read_capped_bytes(reader: impl Read, kind: Kind, shown: &str) -> Result<Vec<u8>, ReadError> {
     let mut bytes = Vec::new();
     reader
         .take(kind.max_bytes() + 1)
@@ -65,15 +78,29 @@ pub fn read_capped(reader: impl Read, kind: Kind, shown: &str) -> Result<String,
             kind,
         });
     }
-    String::from_utf8(bytes).map_err(|_| ReadError::NotText {
-        path: shown.to_string(),
-    })
+    Ok(bytes)
 }
 
 /// Reads the file at `path` as [`read_capped`] does; `-` is standard input.
 pub fn read(path: &Path, kind: Kind) -> Result<String, ReadError> {
+    let bytes = read_bytes(path, kind)?;
+    String::from_utf8(bytes).map_err(|_| ReadError::NotText {
+        path: display_name(path),
+    })
+}
+
+fn display_name(path: &Path) -> String {
     if path == Path::new("-") {
-        return read_capped(std::io::stdin().lock(), kind, "standard input");
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads the file at `path` as [`read_capped_bytes`] does; `-` is standard input.
+pub fn read_bytes(path: &Path, kind: Kind) -> Result<Vec<u8>, ReadError> {
+    if path == Path::new("-") {
+        return read_capped_bytes(std::io::stdin().lock(), kind, &display_name(path));
     }
     let shown = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|cause| ReadError::Io {
@@ -84,7 +111,7 @@ pub fn read(path: &Path, kind: Kind) -> Result<String, ReadError> {
     if file.metadata().is_ok_and(|m| m.len() > kind.max_bytes()) {
         return Err(ReadError::TooLarge { path: shown, kind });
     }
-    read_capped(file, kind, &shown)
+    read_capped_bytes(file, kind, &shown)
 }
 
 #[cfg(test)]

@@ -431,6 +431,25 @@ fn what_is_not_a_plan_is_refused_saying_how_to_make_one() {
         assert_eq!(code, 2, "{name}: {err}");
         assert!(err.contains(says), "{name}: {err}");
     }
+    // A file larger than any plan (sparse: its size, not its bytes) is refused unread.
+    let huge = dir.join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(600 << 20)
+        .unwrap();
+    let (code, _, err) = run(&[
+        "audit",
+        "--network",
+        "events/audit/account.json",
+        "--plan",
+        huge.to_str().unwrap(),
+    ]);
+    std::fs::remove_file(&huge).unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is larger than the 512 MiB a Terraform plan may be"),
+        "{err}"
+    );
     // A plan and a multi-account audit do not go together.
     let (code, _, err) = run(&[
         "audit",

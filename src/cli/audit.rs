@@ -66,7 +66,7 @@ pub(crate) fn run(command: Command) -> Result<ExitCode> {
     let plan = match &plan {
         Some(path) => {
             let bytes =
-                std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                ecs_pull_doctor::files::read_bytes(path, ecs_pull_doctor::files::Kind::Plan)?;
             Some(tfplan::Plan::parse(&path.display().to_string(), &bytes)?)
         }
         None => None,
