@@ -465,6 +465,35 @@ fn the_audit_as_markdown_is_a_ci_summary_with_fixes_in_code_blocks() {
 }
 
 #[test]
+fn names_from_the_account_cannot_mention_or_link_in_a_markdown_comment() {
+    // A subnet's Name tag is whatever someone typed into the console (the matrix's column
+    // labels are short, so one thing each).
+    let snapshot = common::read("events/audit/account.json")
+        .replace("\"private-a\"", "\"@acme/oncall\"")
+        .replace("\"private-b\"", "\"https://e.io\"")
+        .replace("\"private-c\"", "\"#1\"");
+    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-md-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("account.json");
+    std::fs::write(&path, snapshot).unwrap();
+    let o = doctor(&[
+        "audit",
+        "--network",
+        path.to_str().unwrap(),
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    for shown in ["acme/oncall", "https", "e.io"] {
+        assert!(out.contains(shown), "the tag is still shown: {out}");
+    }
+    for live in ["@acme", "https://", "#1"] {
+        assert!(!out.contains(live), "{live} would act in a comment: {out}");
+    }
+}
+
+#[test]
 fn a_service_or_cluster_that_does_not_exist_is_a_usage_error_naming_what_does() {
     for (flag, value) in [("--service", "prod/nope"), ("--cluster", "staging")] {
         let o = doctor(&[

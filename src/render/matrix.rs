@@ -228,10 +228,17 @@ pub fn text(block: &Block) -> Vec<String> {
     lines
 }
 
-/// Text for a Markdown table cell: nothing in it can end the cell, make a link or format.
+/// An invisible character that ends a word for GitHub's and GitLab's reference and autolink
+/// filters, which run on the rendered text, after backslash escapes are gone.
+const WORD_JOINER: char = '\u{2060}';
+
+/// Text for a Markdown table cell: nothing in it can end the cell, make a link or format,
+/// and nothing from the account can mention someone (`@team`), refer to an issue (`#12`) or
+/// become a link (`https://…`, `www.…`, `name@host`) in a pull-request comment.
 pub fn markdown_cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         if matches!(
             c,
             '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '~'
@@ -239,6 +246,17 @@ pub fn markdown_cell(text: &str) -> String {
             out.push('\\');
         }
         out.push(if c == '\n' { ' ' } else { c });
+        let defuse = match c {
+            '@' | '#' => true,
+            ':' => chars.peek() == Some(&'/'),
+            '.' => out
+                .get(out.len().saturating_sub(4)..)
+                .is_some_and(|tail| tail.eq_ignore_ascii_case("www.")),
+            _ => false,
+        };
+        if defuse {
+            out.push(WORD_JOINER);
+        }
     }
     out
 }
@@ -331,6 +349,19 @@ mod tests {
         assert_eq!(
             lines.iter().filter(|l| l.contains("prod/web")).count(),
             headers
+        );
+    }
+
+    #[test]
+    fn markdown_cells_cannot_mention_refer_or_autolink() {
+        let cell =
+            markdown_cell("@acme/oncall #12 https://evil.example WWW.evil.example a@b.example");
+        for live in ["@a", "#1", "://", "WWW.e", "@b"] {
+            assert!(!cell.contains(live), "{live} in {cell}");
+        }
+        assert_eq!(
+            cell.replace(WORD_JOINER, ""),
+            "@acme/oncall \\#12 https://evil.example WWW.evil.example a@b.example"
         );
     }
 
