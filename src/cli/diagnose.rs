@@ -13,7 +13,9 @@ use ecs_pull_doctor::render::{self, Format};
 use ecs_pull_doctor::t;
 
 use super::args::{role_needs_live, OutputArgs, RoleArgs, UsageError};
-use super::output::{emit, load_ip_ranges, pretty, read_input, runtime, say};
+use super::output::{
+    emit, load_ip_ranges, pretty, read_input, runtime, say, HOW_TO_LOAD_IP_RANGES,
+};
 use super::Command;
 
 /// Diagnoses each task given (an event, `describe-tasks` output, a task object, or
@@ -278,8 +280,9 @@ fn how_to_give(missing: MissingInput) -> Localized {
             "네트워크를 점검하려면 --network FILE(스냅샷; 만드는 AWS CLI 명령은 `docs/reference.md` 참고) 또는 --live를 지정하세요."
         ),
         MissingInput::IpRanges => t!(
-            "To name the owner of an address outside the VPC: pass --ip-ranges FILE or set IP_RANGES_FILE (make ip-ranges downloads AWS's current file).",
-            "VPC 밖 주소의 소유자를 알려면 --ip-ranges FILE을 지정하거나 IP_RANGES_FILE을 설정하세요(make ip-ranges가 AWS의 최신 파일을 내려받습니다)."
+            "To name the owner of an address outside the VPC: {how}.",
+            "VPC 밖 주소의 소유자를 알려면 `ecs-pull-doctor ip-ranges update`를 실행하거나(클론에서는 `make ip-ranges`) --ip-ranges FILE을 지정하거나 IP_RANGES_FILE을 설정하세요.",
+            how = HOW_TO_LOAD_IP_RANGES
         ),
     }
 }

@@ -10,7 +10,7 @@ use ecs_pull_doctor::reason::{decide, grammar::Family};
 use ecs_pull_doctor::render;
 use serde_json::{json, Value};
 
-use super::output::{emit, load_ip_ranges, pretty, read_input};
+use super::output::{emit, load_ip_ranges, pretty, read_input, HOW_TO_LOAD_IP_RANGES};
 use super::Command;
 
 /// Parses one error message and prints what it says (symptom, hop, host, IP and owner).
@@ -29,7 +29,7 @@ pub(crate) fn explain(command: Command) -> Result<()> {
     if ranges.is_none() && failure.ip.is_some() {
         // `null` would read as "not AWS's": say that nobody looked.
         out["ip_owner"] = json!({
-            "unknown": "ip-ranges.json is not loaded: pass --ip-ranges FILE or set IP_RANGES_FILE (make ip-ranges downloads AWS's current file)"
+            "unknown": format!("ip-ranges.json is not loaded: {HOW_TO_LOAD_IP_RANGES}")
         });
     }
     let decision = decide(&message);
@@ -63,7 +63,7 @@ pub(crate) fn classify(command: Command) -> Result<()> {
     };
     let ranges = load_ip_ranges(&ip_ranges)?;
     let Some(ranges) = ranges else {
-        bail!("no ip-ranges.json: pass --ip-ranges FILE or set IP_RANGES_FILE (or run `make ip-ranges`)");
+        bail!("no ip-ranges.json: {HOW_TO_LOAD_IP_RANGES}");
     };
     emit(&pretty(&ranges.lookup(address))?)?;
     Ok(())

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 
 use ecs_pull_doctor::ipranges::{self, IpRanges};
 
-use super::output::{runtime, say};
+use super::output::{runtime, say, HOW_TO_LOAD_IP_RANGES};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -45,19 +45,17 @@ async fn download(url: &str) -> Result<String> {
         .timeout(TIMEOUT)
         .build()
         .context("cannot build the HTTP client")?;
+    // The error's context names the URL once; reqwest's own errors would repeat it.
+    let without_url = |e: reqwest::Error| anyhow::anyhow!("{}", e.without_url());
     let mut response = client
         .get(url)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?
+        .map_err(without_url)?
         .error_for_status()
-        .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?;
+        .map_err(without_url)?;
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(without_url)? {
         if body.len() + chunk.len() > ipranges::MAX_BYTES {
             bail!(
                 "larger than {} MB: not an ip-ranges file",
@@ -81,8 +79,6 @@ pub(crate) fn path(arg: &super::args::IpRangesArg) -> Result<()> {
                 ranges.create_date
             ))
         }
-        None => bail!(
-            "no ip-ranges.json: run `ecs-pull-doctor ip-ranges update` (or pass --ip-ranges FILE, set IP_RANGES_FILE)"
-        ),
+        None => bail!("no ip-ranges.json: {HOW_TO_LOAD_IP_RANGES}"),
     }
 }

@@ -10,6 +10,9 @@ use ecs_pull_doctor::ipranges::{self, IpRanges};
 
 use super::args::IpRangesArg;
 
+/// How the command line is given AWS's ip-ranges, said wherever one is missing.
+pub(crate) const HOW_TO_LOAD_IP_RANGES: &str = "run `ecs-pull-doctor ip-ranges update` (in a clone, `make ip-ranges`), or pass --ip-ranges FILE or set IP_RANGES_FILE";
+
 /// The status a command ends with when its reader went away (`… | head`): what a shell
 /// reports for a program that SIGPIPE ended (128 + 13).
 pub(crate) const CLOSED_PIPE_STATUS: u8 = 141;
