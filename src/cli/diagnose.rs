@@ -220,45 +220,37 @@ fn described_task(
     role: &RoleArgs,
     reader: &mut Option<LiveReader>,
 ) -> Result<serde_json::Value> {
-    let from_arn = task.strip_prefix("arn:").map(|_| {
-        let (arn_region, account) =
-            ecs_pull_doctor::trust::arn_region_and_account(task).unwrap_or(("", ""));
-        let arn_cluster = task
-            .split_once(":task/")
-            .and_then(|(_, path)| path.split_once('/'))
-            .map(|(cluster, _)| cluster.to_string());
-        (arn_region.to_string(), account.to_string(), arn_cluster)
-    });
-    if let Some((arn_region, account, _)) = &from_arn {
-        if !ecs_pull_doctor::trust::is_account_id(account)
-            || !ecs_pull_doctor::trust::is_region(arn_region)
-        {
-            return Err(UsageError(format!(
-                "--task {task}: not a task ARN (arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID)"
-            ))
-            .into());
-        }
-    }
-    let cluster = match (cluster, from_arn.as_ref().and_then(|(_, _, c)| c.clone())) {
-        (Some(given), _) => given.to_string(),
-        (None, Some(in_arn)) => in_arn,
-        (None, None) => {
-            return Err(UsageError(format!(
-                "--task {task}: give its --cluster (or the task's full ARN, which names it)"
-            ))
-            .into())
+    use ecs_pull_doctor::trust;
+    // An ARN names the task's region, account and cluster; an ID names none of them.
+    let (arn_region, account, arn_cluster) = match task.strip_prefix("arn:") {
+        None => (None, None, None),
+        Some(_) => {
+            let Some((arn_region, account)) = trust::arn_region_and_account(task)
+                .filter(|(r, a)| trust::is_region(r) && trust::is_account_id(a))
+            else {
+                return Err(UsageError(format!(
+                    "--task {task}: not a task ARN (arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID)"
+                ))
+                .into());
+            };
+            let arn_cluster = task
+                .split_once(":task/")
+                .and_then(|(_, path)| path.split_once('/'))
+                .map(|(cluster, _)| cluster);
+            (Some(arn_region), Some(account), arn_cluster)
         }
     };
-    let region = region
-        .map(str::to_string)
-        .or_else(|| from_arn.as_ref().map(|(r, _, _)| r.clone()));
-    let account = from_arn.as_ref().map(|(_, a, _)| a.clone());
-    let reader = LiveReader::get(reader, region.as_deref(), role)?;
+    let Some(cluster) = cluster.or(arn_cluster) else {
+        return Err(UsageError(format!(
+            "--task {task}: give its --cluster (or the task's full ARN, which names it)"
+        ))
+        .into());
+    };
+    let region = region.or(arn_region);
+    let reader = LiveReader::get(reader, region, role)?;
     let found = reader.runtime.block_on(async {
-        let clients = reader
-            .clients(account.as_deref(), region.as_deref())
-            .await?;
-        live::described_task(&clients, &cluster, task)
+        let clients = reader.clients(account, region).await?;
+        live::described_task(&clients, cluster, task)
             .await
             .map_err(|e| anyhow::anyhow!("{} failed ({})", e.action, e.message))
     })?;
