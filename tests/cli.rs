@@ -472,10 +472,7 @@ fn names_from_the_account_cannot_mention_or_link_in_a_markdown_comment() {
         .replace("\"private-a\"", "\"@acme/oncall\"")
         .replace("\"private-b\"", "\"https://e.io\"")
         .replace("\"private-c\"", "\"#1\"");
-    let dir = std::env::temp_dir().join(format!("ecs-pull-doctor-md-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("account.json");
-    std::fs::write(&path, snapshot).unwrap();
+    let path = temp_file("hostile-account.json", &snapshot);
     let o = doctor(&[
         "audit",
         "--network",
